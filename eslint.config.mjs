@@ -1,0 +1,58 @@
+// Flat config: typescript-eslint's recommended rules on everything we compile.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'clients/typescript/dist/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: {
+      globals: {
+        console: 'readonly',
+        process: 'readonly',
+        Buffer: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        setInterval: 'readonly',
+        clearInterval: 'readonly',
+        setImmediate: 'readonly',
+        URL: 'readonly',
+      },
+    },
+    rules: {
+      '@typescript-eslint/no-explicit-any': 'error',
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
+      'no-constant-condition': ['error', { checkLoops: false }],
+    },
+  },
+  {
+    // Outside src/raft the core's rule does not apply, but inside it no wall clock may leak in.
+    files: ['src/raft/**/*.ts'],
+    ignores: [
+      'src/raft/storage/**',
+      'src/raft/node.ts',
+      'src/raft/transport/**',
+      'src/raft/**/*.test.ts',
+    ],
+    rules: {
+      'no-restricted-globals': ['error', 'setTimeout', 'setInterval', 'setImmediate'],
+      'no-restricted-properties': [
+        'error',
+        { object: 'Date', property: 'now', message: 'src/raft core is deterministic: use ticks' },
+        {
+          object: 'Math',
+          property: 'random',
+          message: 'src/raft core uses the injected seeded random source',
+        },
+      ],
+      'no-restricted-imports': [
+        'error',
+        { patterns: ['fs', 'node:*', 'net', 'dgram', 'better-sqlite3', 'typeorm'] },
+      ],
+    },
+  },
+);
