@@ -1,0 +1,108 @@
+// Commands on the wire (Raft entry payloads). Both directions go through parseCommand, so a
+// malformed command is refused when proposed, and a corrupt entry is refused when applied.
+import type { Command, KvDeleteCommand, KvSetCommand, TxnCommand } from './commands';
+import type { KvTxnOp, KvVerb } from './types';
+import {
+  packr,
+  readArray,
+  readBytes,
+  readIndex,
+  readObject,
+  readOptional,
+  readString,
+  readUint64,
+  WireError,
+  type Fields,
+} from './wire';
+
+const KV_VERBS: ReadonlySet<string> = new Set<KvVerb>([
+  'set',
+  'cas',
+  'lock',
+  'unlock',
+  'get',
+  'get-or-empty',
+  'get-tree',
+  'check-index',
+  'check-session',
+  'check-not-exists',
+  'delete',
+  'delete-tree',
+  'delete-cas',
+]);
+
+export function encodeCommand(cmd: Command): Uint8Array {
+  return packr.pack(parseCommand(cmd));
+}
+
+/** Decodes a command; throws a WireError naming the bad field when the bytes are not one. */
+export function decodeCommand(data: Uint8Array): Command {
+  let raw: unknown;
+  try {
+    raw = packr.unpack(data);
+  } catch (error) {
+    throw new WireError(`command is not valid msgpack: ${(error as Error).message}`);
+  }
+  return parseCommand(raw);
+}
+
+/** A fresh, checked copy of `raw` holding only the fields of its command type. */
+export function parseCommand(raw: unknown): Command {
+  const fields = readObject(raw, 'command');
+  const type = readString(fields.type, 'command.type');
+  switch (type) {
+    case 'kv-set':
+      return parseKvSet(fields);
+    case 'kv-delete':
+      return parseKvDelete(fields);
+    case 'kv-delete-tree':
+      return { type, prefix: readString(fields.prefix, 'kv-delete-tree.prefix') };
+    case 'txn':
+      return parseTxn(fields);
+    case 'tombstone-reap':
+      return { type, upto: readIndex(fields.upto, 'tombstone-reap.upto') };
+    default:
+      throw new WireError(`unknown command type ${JSON.stringify(type)}`);
+  }
+}
+
+function parseKvSet(fields: Fields): KvSetCommand {
+  const cmd: KvSetCommand = {
+    type: 'kv-set',
+    key: readString(fields.key, 'kv-set.key'),
+    value: readBytes(fields.value, 'kv-set.value'),
+    flags: readUint64(fields.flags, 'kv-set.flags'),
+  };
+  const cas = readOptional(fields.cas, 'kv-set.cas', readIndex);
+  if (cas !== undefined) cmd.cas = cas;
+  return cmd;
+}
+
+function parseKvDelete(fields: Fields): KvDeleteCommand {
+  const cmd: KvDeleteCommand = { type: 'kv-delete', key: readString(fields.key, 'kv-delete.key') };
+  const cas = readOptional(fields.cas, 'kv-delete.cas', readIndex);
+  if (cas !== undefined) cmd.cas = cas;
+  return cmd;
+}
+
+function parseTxn(fields: Fields): TxnCommand {
+  const ops = readArray(fields.ops, 'txn.ops').map((op, i) => parseKvTxnOp(op, `txn.ops[${i}]`));
+  return { type: 'txn', ops };
+}
+
+function parseKvTxnOp(raw: unknown, field: string): KvTxnOp {
+  const fields = readObject(raw, field);
+  const verb = readString(fields.verb, `${field}.verb`);
+  if (!KV_VERBS.has(verb))
+    throw new WireError(`${field}.verb: unknown KV verb ${JSON.stringify(verb)}`);
+  const op: KvTxnOp = { verb: verb as KvVerb, key: readString(fields.key, `${field}.key`) };
+  const value = readOptional(fields.value, `${field}.value`, readBytes);
+  const flags = readOptional(fields.flags, `${field}.flags`, readUint64);
+  const index = readOptional(fields.index, `${field}.index`, readIndex);
+  const session = readOptional(fields.session, `${field}.session`, readString);
+  if (value !== undefined) op.value = value;
+  if (flags !== undefined) op.flags = flags;
+  if (index !== undefined) op.index = index;
+  if (session !== undefined) op.session = session;
+  return op;
+}

@@ -1,0 +1,105 @@
+// The FSM: decodes each committed command and applies it to the state store at its Raft index.
+// One apply function per command type, chosen from a table (as consul's fsm/commands_*.go).
+import { EntryType, type LogEntry, type SnapshotMeta, type StateMachine } from '../raft/types';
+import { decodeCommand } from './codec';
+import type {
+  Command,
+  KvDeleteCommand,
+  KvDeleteTreeCommand,
+  KvSetCommand,
+  TombstoneReapCommand,
+  TxnCommand,
+} from './commands';
+import {
+  kvsCasTxn,
+  kvsDeleteCasTxn,
+  kvsDeleteTreeTxn,
+  kvsDeleteTxn,
+  kvsSetTxn,
+  reapTombstonesTxn,
+  type KvWrite,
+} from './kv';
+import type { StateStore } from './store';
+import { txnApplyKv } from './txn';
+import type { TxnResult } from './types';
+
+type Apply<C extends Command> = (store: StateStore, index: number, cmd: C) => unknown;
+
+const applyByType: { [T in Command['type']]: Apply<Extract<Command, { type: T }>> } = {
+  'kv-set': applyKvSet,
+  'kv-delete': applyKvDelete,
+  'kv-delete-tree': applyKvDeleteTree,
+  txn: applyTxn,
+  'tombstone-reap': applyTombstoneReap,
+};
+
+export class Fsm implements StateMachine {
+  constructor(private readonly store: StateStore) {}
+
+  apply(entry: LogEntry): unknown {
+    // No-ops and membership changes touch no table but still count as applied.
+    if (entry.type !== EntryType.Command) {
+      this.store.advanceIndex(entry.index);
+      return undefined;
+    }
+    return applyCommand(this.store, entry.index, decodeCommand(entry.data));
+  }
+
+  snapshot(): Uint8Array {
+    return this.store.snapshot();
+  }
+
+  restore(data: Uint8Array, meta: SnapshotMeta): void {
+    this.store.restore(data, meta.index);
+  }
+}
+
+/** Applies one decoded command at Raft index `index`; returns what the proposer gets back. */
+export function applyCommand(store: StateStore, index: number, cmd: Command): unknown {
+  const apply = applyByType[cmd.type] as Apply<Command>;
+  return apply(store, index, cmd);
+}
+
+/** True when set; false when a cas did not match. */
+function applyKvSet(store: StateStore, index: number, cmd: KvSetCommand): boolean {
+  const write: KvWrite = {
+    key: cmd.key,
+    value: cmd.value,
+    flags: cmd.flags,
+    session: null,
+    lockIndex: 0,
+  };
+  return store.write(index, (tx) =>
+    cmd.cas === undefined
+      ? (kvsSetTxn(tx, write, false), true)
+      : kvsCasTxn(tx, write, cmd.cas) !== null,
+  );
+}
+
+/** True when deleted (or already absent); false when a cas did not match. */
+function applyKvDelete(store: StateStore, index: number, cmd: KvDeleteCommand): boolean {
+  return store.write(index, (tx) => {
+    if (cmd.cas !== undefined) return kvsDeleteCasTxn(tx, cmd.key, cmd.cas);
+    kvsDeleteTxn(tx, cmd.key);
+    return true;
+  });
+}
+
+function applyKvDeleteTree(store: StateStore, index: number, cmd: KvDeleteTreeCommand): boolean {
+  store.write(index, (tx) => kvsDeleteTreeTxn(tx, cmd.prefix));
+  return true;
+}
+
+function applyTxn(store: StateStore, index: number, cmd: TxnCommand): TxnResult {
+  return store.write(index, (tx) => txnApplyKv(tx, cmd.ops, noSessionExists));
+}
+
+function applyTombstoneReap(store: StateStore, index: number, cmd: TombstoneReapCommand): void {
+  store.write(index, (tx) => reapTombstonesTxn(tx, cmd.upto));
+}
+
+// The sessions table arrives with session.ts; until then no session exists, so every lock is
+// refused the way Consul refuses an unknown session.
+function noSessionExists(): boolean {
+  return false;
+}

@@ -1,0 +1,9 @@
+// The public face of the state store module.
+export { StateStore } from './store';
+export { WatchSetBuilder } from './watch';
+export { Fsm, applyCommand } from './fsm';
+export { encodeCommand, decodeCommand } from './codec';
+export { WireError } from './wire';
+export { isReadOnlyVerb } from './txn';
+export * from './types';
+export * from './commands';

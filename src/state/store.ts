@@ -1,0 +1,118 @@
+// The state store: every table in memory, changed only through write transactions stamped with
+// the Raft index that caused them, read through methods that report the index they observed
+// and record what they touched on a watch set.
+import { kvsGet, kvsKeys, kvsList, kvsTableIndex } from './kv';
+import { decodeSnapshot, encodeSnapshot } from './snapshot';
+import { newTables, newWatchTables, WriteTxn, type ReadTxn, type Tables } from './tables';
+import { txnReadKv } from './txn';
+import type { KvEntry, KvTxnOp, ReadResult, TxnResult } from './types';
+import { WatchRegistry, WatchSetBuilder } from './watch';
+
+/** Rows handed out by reads are the store's own objects: treat them as read-only. */
+export class StateStore {
+  private current: Tables = newTables();
+  private readonly watches = newWatchTables();
+  private readonly registry = new WatchRegistry();
+  private applied = 0;
+
+  newWatchSet(): WatchSetBuilder {
+    return new WatchSetBuilder(this.registry);
+  }
+
+  /** One key; index: its ModifyIndex, else the KV table index (never 0). */
+  kvGet(key: string, ws?: WatchSetBuilder): ReadResult<KvEntry | null> {
+    ws?.addKey(this.watches.kvs, key);
+    return reported(kvsGet(this.reader(), key));
+  }
+
+  /**
+   * Every entry under `prefix` ("" = the whole tree), sorted by key; index: the max of their
+   * ModifyIndexes and of the tombstones under the prefix, else the KV table index (never 0).
+   */
+  kvList(prefix: string, ws?: WatchSetBuilder): ReadResult<KvEntry[]> {
+    ws?.addPrefix(this.watches.kvs, prefix);
+    return reported(kvsList(this.reader(), prefix));
+  }
+
+  /** Keys under `prefix`, cut after the first `separator` past it; indexed as kvList. */
+  kvKeys(prefix: string, separator: string | null, ws?: WatchSetBuilder): ReadResult<string[]> {
+    ws?.addPrefix(this.watches.kvs, prefix);
+    return reported(kvsKeys(this.reader(), prefix, separator));
+  }
+
+  /** Evaluates a transaction of read verbs against the current state; never changes it. */
+  kvTxnRead(ops: KvTxnOp[]): TxnResult {
+    return txnReadKv(this.reader(), ops);
+  }
+
+  /** The highest Raft index applied to the store. */
+  lastIndex(): number {
+    return this.applied;
+  }
+
+  /** The Raft index of the last change to any KV row or tombstone (0 before the first). */
+  kvTableIndex(): number {
+    return kvsTableIndex(this.reader());
+  }
+
+  /** Records an applied entry that changes no table (a Raft no-op); never moves backwards. */
+  advanceIndex(index: number): void {
+    this.applied = Math.max(this.applied, index);
+  }
+
+  /** How many watch sets are waiting right now (open blocking queries). */
+  watchStats(): { waiters: number } {
+    return { waiters: this.registry.waiters };
+  }
+
+  /** Wakes every waiting watch set: what they read may no longer exist. */
+  abandon(): void {
+    this.registry.abandon();
+  }
+
+  /**
+   * Runs `change` as the write transaction of Raft entry `index` (entries arrive in log order).
+   * Whatever it leaves un-rolled-back commits; then the watchers of what changed wake, once.
+   * If it throws, every edit is undone and the entry does not count as applied.
+   */
+  write<T>(index: number, change: (tx: WriteTxn) => T): T {
+    if (!Number.isSafeInteger(index) || index <= this.applied) {
+      throw new Error(`write at index ${index} is out of order: already applied ${this.applied}`);
+    }
+    const tx = new WriteTxn(this.current, this.watches, index);
+    let result: T;
+    try {
+      result = change(tx);
+    } catch (error) {
+      tx.rollback();
+      throw error;
+    }
+    this.applied = index;
+    this.registry.notify(tx.commit());
+    return result;
+  }
+
+  private reader(): ReadTxn {
+    return { tables: this.current };
+  }
+
+  snapshot(): Uint8Array {
+    return encodeSnapshot({ tables: this.current, lastIndex: this.applied });
+  }
+
+  /**
+   * Replaces the whole state with a snapshot taken at Raft index `index` (default: the index
+   * recorded in it). A corrupt snapshot throws and leaves the current state untouched.
+   */
+  restore(data: Uint8Array, index?: number): void {
+    const restored = decodeSnapshot(data);
+    this.current = restored.tables;
+    this.applied = index ?? restored.lastIndex;
+    this.abandon();
+  }
+}
+
+// Consul never reports index 0: a client blocking on 0 would not block at all.
+function reported<T>(result: ReadResult<T>): ReadResult<T> {
+  return result.index === 0 ? { value: result.value, index: 1 } : result;
+}

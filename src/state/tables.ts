@@ -1,0 +1,105 @@
+// The tables of the state store and the write transaction that changes them.
+// A write transaction edits the tables in place and records how to undo each edit, so that a
+// transaction either commits whole or rolls back to exactly where it started. JS runs it
+// synchronously, so no reader ever observes a half-applied transaction.
+import { OrderedTable } from './ordered-table';
+import type { KvEntry } from './types';
+import { WatchTable, type WatchChange } from './watch';
+
+/** Table names that carry an index (Consul's "index" table): the Raft index of their last change. */
+export type IndexedTable = 'kvs' | 'tombstones';
+
+export interface Tables {
+  kvs: OrderedTable<KvEntry>;
+  /** Deleted KV keys (or deleted prefixes) → the index of the delete. */
+  tombstones: OrderedTable<number>;
+  indexes: Map<IndexedTable, number>;
+}
+
+/** Per table family, who is watching which keys. Lives outside Tables: a restore keeps it. */
+export interface WatchTables {
+  kvs: WatchTable;
+}
+
+export function newTables(): Tables {
+  return { kvs: new OrderedTable(), tombstones: new OrderedTable(), indexes: new Map() };
+}
+
+export function newWatchTables(): WatchTables {
+  return { kvs: new WatchTable() };
+}
+
+/** What reads need: the tables as they stand (inside a write, including its own edits). */
+export interface ReadTxn {
+  readonly tables: Tables;
+}
+
+export function tableIndex(tables: Tables, table: IndexedTable): number {
+  return tables.indexes.get(table) ?? 0;
+}
+
+export class WriteTxn implements ReadTxn {
+  private undoLog: (() => void)[] = [];
+  private changes: WatchChange[] = [];
+  private finished = false;
+
+  constructor(
+    readonly tables: Tables,
+    readonly watches: WatchTables,
+    /** The Raft index of the entry being applied; every row written is stamped with it. */
+    readonly index: number,
+  ) {}
+
+  put<V>(table: OrderedTable<V>, key: string, row: V): void {
+    const previous = table.get(key);
+    table.set(key, row);
+    this.undoLog.push(() => restoreRow(table, key, previous));
+  }
+
+  remove<V>(table: OrderedTable<V>, key: string): void {
+    const previous = table.get(key);
+    if (previous === undefined) return;
+    table.delete(key);
+    this.undoLog.push(() => table.set(key, previous));
+  }
+
+  /** Records that `table` changed at this transaction's index. */
+  touchIndex(table: IndexedTable): void {
+    const previous = this.tables.indexes.get(table);
+    this.tables.indexes.set(table, this.index);
+    this.undoLog.push(() => {
+      if (previous === undefined) this.tables.indexes.delete(table);
+      else this.tables.indexes.set(table, previous);
+    });
+  }
+
+  /** Queues a wake-up for watchers of `key` (and of its prefixes), sent only on commit. */
+  changed(watch: WatchTable, key: string): void {
+    this.changes.push({ watch, key });
+  }
+
+  /** Undoes every edit, newest first. The transaction then commits nothing. */
+  rollback(): void {
+    this.assertOpen();
+    for (let i = this.undoLog.length - 1; i >= 0; i--) this.undoLog[i]();
+    this.undoLog = [];
+    this.changes = [];
+  }
+
+  /** Ends the transaction; returns the changes whose watchers must now be woken. */
+  commit(): WatchChange[] {
+    this.assertOpen();
+    this.finished = true;
+    this.undoLog = [];
+    return this.changes;
+  }
+
+  private assertOpen(): void {
+    if (this.finished) throw new Error(`write transaction at index ${this.index} already ended`);
+  }
+}
+
+function restoreRow<V>(table: OrderedTable<V>, key: string, previous: V | undefined): void {
+  if (previous === undefined) table.delete(key);
+  else table.set(key, previous);
+}
