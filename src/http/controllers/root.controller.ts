@@ -1,0 +1,15 @@
+// GET / : Consul answers with a short text when the UI is not served.
+import { Controller, Get, Req, Res } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
+import { sendText } from '../respond';
+
+const INDEX_TEXT = 'Consulate Agent: the web UI is not available on this agent.';
+
+@Controller()
+export class RootController {
+  @Get()
+  index(@Req() request: FastifyRequest, @Res() reply: FastifyReply): void {
+    sendText(request, reply, 200, INDEX_TEXT);
+  }
+}

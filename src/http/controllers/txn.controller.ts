@@ -1,0 +1,181 @@
+// PUT /v1/txn: a batch of KV ops applied atomically (consul-api.md §3, agent/txn_endpoint.go).
+// Read-only batches take the fast path (no Raft, ?stale/?consistent honoured, KnownLeader and
+// LastContact headers, no index); anything that writes is one Raft entry.
+import { Controller, Put, Req, Res } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
+import { goQuote } from '../../state/go-quote';
+import type { KvTxnOp, KvVerb, TxnError, TxnResult } from '../../state/types';
+import {
+  checkDatacenter,
+  parseQueryOptions,
+  prepareRead,
+  requireLeader,
+  setLeaderHeaders,
+} from '../blocking';
+import { readBody } from '../body';
+import { HttpContext } from '../context';
+import { badRequest, tooLarge } from '../errors';
+import { JsonSyntaxError, parseJsonBody } from '../json-parse';
+import { txnResultJson } from '../kv-json';
+import { queryOf, raftIndexOf } from '../query';
+import { sendJson, wantsPretty } from '../respond';
+import { decodeTxnOps, TxnDecodeError, type KvOpInput, type TxnOpInput } from '../txn-decode';
+
+const KV_VERBS: ReadonlySet<string> = new Set<KvVerb>([
+  'set',
+  'cas',
+  'lock',
+  'unlock',
+  'get',
+  'get-or-empty',
+  'get-tree',
+  'check-index',
+  'check-session',
+  'check-not-exists',
+  'delete',
+  'delete-tree',
+  'delete-cas',
+]);
+const KV_WRITE_VERBS: ReadonlySet<string> = new Set<KvVerb>([
+  'set',
+  'delete',
+  'delete-cas',
+  'delete-tree',
+  'cas',
+  'lock',
+  'unlock',
+]);
+/** Catalog ops need the catalog tables, which the state store does not have yet. */
+const CATALOG_UNSUPPORTED = 'catalog operations in transactions are not supported by this agent';
+
+@Controller('v1/txn')
+export class TxnController {
+  constructor(private readonly http: HttpContext) {}
+
+  @Put()
+  async txn(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    const { runtime, maxTxnOps } = this.http;
+    const { kvMaxValueSize, txnMaxReqLen } = runtime.config.limits;
+    const pretty = wantsPretty(request, runtime.config.prettyJson);
+    // Consul keeps honouring kv_max_value_size as the request limit when it is the larger one.
+    const maxTxnLen = Math.max(txnMaxReqLen, kvMaxValueSize);
+    const body = await readBody(request, maxTxnLen, () =>
+      tooLarge(
+        `Request body too large, max size: ${maxTxnLen} bytes. See ` +
+          'https://developer.hashicorp.com/consul/docs/agent/config/config-files#txn_max_req_len.',
+      ),
+    );
+    const ops = decodeBody(body);
+    if (ops.length > maxTxnOps) {
+      throw tooLarge(`Transaction contains too many operations (${ops.length} > ${maxTxnOps})`);
+    }
+    let writes = 0;
+    for (const op of ops) {
+      if (op.kind === 'kv') {
+        if (op.value.length > kvMaxValueSize) {
+          throw tooLarge(
+            `Value for key ${goQuote(op.key)} is too large (${op.value.length} > ${kvMaxValueSize} bytes)`,
+          );
+        }
+        if (KV_WRITE_VERBS.has(op.verb)) writes++;
+      } else if (op.verb !== 'get') {
+        writes++;
+      }
+    }
+    const { known, positions, refused } = classify(ops);
+
+    if (writes === 0) {
+      const options = parseQueryOptions(request, runtime);
+      await prepareRead(runtime, options.consistency);
+      const read = runtime.store.kvTxnRead(known);
+      const result = merge(read, positions, refused);
+      setLeaderHeaders(reply, runtime);
+      const status = runtime.raft.status();
+      const knownLeader = runtime.raft.isLeader() || status.leaderId !== null;
+      const lastContactNs = runtime.raft.isLeader() ? 0 : Math.round(status.lastContactMs * 1e6);
+      // structs.TxnReadResponse embeds QueryMeta, so its fields follow Results and Errors.
+      const json = {
+        ...txnResultJson(result),
+        Index: 0,
+        LastContact: lastContactNs,
+        KnownLeader: knownLeader,
+        ConsistencyLevel: '',
+        NotModified: false,
+        Backend: 0,
+        ResultsFilteredByACLs: false,
+      };
+      return sendJson(request, reply, json, pretty, result.errors === null ? 200 : 409);
+    }
+
+    checkDatacenter(queryOf(request), runtime);
+    if (refused.length > 0) {
+      // Unknown verbs and catalog ops fail the batch before anything is proposed.
+      return sendJson(
+        request,
+        reply,
+        txnResultJson({ results: null, errors: refused }),
+        pretty,
+        409,
+      );
+    }
+    await requireLeader(runtime);
+    const result = (await runtime.apply({ type: 'txn', ops: known })) as TxnResult;
+    sendJson(request, reply, txnResultJson(result), pretty, result.errors === null ? 200 : 409);
+  }
+}
+
+function decodeBody(body: Buffer): TxnOpInput[] {
+  try {
+    return decodeTxnOps(parseJsonBody(body.toString('utf8')));
+  } catch (error) {
+    if (error instanceof JsonSyntaxError || error instanceof TxnDecodeError) {
+      throw badRequest(`Failed to parse body: ${error.message}`);
+    }
+    throw error;
+  }
+}
+
+/** Splits ops into KV ops the store runs (with their positions) and ops refused up front. */
+function classify(ops: TxnOpInput[]): {
+  known: KvTxnOp[];
+  positions: number[];
+  refused: TxnError[];
+} {
+  const known: KvTxnOp[] = [];
+  const positions: number[] = [];
+  const refused: TxnError[] = [];
+  ops.forEach((op, opIndex) => {
+    if (op.kind !== 'kv') {
+      refused.push({ opIndex, what: CATALOG_UNSUPPORTED });
+    } else if (!KV_VERBS.has(op.verb)) {
+      refused.push({ opIndex, what: `unknown KV verb ${goQuote(op.verb)}` });
+    } else {
+      known.push(toKvTxnOp(op));
+      positions.push(opIndex);
+    }
+  });
+  return { known, positions, refused };
+}
+
+function toKvTxnOp(op: KvOpInput): KvTxnOp {
+  return {
+    verb: op.verb as KvVerb,
+    key: op.key,
+    value: op.value,
+    flags: op.flags,
+    index: raftIndexOf(op.index),
+    session: op.session,
+  };
+}
+
+// Read ops are independent of each other, so the store's verdicts on the runnable ops and the
+// refusals of the others combine into exactly what one pass over the whole batch would give.
+function merge(read: TxnResult, positions: number[], refused: TxnError[]): TxnResult {
+  const storeErrors = (read.errors ?? []).map((error) => ({
+    opIndex: positions[error.opIndex],
+    what: error.what,
+  }));
+  const errors = [...storeErrors, ...refused].sort((a, b) => a.opIndex - b.opIndex);
+  return errors.length > 0 ? { results: null, errors } : read;
+}

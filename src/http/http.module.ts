@@ -1,0 +1,28 @@
+// The Nest module of the HTTP API: thin controllers over one shared HttpContext.
+import { Module, type DynamicModule } from '@nestjs/common';
+
+import { HttpContext } from './context';
+import { AgentController } from './controllers/agent.controller';
+import { CatalogController } from './controllers/catalog.controller';
+import { KvController } from './controllers/kv.controller';
+import { RootController } from './controllers/root.controller';
+import { StatusController } from './controllers/status.controller';
+import { TxnController } from './controllers/txn.controller';
+
+@Module({})
+export class HttpApiModule {
+  static forContext(context: HttpContext): DynamicModule {
+    return {
+      module: HttpApiModule,
+      controllers: [
+        RootController,
+        KvController,
+        TxnController,
+        StatusController,
+        AgentController,
+        CatalogController,
+      ],
+      providers: [{ provide: HttpContext, useValue: context }],
+    };
+  }
+}

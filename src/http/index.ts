@@ -1,0 +1,179 @@
+// The HTTP API of the agent: a Nest application on Fastify, bound to every client address.
+import 'reflect-metadata';
+
+import { createServer, type RequestListener, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+import type { LoggerService } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
+import pino, { type Logger } from 'pino';
+
+import type { AgentRuntime } from '../server/runtime';
+import { leaveBodyUnread } from './body';
+import { HttpContext } from './context';
+import { ApiExceptionFilter, sendError } from './exception.filter';
+import { HttpError } from './errors';
+import { HttpApiModule } from './http.module';
+
+export { DEFAULT_MAX_TXN_OPS } from './context';
+export {
+  blockingRead,
+  parseQueryOptions,
+  prepareRead,
+  requireLeader,
+  setLeaderHeaders,
+  type Consistency,
+  type QueryOptions,
+} from './blocking';
+
+export interface HttpServer {
+  /** Binds every client address on the HTTP port; returns `host:port` of each listener. */
+  listen(): Promise<string[]>;
+  /** Stops listening and drops open connections (blocking queries included). */
+  close(): Promise<void>;
+}
+
+export interface HttpServerOptions {
+  /** Where request failures and Nest's own messages (at debug) go; default: stderr. */
+  logger?: Logger;
+  /** Max ops per /v1/txn (default 128 as Consul ≥ 1.14; 64 before). */
+  maxTxnOps?: number;
+}
+
+export async function createHttpServer(
+  runtime: AgentRuntime,
+  options: HttpServerOptions = {},
+): Promise<HttpServer> {
+  const logger =
+    options.logger ?? pino({ name: 'http', level: runtime.config.logLevel }, pino.destination(2));
+  const context = new HttpContext(runtime, logger, options.maxTxnOps);
+
+  let handler: RequestListener | undefined;
+  const fastifyOptions: FastifyServerOptions<Server> & { skipMiddie: boolean } = {
+    // Keep Fastify's request handler so that extra client addresses can serve it too.
+    serverFactory: (listener) => {
+      handler = listener;
+      return createServer(listener);
+    },
+    logger: false,
+    exposeHeadRoutes: false,
+    // Blocking queries hold connections for minutes: close must not wait for them.
+    forceCloseConnections: true,
+    skipMiddie: true,
+    // Keys are path parameters of any length (find-my-way's default cap is 100 characters).
+    routerOptions: { maxParamLength: 65536 },
+    // Malformed URLs: Go's server answers them with a bare 400 before any handler.
+    frameworkErrors: (error, request, reply) =>
+      sendError(
+        context,
+        request,
+        reply,
+        error.code === 'FST_ERR_BAD_URL' ? new HttpError(400, '400 Bad Request') : error,
+      ),
+  };
+  const adapter = new FastifyAdapter(fastifyOptions);
+  const fastify = adapter.getInstance();
+  fastify.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) context.routes.add(method, route.url);
+  });
+  // Bodies are read by the handlers that want them, as raw bytes of any Content-Type.
+  fastify.removeAllContentTypeParsers();
+  fastify.addContentTypeParser('*', leaveBodyUnread);
+  fastify.addHook('onRequest', (request, reply, done) => {
+    try {
+      onRequest(context, request, reply);
+    } catch (error) {
+      done(error as Error);
+      return;
+    }
+    done();
+  });
+
+  const app = await NestFactory.create<NestFastifyApplication>(
+    HttpApiModule.forContext(context),
+    adapter,
+    { logger: new PinoNestLogger(logger), bodyParser: false, abortOnError: false },
+  );
+  app.useGlobalFilters(new ApiExceptionFilter(context));
+  await app.init();
+
+  const extraServers: Server[] = [];
+  return {
+    async listen(): Promise<string[]> {
+      const [first, ...others] = runtime.config.clientAddr;
+      await app.listen(runtime.config.ports.http, first);
+      const main = app.getHttpServer() as Server;
+      const port = (main.address() as AddressInfo).port;
+      const addresses = [formatAddress(main)];
+      for (const host of others) {
+        const server = createServer(handler);
+        server.keepAliveTimeout = main.keepAliveTimeout;
+        await new Promise<void>((resolve, reject) => {
+          server.once('error', reject);
+          server.listen(port, host, () => resolve());
+        });
+        extraServers.push(server);
+        addresses.push(formatAddress(server));
+      }
+      return addresses;
+    },
+    async close(): Promise<void> {
+      await Promise.all(
+        extraServers.map(
+          (server) =>
+            new Promise<void>((resolve) => {
+              server.close(() => resolve());
+              server.closeAllConnections();
+            }),
+        ),
+      );
+      await app.close();
+    },
+  };
+}
+
+// Per request, before the handler: the reloadable http_config.response_headers and
+// http_config.block_endpoints.
+function onRequest(context: HttpContext, request: FastifyRequest, reply: FastifyReply): void {
+  const { responseHeaders, blockEndpoints } = context.runtime.config.httpConfig;
+  for (const name in responseHeaders) reply.header(name, responseHeaders[name]);
+  if (blockEndpoints.length > 0) {
+    const path = request.url;
+    if (blockEndpoints.some((blocked) => path.startsWith(blocked))) {
+      throw new HttpError(403, 'Endpoint is blocked by agent configuration');
+    }
+  }
+}
+
+function formatAddress(server: Server): string {
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return `${host}:${address.port}`;
+}
+
+/** Nest's own messages go to pino at debug; its errors stay errors. */
+class PinoNestLogger implements LoggerService {
+  constructor(private readonly logger: Logger) {}
+
+  log(message: unknown): void {
+    this.logger.debug({ source: 'nest' }, String(message));
+  }
+
+  error(message: unknown, trace?: unknown): void {
+    this.logger.error({ source: 'nest', trace }, String(message));
+  }
+
+  warn(message: unknown): void {
+    this.logger.warn({ source: 'nest' }, String(message));
+  }
+
+  debug(message: unknown): void {
+    this.logger.debug({ source: 'nest' }, String(message));
+  }
+
+  verbose(message: unknown): void {
+    this.logger.trace({ source: 'nest' }, String(message));
+  }
+}
