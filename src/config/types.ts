@@ -8,6 +8,7 @@ export interface PortsConfig {
   serfLan: number;
   serfWan: number;
   grpc: number;
+  grpcTls: number;
   https: number;
 }
 
@@ -49,4 +50,49 @@ export interface AgentConfig {
   /** Raw service/check definitions, validated now and applied by the catalog work later. */
   services: Record<string, unknown>[];
   checks: Record<string, unknown>[];
+  /** Watch specs (consul-api.md §12.3), validated shallowly (each has a `type`). */
+  watches: Record<string, unknown>[];
+  advertiseAddrWan: string;
+  domain: string;
+  altDomain: string | null;
+  recursors: string[];
+  /** Stored now; gossip joins come with the membership work. */
+  retryJoin: string[];
+  retryJoinWan: string[];
+  /** Base64 gossip key, or null. */
+  encrypt: string | null;
+  enableScriptChecks: boolean;
+  enableLocalScriptChecks: boolean;
+  disableRemoteExec: boolean;
+  sessionTtlMinMs: number;
+  checkUpdateIntervalMs: number;
+  reconnectTimeoutMs: number;
+  leaveOnTerminate: boolean;
+  skipLeaveOnInterrupt: boolean;
+  autoReloadConfig: boolean;
+  pidFile: string | null;
+  logFile: string | null;
+  /** Raft knobs (Consul's raft_snapshot_threshold / raft_trailing_logs); null = Raft's default. */
+  raftSnapshotThreshold: number | null;
+  raftTrailingLogs: number | null;
+  httpConfig: HttpConfig;
+  acl: AclConfig;
+  /**
+   * The whole merged configuration in canonical form (snake_case keys, durations in ms), for
+   * areas whose typed fields are not written yet (dns_config, telemetry, performance, ...).
+   */
+  merged: Readonly<Record<string, unknown>>;
+}
+
+export interface HttpConfig {
+  responseHeaders: Record<string, string>;
+  blockEndpoints: string[];
+  allowWriteHttpFrom: string[];
+}
+
+export interface AclConfig {
+  enabled: boolean;
+  defaultPolicy: 'allow' | 'deny';
+  downPolicy: string;
+  tokens: Record<string, string>;
 }

@@ -1,0 +1,164 @@
+// `consulate agent`: load the configuration, start a server agent, print Consul's start-up
+// summary, and run until SIGINT/SIGTERM (graceful shutdown) with SIGHUP reloading.
+import { rmSync, writeFileSync } from 'node:fs';
+import type { Logger } from 'pino';
+import {
+  AGENT_FLAGS,
+  ConfigError,
+  FlagError,
+  formatFlagUsage,
+  loadAgentConfig,
+  parseAgentArgs,
+  type AgentConfig,
+  type ParsedFlags,
+} from '../config';
+import { startServerAgent, type ServerAgent } from '../server';
+import { createAgentLogger } from './logger';
+import { VERSION } from './version';
+
+const USAGE = `Usage: consulate agent [options]
+
+  Starts the Consulate agent and runs until an interrupt is received. The agent
+  speaks Consul's HTTP API, flags and configuration files.
+
+Options:
+
+${formatFlagUsage(AGENT_FLAGS)}
+`;
+
+export async function runAgent(argv: readonly string[]): Promise<number> {
+  let flags: ParsedFlags;
+  let config: AgentConfig;
+  let warnings: string[];
+  try {
+    flags = parseAgentArgs(argv);
+    if (flags.help) {
+      process.stdout.write(USAGE);
+      return 0;
+    }
+    ({ config, warnings } = loadAgentConfig(flags));
+  } catch (error) {
+    if (error instanceof FlagError || error instanceof ConfigError) {
+      process.stderr.write(`==> ${error.message}\n`);
+      if (error instanceof FlagError) process.stderr.write(`\n${USAGE}`);
+      return 1;
+    }
+    throw error;
+  }
+  if (!config.server) {
+    process.stderr.write(
+      '==> client agents are not supported yet: start a server with -server or -dev\n',
+    );
+    return 1;
+  }
+
+  const logger = createAgentLogger(config);
+  process.stdout.write('==> Starting Consulate agent...\n');
+  process.stdout.write(startupSummary(config));
+  process.stdout.write('\n==> Log data will now stream in as it occurs:\n\n');
+  for (const warning of warnings) logger.warn(warning);
+  if (config.retryJoin.length > 0 || config.retryJoinWan.length > 0) {
+    logger.info(
+      { retry_join: config.retryJoin, retry_join_wan: config.retryJoinWan },
+      'join addresses stored; joining comes with the gossip work',
+    );
+  }
+
+  // Signals that arrive while starting are held and handled once the agent runs. There is
+  // always a listener: without one a signal gets its default action and kills the process.
+  const early: NodeJS.Signals[] = [];
+  const holdSignal = (signal: NodeJS.Signals): void => void early.push(signal);
+  const releaseHold = (): void => {
+    for (const signal of HANDLED_SIGNALS) process.off(signal, holdSignal);
+  };
+  for (const signal of HANDLED_SIGNALS) process.on(signal, holdSignal);
+  let agent: ServerAgent;
+  try {
+    agent = await startServerAgent(config, logger);
+  } catch (error) {
+    releaseHold();
+    logger.error({ err: error }, 'agent failed to start');
+    process.stderr.write(`==> Error starting agent: ${(error as Error).message}\n`);
+    return 1;
+  }
+  const exitCode = runUntilSignalled(agent, flags, logger, early);
+  releaseHold();
+  if (config.pidFile !== null) writeFileSync(config.pidFile, `${process.pid}`);
+  process.stdout.write('==> Consulate agent running!\n');
+  for (const address of agent.httpAddresses) {
+    process.stdout.write(`    HTTP API listening on ${address}\n`);
+  }
+  return exitCode;
+}
+
+const HANDLED_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+function startupSummary(config: AgentConfig): string {
+  const rows: [string, string][] = [
+    ['Version', `'${VERSION}'`],
+    ['Node ID', `'${config.nodeId}'`],
+    ['Node name', `'${config.nodeName}'`],
+    ['Datacenter', `'${config.datacenter}' (Segment: '<all>')`],
+    ['Server', `${config.server} (Bootstrap: ${config.bootstrap || config.dev})`],
+    [
+      'Client Addr',
+      `[${config.clientAddr.join(' ')}] (HTTP: ${config.ports.http}, HTTPS: ${config.ports.https}, ` +
+        `gRPC: ${config.ports.grpc}, gRPC-TLS: ${config.ports.grpcTls}, DNS: ${config.ports.dns})`,
+    ],
+    [
+      'Cluster Addr',
+      `${config.advertiseAddr} (LAN: ${config.ports.serfLan}, WAN: ${config.ports.serfWan})`,
+    ],
+    ['Gossip Encryption', `${config.encrypt !== null}`],
+    ['Data Dir', config.dataDir ?? '(in memory)'],
+  ];
+  return rows.map(([label, value]) => `${label.padStart(21)}: ${value}\n`).join('');
+}
+
+/** Resolves with the exit code once a SIGINT/SIGTERM has shut the agent down. */
+function runUntilSignalled(
+  agent: ServerAgent,
+  flags: ParsedFlags,
+  logger: Logger,
+  early: readonly NodeJS.Signals[],
+): Promise<number> {
+  return new Promise((resolve) => {
+    let shuttingDown = false;
+    const stop = (signal: NodeJS.Signals): void => {
+      if (shuttingDown) {
+        logger.warn({ signal }, 'second signal: exiting immediately');
+        resolve(1);
+        return;
+      }
+      shuttingDown = true;
+      logger.info({ signal }, 'caught signal, shutting down');
+      void agent.shutdown().then(() => {
+        if (agent.config.pidFile !== null) rmSync(agent.config.pidFile, { force: true });
+        logger.info('graceful shutdown complete');
+        process.off('SIGHUP', reload);
+        resolve(0);
+      });
+    };
+    const reload = (): void => {
+      logger.info('caught signal: hangup, reloading configuration');
+      try {
+        const { config, warnings } = loadAgentConfig(flags);
+        for (const warning of warnings) logger.warn(warning);
+        agent.reload(config);
+        logger.info(
+          'configuration reloaded (log level and other runtime settings); ' +
+            'services and checks reload comes with the catalog work',
+        );
+      } catch (error) {
+        logger.error({ err: error }, `failed to reload configuration: ${(error as Error).message}`);
+      }
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+    process.on('SIGHUP', reload);
+    for (const signal of early) {
+      if (signal === 'SIGHUP') reload();
+      else stop(signal);
+    }
+  });
+}

@@ -1,0 +1,242 @@
+// From the merged canonical configuration to the typed AgentConfig, with the cross-key checks
+// Consul makes (data_dir required, bootstrap vs bootstrap_expect, ...).
+import { networkInterfaces } from 'node:os';
+import { ConfigError, isPlainObject, type ConfigObject } from './normalize';
+import type { AclConfig, AgentConfig, HttpConfig, PortsConfig } from './types';
+
+export interface BuildContext {
+  dev: boolean;
+  sources: string[];
+  hostname: string;
+}
+
+/** AgentConfig without nodeId, which needs the data dir (see identity.ts). */
+export type BuiltConfig = Omit<AgentConfig, 'nodeId'> & { nodeId: string | null };
+
+const LOG_LEVEL_ALIASES: Record<string, AgentConfig['logLevel']> = {
+  err: 'error',
+  warning: 'warn',
+};
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const DATACENTER = /^[a-z0-9_-]+$/;
+
+export function buildAgentConfig(merged: ConfigObject, ctx: BuildContext): BuiltConfig {
+  const read = new Reader(merged);
+  const dataDir = read.optString('data_dir');
+  if (!ctx.dev && dataDir === null) throw new ConfigError('data_dir cannot be empty');
+
+  const datacenter = read.string('datacenter').toLowerCase();
+  if (!DATACENTER.test(datacenter)) {
+    throw new ConfigError(`datacenter: invalid value "${datacenter}" (only a-z, 0-9, _ and -)`);
+  }
+  const server = read.bool('server');
+  const bootstrap = read.bool('bootstrap');
+  const bootstrapExpect = read.number('bootstrap_expect');
+  if (bootstrap && !server) throw new ConfigError("'bootstrap = true' requires 'server = true'");
+  if (bootstrapExpect > 0 && !server) {
+    throw new ConfigError("'bootstrap_expect > 0' requires 'server = true'");
+  }
+  if (bootstrapExpect > 0 && bootstrap) {
+    throw new ConfigError("'bootstrap_expect > 0' and 'bootstrap = true' are mutually exclusive");
+  }
+  if (bootstrapExpect > 0 && ctx.dev) {
+    throw new ConfigError("'bootstrap_expect > 0' not allowed in dev mode");
+  }
+
+  const nodeId = read.optString('node_id');
+  if (nodeId !== null && !UUID.test(nodeId)) {
+    throw new ConfigError(`node_id: invalid UUID "${nodeId}"`);
+  }
+  const nodeName = read.optString('node_name') ?? ctx.hostname;
+  if (nodeName === '') throw new ConfigError('node_name cannot be empty');
+
+  const bindAddr = read.string('bind_addr');
+  const advertiseAddr = read.optString('advertise_addr') ?? advertiseFor(bindAddr);
+  const clientAddr = read
+    .string('client_addr')
+    .split(/\s+/)
+    .filter((addr) => addr !== '');
+  if (clientAddr.length === 0) throw new ConfigError('client_addr cannot be empty');
+
+  const defaultQueryTimeMs = read.number('default_query_time');
+  const maxQueryTimeMs = read.number('max_query_time');
+  if (defaultQueryTimeMs <= 0) throw new ConfigError('default_query_time: must be positive');
+  if (maxQueryTimeMs <= 0) throw new ConfigError('max_query_time: must be positive');
+
+  const ui = read.optBool('ui') ?? false;
+  return {
+    dev: ctx.dev,
+    server,
+    bootstrap,
+    bootstrapExpect,
+    datacenter,
+    primaryDatacenter: (read.optString('primary_datacenter') ?? datacenter).toLowerCase(),
+    dataDir,
+    nodeName,
+    nodeId: nodeId?.toLowerCase() ?? null,
+    clientAddr,
+    bindAddr,
+    advertiseAddr,
+    advertiseAddrWan: read.optString('advertise_addr_wan') ?? advertiseAddr,
+    ports: buildPorts(read),
+    logLevel:
+      LOG_LEVEL_ALIASES[read.string('log_level')] ??
+      (read.string('log_level') as AgentConfig['logLevel']),
+    logJson: read.bool('log_json'),
+    logFile: read.optString('log_file'),
+    nodeMeta: read.stringMap('node_meta'),
+    defaultQueryTimeMs,
+    maxQueryTimeMs,
+    limits: {
+      kvMaxValueSize: read.number('limits.kv_max_value_size'),
+      txnMaxReqLen: read.number('limits.txn_max_req_len'),
+    },
+    tombstoneTtlMs: read.number('consulate.tombstone_ttl'),
+    prettyJson: ctx.dev,
+    ui: ui || (read.optBool('ui_config.enabled') ?? false),
+    configSources: ctx.sources,
+    services: read.objects('services'),
+    checks: read.objects('checks'),
+    watches: read.objects('watches'),
+    domain: withTrailingDot(read.string('domain')),
+    altDomain: mapNullable(read.optString('alt_domain'), withTrailingDot),
+    recursors: read.strings('recursors'),
+    retryJoin: [...read.strings('retry_join'), ...read.strings('start_join')],
+    retryJoinWan: [...read.strings('retry_join_wan'), ...read.strings('start_join_wan')],
+    encrypt: validateEncrypt(read.optString('encrypt')),
+    enableScriptChecks: read.bool('enable_script_checks'),
+    enableLocalScriptChecks: read.bool('enable_local_script_checks'),
+    disableRemoteExec: read.bool('disable_remote_exec'),
+    sessionTtlMinMs: read.number('session_ttl_min'),
+    checkUpdateIntervalMs: read.number('check_update_interval'),
+    reconnectTimeoutMs: read.number('reconnect_timeout'),
+    leaveOnTerminate: read.optBool('leave_on_terminate') ?? !server,
+    skipLeaveOnInterrupt: read.optBool('skip_leave_on_interrupt') ?? server,
+    autoReloadConfig: read.bool('auto_reload_config'),
+    pidFile: read.optString('pid_file'),
+    raftSnapshotThreshold: read.optNumber('raft_snapshot_threshold'),
+    raftTrailingLogs: read.optNumber('raft_trailing_logs'),
+    httpConfig: buildHttpConfig(read),
+    acl: buildAcl(read),
+    merged,
+  };
+}
+
+function buildPorts(read: Reader): PortsConfig {
+  return {
+    http: read.number('ports.http'),
+    https: read.number('ports.https'),
+    dns: read.number('ports.dns'),
+    grpc: read.number('ports.grpc'),
+    grpcTls: read.number('ports.grpc_tls'),
+    server: read.number('ports.server'),
+    serfLan: read.number('ports.serf_lan'),
+    serfWan: read.number('ports.serf_wan'),
+  };
+}
+
+function buildHttpConfig(read: Reader): HttpConfig {
+  return {
+    responseHeaders: read.stringMap('http_config.response_headers'),
+    blockEndpoints: read.strings('http_config.block_endpoints'),
+    allowWriteHttpFrom: read.strings('http_config.allow_write_http_from'),
+  };
+}
+
+function buildAcl(read: Reader): AclConfig {
+  return {
+    enabled: read.bool('acl.enabled'),
+    defaultPolicy: read.string('acl.default_policy') as AclConfig['defaultPolicy'],
+    downPolicy: read.string('acl.down_policy'),
+    tokens: read.stringMap('acl.tokens'),
+  };
+}
+
+function validateEncrypt(key: string | null): string | null {
+  if (key === null) return null;
+  const bytes = Buffer.from(key, 'base64');
+  if (![16, 24, 32].includes(bytes.length) || bytes.toString('base64') !== key) {
+    throw new ConfigError('encrypt: invalid key (expected base64 of 16, 24 or 32 bytes)');
+  }
+  return key;
+}
+
+/** Like Consul with bind_addr 0.0.0.0: advertise the first private IPv4, else loopback. */
+function advertiseFor(bindAddr: string): string {
+  if (bindAddr !== '0.0.0.0' && bindAddr !== '::') return bindAddr;
+  for (const addrs of Object.values(networkInterfaces())) {
+    for (const addr of addrs ?? []) {
+      if (addr.family === 'IPv4' && !addr.internal) return addr.address;
+    }
+  }
+  return '127.0.0.1';
+}
+
+function withTrailingDot(domain: string): string {
+  return domain.endsWith('.') ? domain : `${domain}.`;
+}
+
+function mapNullable<T, U>(value: T | null, f: (v: T) => U): U | null {
+  return value === null ? null : f(value);
+}
+
+/** Typed access to dotted paths of the merged config; defaults guarantee required keys. */
+class Reader {
+  constructor(private readonly merged: ConfigObject) {}
+
+  private get(path: string): unknown {
+    let node: unknown = this.merged;
+    for (const part of path.split('.')) {
+      if (!isPlainObject(node)) return undefined;
+      node = node[part];
+    }
+    return node;
+  }
+
+  optString(path: string): string | null {
+    const value = this.get(path);
+    return typeof value === 'string' && value !== '' ? value : null;
+  }
+
+  string(path: string): string {
+    const value = this.get(path);
+    if (typeof value !== 'string') throw new ConfigError(`${path}: missing`);
+    return value;
+  }
+
+  optBool(path: string): boolean | null {
+    const value = this.get(path);
+    return typeof value === 'boolean' ? value : null;
+  }
+
+  bool(path: string): boolean {
+    return this.optBool(path) ?? false;
+  }
+
+  optNumber(path: string): number | null {
+    const value = this.get(path);
+    return typeof value === 'number' ? value : null;
+  }
+
+  number(path: string): number {
+    const value = this.get(path);
+    if (typeof value !== 'number') throw new ConfigError(`${path}: missing`);
+    return value;
+  }
+
+  strings(path: string): string[] {
+    const value = this.get(path);
+    return Array.isArray(value) ? value.map(String) : [];
+  }
+
+  stringMap(path: string): Record<string, string> {
+    const value = this.get(path);
+    if (!isPlainObject(value)) return {};
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, String(v)]));
+  }
+
+  objects(path: string): Record<string, unknown>[] {
+    const value = this.get(path);
+    return Array.isArray(value) ? value.filter(isPlainObject) : [];
+  }
+}

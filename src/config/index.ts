@@ -1,0 +1,18 @@
+// Agent configuration: Go-style flags, JSON/HCL files and config dirs, merged in Consul's order
+// (defaults → -dev defaults → files → -hcl → flags), validated into one typed AgentConfig.
+export type { AgentConfig, PortsConfig, LimitsConfig, HttpConfig, AclConfig } from './types';
+export { loadAgentConfig, parseAgentArgs, type LoadedAgentConfig } from './load';
+export { AGENT_FLAGS } from './agent-flags';
+export {
+  parseFlags,
+  parseGoBool,
+  formatFlagUsage,
+  FlagError,
+  type FlagSpec,
+  type FlagKind,
+  type FlagValue,
+  type ParsedFlags,
+} from './flags';
+export { parseDuration, formatDuration } from './duration';
+export { ConfigError, type ConfigObject, type ConfigValue } from './normalize';
+export { LOG_LEVELS } from './schema';

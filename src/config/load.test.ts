@@ -1,0 +1,321 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadAgentConfig, parseAgentArgs, type LoadedAgentConfig } from './load';
+
+function withTempDir(body: (dir: string) => void): void {
+  const dir = mkdtempSync(join(tmpdir(), 'consulate-config-'));
+  try {
+    body(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function load(argv: string[]): LoadedAgentConfig {
+  return loadAgentConfig(parseAgentArgs(argv), { hostname: 'test-host' });
+}
+
+test('-dev gives an in-memory bootstrapped server on loopback with debug logs', () => {
+  const { config } = load(['-dev']);
+  assert.equal(config.dev, true);
+  assert.equal(config.server, true);
+  assert.equal(config.bootstrap, true);
+  assert.equal(config.dataDir, null);
+  assert.equal(config.bindAddr, '127.0.0.1');
+  assert.equal(config.advertiseAddr, '127.0.0.1');
+  assert.deepEqual(config.clientAddr, ['127.0.0.1']);
+  assert.equal(config.logLevel, 'debug');
+  assert.equal(config.prettyJson, true);
+  assert.equal(config.ui, true);
+  assert.equal(config.nodeName, 'test-host');
+  assert.match(config.nodeId, /^[0-9a-f-]{36}$/);
+  assert.equal(config.ports.http, 8500);
+  assert.equal(config.ports.grpc, 8502);
+  assert.equal(config.defaultQueryTimeMs, 300_000);
+  assert.equal(config.tombstoneTtlMs, 15 * 60_000);
+  assert.equal(config.limits.kvMaxValueSize, 524288);
+});
+
+test('a non-dev agent without a data dir is refused as Consul does', () => {
+  assert.throws(
+    () => load(['-server']),
+    /^ConfigError: data_dir cannot be empty$|data_dir cannot be empty/,
+  );
+});
+
+test('the node ID is generated once and kept in the data dir', () => {
+  withTempDir((dir) => {
+    const first = load(['-server', '-bootstrap', '-data-dir', dir]).config.nodeId;
+    assert.equal(readFileSync(join(dir, 'node-id'), 'utf8'), first);
+    assert.equal(load(['-server', '-data-dir', dir]).config.nodeId, first);
+  });
+});
+
+test('JSON and HCL files give the same configuration', () => {
+  withTempDir((dir) => {
+    writeFileSync(
+      join(dir, 'a.hcl'),
+      [
+        '# a comment',
+        'datacenter = "East"',
+        '// another comment',
+        'ports { http = 9500 }',
+        'node_meta = { rack = "r1" }',
+        'service { name = "web" port = 80 check { tcp = "localhost:80" interval = "10s" } }',
+        'service { name = "db" }',
+        'limits { kv_max_value_size = 1024 }',
+        'default_query_time = "1m"',
+      ].join('\n'),
+    );
+    writeFileSync(
+      join(dir, 'a.json'),
+      JSON.stringify({
+        Datacenter: 'East',
+        ports: { HTTP: 9500 },
+        node_meta: { rack: 'r1' },
+        service: [
+          { name: 'web', port: 80, check: { tcp: 'localhost:80', interval: '10s' } },
+          { name: 'db' },
+        ],
+        limits: { kv_max_value_size: 1024 },
+        default_query_time: '1m',
+      }),
+    );
+    const fromHcl = load(['-dev', '-config-file', join(dir, 'a.hcl')]).config;
+    const fromJson = load(['-dev', '-config-file', join(dir, 'a.json')]).config;
+    for (const config of [fromHcl, fromJson]) {
+      assert.equal(config.datacenter, 'east');
+      assert.equal(config.ports.http, 9500);
+      assert.equal(config.ports.dns, 8600);
+      assert.deepEqual(config.nodeMeta, { rack: 'r1' });
+      assert.equal(config.limits.kvMaxValueSize, 1024);
+      assert.equal(config.limits.txnMaxReqLen, 524288);
+      assert.equal(config.defaultQueryTimeMs, 60_000);
+      assert.deepEqual(config.services, [
+        { name: 'web', port: 80, check: { tcp: 'localhost:80', interval: '10s' } },
+        { name: 'db' },
+      ]);
+    }
+  });
+});
+
+test('sources merge in order: files, then -hcl, then flags; lists append, maps merge', () => {
+  withTempDir((dir) => {
+    const confDir = join(dir, 'conf.d');
+    mkdirSync(confDir);
+    writeFileSync(
+      join(confDir, '10-base.json'),
+      '{"datacenter":"one","recursors":["1.1.1.1"],"node_meta":{"a":"1"}}',
+    );
+    writeFileSync(
+      join(confDir, '20-over.hcl'),
+      'datacenter = "two"\nrecursors = ["8.8.8.8"]\nnode_meta { b = "2" }',
+    );
+    writeFileSync(join(confDir, 'README.md'), 'not config');
+    const extra = join(dir, 'extra.json');
+    writeFileSync(extra, '{"datacenter":"three","services":[{"name":"x"}]}');
+    const { config, warnings } = load([
+      '-dev',
+      '-config-dir',
+      confDir,
+      '-config-file',
+      extra,
+      '-hcl',
+      'log_level = "warn"',
+      '-recursor',
+      '9.9.9.9',
+      '-node-meta',
+      'c:3',
+    ]);
+    assert.equal(config.datacenter, 'three');
+    assert.deepEqual(config.recursors, ['1.1.1.1', '8.8.8.8', '9.9.9.9']);
+    assert.deepEqual(config.nodeMeta, { a: '1', b: '2', c: '3' });
+    assert.equal(config.logLevel, 'warn');
+    assert.deepEqual(config.configSources, [
+      join(confDir, '10-base.json'),
+      join(confDir, '20-over.hcl'),
+      extra,
+    ]);
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0], /skipping file .*README\.md/);
+
+    const flagWins = load(['-dev', '-config-dir', confDir, '-datacenter', 'four']).config;
+    assert.equal(flagWins.datacenter, 'four');
+  });
+});
+
+test('a file given after a dir on the command line is applied after it, and vice versa', () => {
+  withTempDir((dir) => {
+    const confDir = join(dir, 'd');
+    mkdirSync(confDir);
+    writeFileSync(join(confDir, 'x.json'), '{"datacenter":"from-dir"}');
+    const file = join(dir, 'f.json');
+    writeFileSync(file, '{"datacenter":"from-file"}');
+    assert.equal(
+      load(['-dev', '-config-file', file, '-config-dir', confDir]).config.datacenter,
+      'from-dir',
+    );
+    assert.equal(
+      load(['-dev', '-config-dir', confDir, '-config-file', file]).config.datacenter,
+      'from-file',
+    );
+  });
+});
+
+test('an unknown key is an error naming the file and the key path', () => {
+  withTempDir((dir) => {
+    const file = join(dir, 'typo.json');
+    writeFileSync(file, '{"ports":{"htp":8500}}');
+    assert.throws(() => load(['-dev', '-config-file', file]), {
+      message: `failed to parse ${file}: invalid config key ports.htp`,
+    });
+    const hclFile = join(dir, 'typo.hcl');
+    writeFileSync(hclFile, 'datacentre = "x"');
+    assert.throws(() => load(['-dev', '-config-file', hclFile]), {
+      message: `failed to parse ${hclFile}: invalid config key datacentre`,
+    });
+  });
+});
+
+test('invalid values name the file, the key path and the value', () => {
+  withTempDir((dir) => {
+    const file = join(dir, 'bad.hcl');
+    writeFileSync(file, 'ports {\n  http = "abc"\n}\n');
+    assert.throws(() => load(['-dev', '-config-file', file]), {
+      message: `failed to parse ${file}: ports.http: invalid port "abc"`,
+    });
+    writeFileSync(file, 'max_query_time = "10"');
+    assert.throws(
+      () => load(['-dev', '-config-file', file]),
+      /max_query_time: invalid duration "10"/,
+    );
+    writeFileSync(file, 'server = "maybe"');
+    assert.throws(() => load(['-dev', '-config-file', file]), /server: invalid bool "maybe"/);
+    writeFileSync(file, 'log_level = "loud"');
+    assert.throws(() => load(['-dev', '-config-file', file]), /log_level: invalid value "loud"/);
+    writeFileSync(file, 'services = [{ port = 80 }]');
+    assert.throws(() => load(['-dev', '-config-file', file]), /services\[0\]: missing name/);
+  });
+});
+
+test('syntax errors name the file and the line', () => {
+  withTempDir((dir) => {
+    const hclFile = join(dir, 'broken.hcl');
+    writeFileSync(hclFile, 'datacenter = "dc2"\nports {\n  http = \n}\n');
+    assert.throws(
+      () => load(['-dev', '-config-file', hclFile]),
+      (err: Error) => {
+        assert.match(
+          err.message,
+          new RegExp(`^failed to parse ${hclFile}: line \\d+, column \\d+: `),
+        );
+        return true;
+      },
+    );
+    const jsonFile = join(dir, 'broken.json');
+    writeFileSync(jsonFile, '{\n  "datacenter": "dc2",\n  "ports": }\n');
+    assert.throws(
+      () => load(['-dev', '-config-file', jsonFile]),
+      (err: Error) => {
+        assert.match(
+          err.message,
+          new RegExp(`^failed to parse ${jsonFile}: line 3, column \\d+: `),
+        );
+        return true;
+      },
+    );
+  });
+});
+
+test('cross-key rules follow Consul', () => {
+  withTempDir((dir) => {
+    assert.throws(
+      () => load(['-server', '-bootstrap', '-bootstrap-expect', '3', '-data-dir', dir]),
+      /mutually exclusive/,
+    );
+    assert.throws(
+      () => load(['-dev', '-node-id', 'not-a-uuid']),
+      /node_id: invalid UUID "not-a-uuid"/,
+    );
+    assert.throws(() => load(['-dev', '-datacenter', 'dc 1']), /datacenter: invalid value/);
+    assert.throws(() => load(['-dev', 'extra']), /unexpected argument "extra"/);
+  });
+});
+
+test("log levels are matched case-insensitively, with Consul's ERR and WARNING spellings", () => {
+  assert.equal(load(['-dev', '-log-level', 'ERR']).config.logLevel, 'error');
+  assert.equal(load(['-dev', '-log-level', 'Warning']).config.logLevel, 'warn');
+  assert.equal(load(['-dev', '-log-level', 'TRACE']).config.logLevel, 'trace');
+});
+
+test('the deprecated -dc flag works with a warning; port 0 is accepted', () => {
+  const { config, warnings } = load(['-dev', '-dc', 'west', '-http-port', '0', '-dns-port=0']);
+  assert.equal(config.datacenter, 'west');
+  assert.equal(config.ports.http, 0);
+  assert.equal(config.ports.dns, 0);
+  assert.deepEqual(warnings, ['The -dc flag is deprecated. Use -datacenter instead']);
+});
+
+test('Consul keys used by later work are accepted and typed now', () => {
+  const hcl = [
+    'primary_datacenter = "dc1"',
+    'addresses { http = "127.0.0.1" }',
+    'ui_config { enabled = true }',
+    'dns_config { allow_stale = true max_stale = "87600h" service_ttl { "*" = "5s" } soa { min_ttl = 0 } }',
+    'limits { txn_max_req_len = 2048 http_max_conns_per_client = 200 rpc_rate = -1 }',
+    'retry_join = ["10.0.0.1"]',
+    'encrypt = "pUqJrVyVRj5jsiYEkM/tFQYfWyJIv4s3XkvDwy7Cu5s="',
+    'acl { enabled = true default_policy = "deny" tokens { agent = "t" } }',
+    'performance { raft_multiplier = 1 }',
+    'telemetry { prometheus_retention_time = "60s" disable_hostname = true }',
+    'enable_script_checks = true',
+    'check_update_interval = "5m"',
+    'http_config { response_headers { "Access-Control-Allow-Origin" = "*" } }',
+    'watches = [{ type = "key" key = "a" args = ["/bin/true"] }]',
+    'leave_on_terminate = true',
+    'skip_leave_on_interrupt = false',
+    'disable_host_node_id = true',
+    'auto_reload_config = true',
+    'reconnect_timeout = "8h"',
+    'session_ttl_min = "1s"',
+    'consulate { tombstone_ttl = "2s" }',
+    'check { name = "mem" ttl = "30s" }',
+  ].join('\n');
+  const { config } = load(['-dev', '-hcl', hcl]);
+  assert.equal(config.ui, true);
+  assert.deepEqual(config.retryJoin, ['10.0.0.1']);
+  assert.equal(config.acl.enabled, true);
+  assert.equal(config.acl.defaultPolicy, 'deny');
+  assert.deepEqual(config.acl.tokens, { agent: 't' });
+  assert.equal(config.enableScriptChecks, true);
+  assert.deepEqual(config.httpConfig.responseHeaders, { 'Access-Control-Allow-Origin': '*' });
+  assert.equal(config.watches.length, 1);
+  assert.equal(config.reconnectTimeoutMs, 8 * 3_600_000);
+  assert.equal(config.sessionTtlMinMs, 1000);
+  assert.equal(config.tombstoneTtlMs, 2000);
+  assert.equal(config.limits.txnMaxReqLen, 2048);
+  assert.deepEqual(config.checks, [{ name: 'mem', ttl: '30s' }]);
+  assert.deepEqual((config.merged.dns_config as Record<string, unknown>).service_ttl, {
+    '*': 5000,
+  });
+  assert.throws(
+    () => load(['-dev', '-hcl', 'reconnect_timeout = "1h"']),
+    /reconnect_timeout: 1h is below the minimum of 8h/,
+  );
+});
+
+test('the example config.d loads, HCL and JSON agreeing', () => {
+  withTempDir((dir) => {
+    const exampleDir = join(__dirname, '..', '..', '..', 'config.d');
+    const { config, warnings } = load(['-config-dir', exampleDir, '-data-dir', dir]);
+    assert.deepEqual(warnings, []);
+    assert.equal(config.configSources.length, 2);
+    assert.equal(config.server, true);
+    assert.equal(config.bootstrap, true);
+    assert.equal(config.ports.http, 8500);
+    assert.equal(config.logLevel, 'info');
+  });
+});

@@ -1,0 +1,82 @@
+// The one documented order in which configuration is assembled (as Consul):
+//   built-in defaults → -dev defaults → -config-file/-config-dir in command-line order →
+//   -hcl fragments → command-line flags.
+import { hostname } from 'node:os';
+import { AGENT_FLAGS, flagsToConfig } from './agent-flags';
+import { buildAgentConfig } from './build';
+import { DEFAULT_CONFIG, DEV_CONFIG } from './defaults';
+import { parseFlags, type ParsedFlags } from './flags';
+import { prepareDataDir, resolveNodeId } from './identity';
+import { mergeConfigs } from './merge';
+import { ConfigError, normalizeSource, type ConfigObject } from './normalize';
+import { loadConfigPath, parseConfigText, type ConfigFormat } from './sources';
+import type { AgentConfig } from './types';
+
+export interface LoadedAgentConfig {
+  config: AgentConfig;
+  /** Things worth telling the operator (skipped files, deprecated flags); not fatal. */
+  warnings: string[];
+}
+
+export function parseAgentArgs(argv: readonly string[]): ParsedFlags {
+  return parseFlags(argv, AGENT_FLAGS);
+}
+
+/** Assembles the agent configuration from parsed `consulate agent` flags. */
+export function loadAgentConfig(
+  flags: ParsedFlags,
+  options: { hostname?: string } = {},
+): LoadedAgentConfig {
+  if (flags.args.length > 0) {
+    throw new ConfigError(`unexpected argument "${flags.args[0]}" (the agent takes only flags)`);
+  }
+  const warnings: string[] = [];
+  const dev = flags.values.get('dev') === true;
+  const layers: ConfigObject[] = [normalizeSource(DEFAULT_CONFIG, 'built-in defaults')];
+  if (dev) layers.push(normalizeSource(DEV_CONFIG, 'dev defaults'));
+
+  const format = configFormat(flags);
+  const sources: string[] = [];
+  for (const path of configPathsInOrder(flags)) {
+    for (const source of loadConfigPath(path, (w) => warnings.push(w), format)) {
+      layers.push(source.config);
+      sources.push(source.name);
+    }
+  }
+  const fragments = (flags.values.get('hcl') as string[] | undefined) ?? [];
+  fragments.forEach((fragment, i) => {
+    layers.push(parseConfigText(fragment, 'hcl', `-hcl fragment ${i + 1}`).config);
+  });
+  if (flags.values.has('dc')) warnings.push('The -dc flag is deprecated. Use -datacenter instead');
+  if (flags.values.has('join')) warnings.push('The -join flag is an alias of -retry-join');
+  layers.push(normalizeSource(flagsToConfig(flags.values), 'command-line flags'));
+
+  const built = buildAgentConfig(mergeConfigs(layers), {
+    dev,
+    sources,
+    hostname: options.hostname ?? hostname(),
+  });
+  if (built.dataDir !== null) prepareDataDir(built.dataDir);
+  return { config: { ...built, nodeId: resolveNodeId(built.nodeId, built.dataDir) }, warnings };
+}
+
+function configFormat(flags: ParsedFlags): ConfigFormat | undefined {
+  const format = flags.values.get('config-format');
+  if (format === undefined) return undefined;
+  if (format !== 'json' && format !== 'hcl') {
+    throw new ConfigError(`-config-format: invalid format "${String(format)}" (json or hcl)`);
+  }
+  return format;
+}
+
+/**
+ * -config-file and -config-dir interleaved as they appeared on the command line: the parser
+ * keeps each list in order, and the raw argv order between the two lists is recovered here.
+ */
+function configPathsInOrder(flags: ParsedFlags): string[] {
+  const files = [...((flags.values.get('config-file') as string[] | undefined) ?? [])];
+  const dirs = [...((flags.values.get('config-dir') as string[] | undefined) ?? [])];
+  return flags.order
+    .filter((name) => name === 'config-file' || name === 'config-dir')
+    .map((name) => (name === 'config-file' ? files : dirs).shift() as string);
+}

@@ -1,0 +1,169 @@
+// A server agent: Raft storage (SQLite under data_dir, memory in -dev), the state store and its
+// FSM, the Raft node, the leader's tombstone GC, and the HTTP API on top.
+import type { Logger } from 'pino';
+import { createHttpServer } from '../http';
+import type { AgentConfig } from '../config';
+import { MemoryStorage, RaftNode } from '../raft';
+import { SqliteStorage } from '../raft/storage';
+import type { RaftStorage } from '../raft/storage';
+import type { Membership, RaftHandle } from '../raft/types';
+import { encodeCommand, Fsm, StateStore, type Command } from '../state';
+import type { AgentRuntime } from './runtime';
+import { TombstoneGc } from './tombstone-gc';
+import { waitForReplay } from './replay';
+
+export interface ServerAgent extends AgentRuntime {
+  /** host:port of every HTTP listener, with the real port when the config said 0. */
+  readonly httpAddresses: string[];
+  /** Applies the reloadable parts of a freshly loaded configuration (consul-api.md §11.4). */
+  reload(next: AgentConfig): void;
+}
+
+export async function startServerAgent(config: AgentConfig, logger: Logger): Promise<ServerAgent> {
+  const storage: RaftStorage =
+    config.dataDir === null
+      ? new MemoryStorage()
+      : await SqliteStorage.open(config.dataDir, {
+          logger: logger.child({ module: 'raft-storage' }),
+        });
+  const cleanup: (() => Promise<void>)[] = [() => storage.close()];
+  try {
+    const store = new StateStore();
+    const address = `${config.advertiseAddr}:${config.ports.server}`;
+    const raft = new RaftNode({
+      id: config.nodeId,
+      address,
+      storage,
+      fsm: new Fsm(store),
+      bootstrap: bootstrapMembership(config, address),
+      snapshotThreshold: config.raftSnapshotThreshold ?? undefined,
+      trailingLogs: config.raftTrailingLogs ?? undefined,
+      logger: logger.child({ module: 'raft' }),
+    });
+    await raft.start();
+    cleanup.unshift(() => raft.stop());
+    if (config.bootstrapExpect > 1) {
+      logger.info(
+        { expect: config.bootstrapExpect },
+        'waiting for peers: gossip and joins come with the membership work',
+      );
+    }
+    await waitForReplay(raft, config.nodeId, logger);
+
+    const gc = startTombstoneGc(config, raft, logger);
+    cleanup.unshift(async () => gc.stop());
+    const agent = new RunningServerAgent(config, raft, store, gc, logger, cleanup);
+    const http = await createHttpServer(agent, { logger: logger.child({ module: 'http' }) });
+    cleanup.unshift(async () => {
+      store.abandon();
+      await http.close();
+    });
+    agent.httpAddresses.push(...(await http.listen()));
+    return agent;
+  } catch (error) {
+    await runAll(cleanup, logger);
+    throw error;
+  }
+}
+
+/** Alone as the only voter when -dev, -bootstrap or -bootstrap-expect=1; otherwise wait for peers. */
+function bootstrapMembership(config: AgentConfig, address: string): Membership | undefined {
+  const alone = config.dev || config.bootstrap || config.bootstrapExpect === 1;
+  return alone ? { servers: [{ id: config.nodeId, address, voter: true }] } : undefined;
+}
+
+function startTombstoneGc(config: AgentConfig, raft: RaftHandle, logger: Logger): TombstoneGc {
+  const gcLogger = logger.child({ module: 'tombstone-gc' });
+  const gc = new TombstoneGc({
+    ttlMs: config.tombstoneTtlMs,
+    reap: async (upto) => {
+      try {
+        await raft.propose(encodeCommand({ type: 'tombstone-reap', upto }));
+        gcLogger.debug({ upto }, 'reaped tombstones');
+      } catch (error) {
+        gcLogger.warn({ err: error, upto }, 'failed to reap tombstones');
+      }
+    },
+  });
+  const follow = (leaderId: string | null): void => {
+    const leading = leaderId === config.nodeId;
+    gc.setEnabled(leading);
+    // Tombstones left by an earlier leader (or before a restart) expire one TTL from now.
+    if (leading) gc.hint(raft.status().appliedIndex);
+  };
+  raft.onLeaderChange(follow);
+  follow(raft.status().leaderId);
+  return gc;
+}
+
+class RunningServerAgent implements ServerAgent {
+  readonly httpAddresses: string[] = [];
+  readonly startedAtMs = Date.now();
+  private current: AgentConfig;
+  private stopping: Promise<void> | null = null;
+
+  constructor(
+    config: AgentConfig,
+    readonly raft: RaftHandle,
+    readonly store: StateStore,
+    private readonly gc: TombstoneGc,
+    private readonly logger: Logger,
+    private readonly cleanup: (() => Promise<void>)[],
+  ) {
+    this.current = config;
+  }
+
+  get config(): AgentConfig {
+    return this.current;
+  }
+
+  async apply(cmd: Command): Promise<unknown> {
+    const { index, result } = await this.raft.propose(encodeCommand(cmd));
+    if (leavesTombstones(cmd)) this.gc.hint(index);
+    return result;
+  }
+
+  reload(next: AgentConfig): void {
+    const previous = this.current;
+    // Only what Consul reloads changes; identity, addresses, ports and data_dir stay.
+    this.current = {
+      ...previous,
+      logLevel: next.logLevel,
+      nodeMeta: next.nodeMeta,
+      services: next.services,
+      checks: next.checks,
+      watches: next.watches,
+      recursors: next.recursors,
+      httpConfig: next.httpConfig,
+      limits: next.limits,
+      configSources: next.configSources,
+      merged: next.merged,
+    };
+    if (next.logLevel !== previous.logLevel) {
+      // Logged before the change so that it shows even when the new level hides info lines.
+      this.logger.info({ log_level: next.logLevel }, 'log level changed');
+      this.logger.level = next.logLevel;
+    }
+  }
+
+  shutdown(): Promise<void> {
+    this.stopping ??= runAll(this.cleanup, this.logger);
+    return this.stopping;
+  }
+}
+
+function leavesTombstones(cmd: Command): boolean {
+  if (cmd.type === 'kv-delete' || cmd.type === 'kv-delete-tree') return true;
+  return cmd.type === 'txn' && cmd.ops.some((op) => op.verb.startsWith('delete'));
+}
+
+/** Runs every step even if one fails; each failure is logged once, here. */
+async function runAll(steps: (() => Promise<void>)[], logger: Logger): Promise<void> {
+  for (const step of steps) {
+    try {
+      await step();
+    } catch (error) {
+      logger.error({ err: error }, 'shutdown step failed');
+    }
+  }
+}
