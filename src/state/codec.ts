@@ -1,5 +1,6 @@
 // Commands on the wire (Raft entry payloads). Both directions go through parseCommand, so a
 // malformed command is refused when proposed, and a corrupt entry is refused when applied.
+import { readDeregistration, readRegistration, readSyncOp } from './catalog-wire';
 import type { Command, KvDeleteCommand, KvSetCommand, TxnCommand } from './commands';
 import type { KvTxnOp, KvVerb } from './types';
 import {
@@ -61,6 +62,21 @@ export function parseCommand(raw: unknown): Command {
       return parseTxn(fields);
     case 'tombstone-reap':
       return { type, upto: readIndex(fields.upto, 'tombstone-reap.upto') };
+    case 'catalog-register':
+      return { type, registration: readRegistration(fields.registration, `${type}.registration`) };
+    case 'catalog-deregister':
+      return {
+        type,
+        deregistration: readDeregistration(fields.deregistration, `${type}.deregistration`),
+      };
+    case 'catalog-sync':
+      return {
+        type,
+        node: readString(fields.node, `${type}.node`),
+        ops: readArray(fields.ops, `${type}.ops`).map((op, i) =>
+          readSyncOp(op, `${type}.ops[${i}]`),
+        ),
+      };
     default:
       throw new WireError(`unknown command type ${JSON.stringify(type)}`);
   }

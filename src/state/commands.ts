@@ -1,5 +1,7 @@
 // The commands the FSM applies. Every state change is one of these inside a Raft log entry.
 // Encoded with msgpackr; the `type` tag selects the apply function in fsm.ts.
+import type { CatalogSyncOp } from './catalog-register';
+import type { Deregistration, Registration } from './catalog-types';
 import type { KvTxnOp } from './types';
 
 export interface KvSetCommand {
@@ -34,5 +36,34 @@ export interface TombstoneReapCommand {
   upto: number;
 }
 
+/** Consul's RegisterRequest: a node, optionally a service, and checks, all or nothing. */
+export interface CatalogRegisterCommand {
+  type: 'catalog-register';
+  registration: Registration;
+}
+
+/** Consul's DeregisterRequest: node + serviceID | node + checkID | node. */
+export interface CatalogDeregisterCommand {
+  type: 'catalog-deregister';
+  deregistration: Deregistration;
+}
+
+/**
+ * Anti-entropy's repair of one node in one Raft entry: registrations and deregistrations
+ * applied in order, all or nothing.
+ */
+export interface CatalogSyncCommand {
+  type: 'catalog-sync';
+  node: string;
+  ops: CatalogSyncOp[];
+}
+
 export type Command =
-  KvSetCommand | KvDeleteCommand | KvDeleteTreeCommand | TxnCommand | TombstoneReapCommand;
+  | KvSetCommand
+  | KvDeleteCommand
+  | KvDeleteTreeCommand
+  | TxnCommand
+  | TombstoneReapCommand
+  | CatalogRegisterCommand
+  | CatalogDeregisterCommand
+  | CatalogSyncCommand;

@@ -2,7 +2,12 @@
 // One apply function per command type, chosen from a table (as consul's fsm/commands_*.go).
 import { EntryType, type LogEntry, type SnapshotMeta, type StateMachine } from '../raft/types';
 import { decodeCommand } from './codec';
+import { deregisterTxn, registerTxn, syncTxn } from './catalog-register';
+import type { CatalogResult } from './catalog-types';
 import type {
+  CatalogDeregisterCommand,
+  CatalogRegisterCommand,
+  CatalogSyncCommand,
   Command,
   KvDeleteCommand,
   KvDeleteTreeCommand,
@@ -31,6 +36,9 @@ const applyByType: { [T in Command['type']]: Apply<Extract<Command, { type: T }>
   'kv-delete-tree': applyKvDeleteTree,
   txn: applyTxn,
   'tombstone-reap': applyTombstoneReap,
+  'catalog-register': applyCatalogRegister,
+  'catalog-deregister': applyCatalogDeregister,
+  'catalog-sync': applyCatalogSync,
 };
 
 export class Fsm implements StateMachine {
@@ -96,6 +104,30 @@ function applyTxn(store: StateStore, index: number, cmd: TxnCommand): TxnResult 
 
 function applyTombstoneReap(store: StateStore, index: number, cmd: TombstoneReapCommand): void {
   store.write(index, (tx) => reapTombstonesTxn(tx, cmd.upto));
+}
+
+function applyCatalogRegister(
+  store: StateStore,
+  index: number,
+  cmd: CatalogRegisterCommand,
+): CatalogResult {
+  return store.write(index, (tx) => registerTxn(tx, cmd.registration));
+}
+
+function applyCatalogDeregister(
+  store: StateStore,
+  index: number,
+  cmd: CatalogDeregisterCommand,
+): CatalogResult {
+  return store.write(index, (tx) => deregisterTxn(tx, cmd.deregistration));
+}
+
+function applyCatalogSync(
+  store: StateStore,
+  index: number,
+  cmd: CatalogSyncCommand,
+): CatalogResult {
+  return store.write(index, (tx) => syncTxn(tx, cmd.node, cmd.ops));
 }
 
 // The sessions table arrives with session.ts; until then no session exists, so every lock is

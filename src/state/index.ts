@@ -7,3 +7,10 @@ export { WireError } from './wire';
 export { isReadOnlyVerb } from './txn';
 export * from './types';
 export * from './commands';
+export * from './catalog-types';
+export { CatalogError } from './catalog';
+export {
+  emptyCheckDefinition,
+  normalizeRegistration,
+  type CatalogSyncOp,
+} from './catalog-register';

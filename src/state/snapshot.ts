@@ -1,8 +1,12 @@
 // The whole store as one byte string: a 5-byte header ("CSNP" + format version) and a msgpack
 // map with one section per table family. Decoding checks every field before anything is built,
 // so a corrupt snapshot throws and the caller's state is left as it was.
-import { OrderedTable } from './ordered-table';
-import { newTables, type IndexedTable, type Tables } from './tables';
+// Version 1: KV only, indexes as a map. Version 2 adds the catalog and lists every index entry
+// (per-service and per-node ones too) as [name, index] pairs. Both are read; 2 is written.
+import { checkKey, instanceKey, nodeKey, serviceKey } from './catalog';
+import { readCheckRow, readNodeRow, readServiceRow } from './catalog-wire';
+import { compareKeys, OrderedTable } from './ordered-table';
+import { newTables, type IndexedTable, type IndexName, type Tables } from './tables';
 import type { KvEntry } from './types';
 import {
   packr,
@@ -17,9 +21,17 @@ import {
 } from './wire';
 
 const MAGIC = [0x43, 0x53, 0x4e, 0x50]; // "CSNP"
-const FORMAT_VERSION = 1;
+const FORMAT_VERSION = 2;
+const READABLE_VERSIONS: ReadonlySet<number> = new Set([1, 2]);
 const HEADER_LENGTH = MAGIC.length + 1;
-const INDEXED_TABLES: readonly IndexedTable[] = ['kvs', 'tombstones'];
+const V1_INDEXED_TABLES: readonly IndexedTable[] = ['kvs', 'tombstones'];
+const INDEXED_TABLES: ReadonlySet<string> = new Set<IndexedTable>([
+  'kvs',
+  'tombstones',
+  'nodes',
+  'services',
+  'checks',
+]);
 
 export interface SnapshotContents {
   tables: Tables;
@@ -30,14 +42,22 @@ export interface SnapshotContents {
 type KvRow = [string, Uint8Array, bigint, string | null, number, number, number];
 
 export function encodeSnapshot({ tables, lastIndex }: SnapshotContents): Uint8Array {
-  const indexes: Record<string, number> = {};
-  for (const table of INDEXED_TABLES) indexes[table] = tables.indexes.get(table) ?? 0;
+  // Sorted, zeros left out: replicas that reached the same state write the same bytes.
+  const indexes = [...tables.indexes]
+    .filter(([, index]) => index !== 0)
+    .sort(([a], [b]) => compareKeys(a, b));
   const kvs: KvRow[] = [];
   for (const [, e] of tables.kvs.scanPrefix('')) {
     kvs.push([e.key, e.value, e.flags, e.session, e.lockIndex, e.createIndex, e.modifyIndex]);
   }
   const tombstones = [...tables.tombstones.scanPrefix('')];
-  const body = packr.pack({ lastIndex, indexes, kvs, tombstones });
+  // The row readers build every field in one fixed order, whatever order the row was built in.
+  const nodes = [...tables.nodes.scanPrefix('')].map(([, row]) => readNodeRow(row, 'node'));
+  const services = [...tables.services.scanPrefix('')].map(([, row]) =>
+    readServiceRow(row, 'service'),
+  );
+  const checks = [...tables.checks.scanPrefix('')].map(([, row]) => readCheckRow(row, 'check'));
+  const body = packr.pack({ lastIndex, indexes, kvs, tombstones, nodes, services, checks });
   const snapshot = new Uint8Array(HEADER_LENGTH + body.length);
   snapshot.set(MAGIC, 0);
   snapshot[MAGIC.length] = FORMAT_VERSION;
@@ -50,7 +70,7 @@ export function decodeSnapshot(data: Uint8Array): SnapshotContents {
     throw new WireError('not a Consulate state snapshot (bad header)');
   }
   const version = data[MAGIC.length];
-  if (version !== FORMAT_VERSION) {
+  if (!READABLE_VERSIONS.has(version)) {
     throw new WireError(`unsupported snapshot format version ${version} (want ${FORMAT_VERSION})`);
   }
   let raw: unknown;
@@ -61,9 +81,17 @@ export function decodeSnapshot(data: Uint8Array): SnapshotContents {
   }
   const body = readObject(raw, 'snapshot');
   const tables = newTables();
-  const indexes = readObject(body.indexes, 'snapshot.indexes');
-  for (const table of INDEXED_TABLES) {
-    tables.indexes.set(table, readIndex(indexes[table], `snapshot.indexes.${table}`));
+  if (version === 1) {
+    const indexes = readObject(body.indexes, 'snapshot.indexes');
+    for (const table of V1_INDEXED_TABLES) {
+      tables.indexes.set(table, readIndex(indexes[table], `snapshot.indexes.${table}`));
+    }
+  } else {
+    readArray(body.indexes, 'snapshot.indexes').forEach((raw, i) => {
+      const [name, index] = readIndexEntry(raw, `snapshot.indexes[${i}]`);
+      tables.indexes.set(name, index);
+    });
+    readCatalog(body, tables);
   }
   tables.kvs = uniqueTable(readArray(body.kvs, 'snapshot.kvs').map(readKvRow), 'snapshot.kvs');
   tables.tombstones = uniqueTable(
@@ -87,6 +115,56 @@ function readKvRow(raw: unknown, i: number): [string, KvEntry] {
     modifyIndex: readIndex(row[6], `${field}.modifyIndex`),
   };
   return [entry.key, entry];
+}
+
+function readIndexEntry(raw: unknown, field: string): [IndexName, number] {
+  const entry = readArray(raw, field);
+  if (entry.length !== 2) throw new WireError(`${field} must have 2 fields, got ${entry.length}`);
+  const name = readString(entry[0], `${field}.name`);
+  if (!INDEXED_TABLES.has(name) && !name.startsWith('service.') && !name.startsWith('node.')) {
+    throw new WireError(`${field}.name: unknown index ${JSON.stringify(name)}`);
+  }
+  return [name as IndexName, readIndex(entry[1], `${field}.index`)];
+}
+
+// Rows keyed as the catalog keys them; the serviceInstances index is rebuilt from services.
+function readCatalog(body: Record<string, unknown>, tables: Tables): void {
+  const nodes = readArray(body.nodes, 'snapshot.nodes').map((raw, i) =>
+    readNodeRow(raw, `snapshot.nodes[${i}]`),
+  );
+  const services = readArray(body.services, 'snapshot.services').map((raw, i) =>
+    readServiceRow(raw, `snapshot.services[${i}]`),
+  );
+  const checks = readArray(body.checks, 'snapshot.checks').map((raw, i) =>
+    readCheckRow(raw, `snapshot.checks[${i}]`),
+  );
+  tables.nodes = uniqueTable(
+    nodes.map((row) => [nodeKey(row.node), row]),
+    'snapshot.nodes',
+  );
+  tables.services = uniqueTable(
+    services.map((row) => [serviceKey(row.node, row.id), row]),
+    'snapshot.services',
+  );
+  tables.checks = uniqueTable(
+    checks.map((row) => [checkKey(row.node, row.checkID), row]),
+    'snapshot.checks',
+  );
+  tables.serviceInstances = OrderedTable.from(
+    services.map((row) => [instanceKey(row), serviceKey(row.node, row.id)]),
+  );
+  services.forEach((row, i) => {
+    if (tables.nodes.get(nodeKey(row.node)) === undefined) {
+      throw new WireError(`snapshot.services[${i}] is on unknown node ${JSON.stringify(row.node)}`);
+    }
+  });
+  checks.forEach((row, i) => {
+    const orphan =
+      tables.nodes.get(nodeKey(row.node)) === undefined ||
+      (row.serviceID !== '' &&
+        tables.services.get(serviceKey(row.node, row.serviceID)) === undefined);
+    if (orphan) throw new WireError(`snapshot.checks[${i}] is on an unknown node or service`);
+  });
 }
 
 function readTombstone(raw: unknown, i: number): [string, number] {

@@ -1,6 +1,26 @@
 // The state store: every table in memory, changed only through write transactions stamped with
 // the Raft index that caused them, read through methods that report the index they observed
 // and record what they touched on a watch set.
+import { nodeIndexName, serviceIndexName } from './catalog';
+import {
+  catalogNode,
+  catalogNodes,
+  catalogServiceNodes,
+  catalogServices,
+  healthChecksInState,
+  healthNodeChecks,
+  healthServiceChecks,
+  healthServiceNodes,
+  nodeServices,
+} from './catalog-read';
+import type {
+  CatalogNode,
+  CheckServiceNode,
+  HealthCheck,
+  NodeService,
+  NodeServices,
+  ServiceNode,
+} from './catalog-types';
 import { kvsGet, kvsKeys, kvsList, kvsTableIndex } from './kv';
 import { decodeSnapshot, encodeSnapshot } from './snapshot';
 import { newTables, newWatchTables, WriteTxn, type ReadTxn, type Tables } from './tables';
@@ -38,6 +58,71 @@ export class StateStore {
   kvKeys(prefix: string, separator: string | null, ws?: WatchSetBuilder): ReadResult<string[]> {
     ws?.addPrefix(this.watches.kvs, prefix);
     return reported(kvsKeys(this.reader(), prefix, separator));
+  }
+
+  /** Every node, sorted by name; index: the nodes table index. Watches the node list. */
+  catalogNodes(ws?: WatchSetBuilder): ReadResult<CatalogNode[]> {
+    ws?.addKey(this.watches.catalog, 'nodes');
+    return reported(catalogNodes(this.reader()));
+  }
+
+  /**
+   * A node and its services sorted by ID, or null; index: the node's own (its row, services,
+   * checks), else the nodes/services table index. Watches that node.
+   */
+  catalogNode(node: string, ws?: WatchSetBuilder): ReadResult<NodeServices | null> {
+    ws?.addKey(this.watches.catalog, nodeIndexName(node));
+    return reported(catalogNode(this.reader(), node));
+  }
+
+  /** The services registered on a node, sorted by ID; indexed and watched as catalogNode. */
+  nodeServices(node: string, ws?: WatchSetBuilder): ReadResult<NodeService[]> {
+    ws?.addKey(this.watches.catalog, nodeIndexName(node));
+    return reported(nodeServices(this.reader(), node));
+  }
+
+  /** Service name → sorted, deduplicated union of tags; index: the services table index. */
+  catalogServices(ws?: WatchSetBuilder): ReadResult<Map<string, string[]>> {
+    ws?.addKey(this.watches.catalog, 'services');
+    return reported(catalogServices(this.reader()));
+  }
+
+  /**
+   * Instances of a service with their nodes, sorted by node then service ID; index: the
+   * service's own (instances, their checks, their nodes' rows and node checks), else the
+   * services table index. Watches that service name only.
+   */
+  catalogServiceNodes(service: string, ws?: WatchSetBuilder): ReadResult<ServiceNode[]> {
+    ws?.addKey(this.watches.catalog, serviceIndexName(service));
+    return reported(catalogServiceNodes(this.reader(), service));
+  }
+
+  /** Every check of a node, sorted by check ID; indexed and watched as catalogNode. */
+  healthNodeChecks(node: string, ws?: WatchSetBuilder): ReadResult<HealthCheck[]> {
+    ws?.addKey(this.watches.catalog, nodeIndexName(node));
+    return reported(healthNodeChecks(this.reader(), node));
+  }
+
+  /** The checks bound to instances of a service; indexed and watched as catalogServiceNodes. */
+  healthServiceChecks(service: string, ws?: WatchSetBuilder): ReadResult<HealthCheck[]> {
+    ws?.addKey(this.watches.catalog, serviceIndexName(service));
+    return reported(healthServiceChecks(this.reader(), service));
+  }
+
+  /**
+   * Instances of a service with node and checks (node-level first, then the instance's own),
+   * sorted by node then service ID; indexed and watched as catalogServiceNodes — node-level
+   * changes on a hosting node reach the service's index and watchers.
+   */
+  healthServiceNodes(service: string, ws?: WatchSetBuilder): ReadResult<CheckServiceNode[]> {
+    ws?.addKey(this.watches.catalog, serviceIndexName(service));
+    return reported(healthServiceNodes(this.reader(), service));
+  }
+
+  /** Checks with that status ('any': all), sorted by node then check ID; checks table index. */
+  healthChecksInState(state: string, ws?: WatchSetBuilder): ReadResult<HealthCheck[]> {
+    ws?.addKey(this.watches.catalog, 'checks');
+    return reported(healthChecksInState(this.reader(), state));
   }
 
   /** Evaluates a transaction of read verbs against the current state; never changes it. */

@@ -2,31 +2,57 @@
 // A write transaction edits the tables in place and records how to undo each edit, so that a
 // transaction either commits whole or rolls back to exactly where it started. JS runs it
 // synchronously, so no reader ever observes a half-applied transaction.
+import type { CatalogNode, HealthCheck, NodeService } from './catalog-types';
 import { OrderedTable } from './ordered-table';
 import type { KvEntry } from './types';
 import { WatchTable, type WatchChange } from './watch';
 
 /** Table names that carry an index (Consul's "index" table): the Raft index of their last change. */
-export type IndexedTable = 'kvs' | 'tombstones';
+export type IndexedTable = 'kvs' | 'tombstones' | 'nodes' | 'services' | 'checks';
+
+/**
+ * Entries of the index table: whole tables, plus one per service name (`service.<name>`) and
+ * one per node (`node.<name>`), names lower-cased, so that reads of one service or node report
+ * (and wait on) changes to it alone.
+ */
+export type IndexName = IndexedTable | `service.${string}` | `node.${string}`;
 
 export interface Tables {
   kvs: OrderedTable<KvEntry>;
   /** Deleted KV keys (or deleted prefixes) → the index of the delete. */
   tombstones: OrderedTable<number>;
-  indexes: Map<IndexedTable, number>;
+  /** Keyed by lower-cased node name (Consul's node names are case-insensitive). */
+  nodes: OrderedTable<CatalogNode>;
+  /** Keyed `node\0serviceID`, both lower-cased. */
+  services: OrderedTable<NodeService>;
+  /** Keyed `node\0checkID`, both lower-cased. */
+  checks: OrderedTable<HealthCheck>;
+  /** Secondary index of `services`: `name\0node\0serviceID` (lower-cased) → services key. */
+  serviceInstances: OrderedTable<string>;
+  indexes: Map<IndexName, number>;
 }
 
 /** Per table family, who is watching which keys. Lives outside Tables: a restore keeps it. */
 export interface WatchTables {
   kvs: WatchTable;
+  /** Exact keys only: `nodes`, `services`, `checks`, `node.<name>`, `service.<name>`. */
+  catalog: WatchTable;
 }
 
 export function newTables(): Tables {
-  return { kvs: new OrderedTable(), tombstones: new OrderedTable(), indexes: new Map() };
+  return {
+    kvs: new OrderedTable(),
+    tombstones: new OrderedTable(),
+    nodes: new OrderedTable(),
+    services: new OrderedTable(),
+    checks: new OrderedTable(),
+    serviceInstances: new OrderedTable(),
+    indexes: new Map(),
+  };
 }
 
 export function newWatchTables(): WatchTables {
-  return { kvs: new WatchTable() };
+  return { kvs: new WatchTable(), catalog: new WatchTable() };
 }
 
 /** What reads need: the tables as they stand (inside a write, including its own edits). */
@@ -34,7 +60,7 @@ export interface ReadTxn {
   readonly tables: Tables;
 }
 
-export function tableIndex(tables: Tables, table: IndexedTable): number {
+export function tableIndex(tables: Tables, table: IndexName): number {
   return tables.indexes.get(table) ?? 0;
 }
 
@@ -64,12 +90,24 @@ export class WriteTxn implements ReadTxn {
   }
 
   /** Records that `table` changed at this transaction's index. */
-  touchIndex(table: IndexedTable): void {
-    const previous = this.tables.indexes.get(table);
-    this.tables.indexes.set(table, this.index);
+  touchIndex(table: IndexName): void {
+    this.setIndex(table, this.index);
+  }
+
+  /** Forgets a per-service or per-node index (its service or node is gone). */
+  dropIndex(name: IndexName): void {
+    this.setIndex(name, undefined);
+  }
+
+  private setIndex(name: IndexName, value: number | undefined): void {
+    const indexes = this.tables.indexes;
+    const previous = indexes.get(name);
+    if (previous === value) return;
+    if (value === undefined) indexes.delete(name);
+    else indexes.set(name, value);
     this.undoLog.push(() => {
-      if (previous === undefined) this.tables.indexes.delete(table);
-      else this.tables.indexes.set(table, previous);
+      if (previous === undefined) indexes.delete(name);
+      else indexes.set(name, previous);
     });
   }
 

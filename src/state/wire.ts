@@ -91,3 +91,41 @@ export function readOptional<T>(
 export function readNullableString(value: unknown, field: string): string | null {
   return value === undefined || value === null ? null : readString(value, field);
 }
+
+export function readBool(value: unknown, field: string): boolean {
+  if (typeof value !== 'boolean') {
+    throw new WireError(`${field} must be a boolean, got ${describe(value)}`);
+  }
+  return value;
+}
+
+/** A signed integer that fits a JS number exactly (ports, weights). */
+export function readInt(value: unknown, field: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value)) {
+    throw new WireError(`${field} must be an integer, got ${describe(value)}`);
+  }
+  return value;
+}
+
+export function readStringArray(value: unknown, field: string): string[] {
+  return readArray(value, field).map((item, i) => readString(item, `${field}[${i}]`));
+}
+
+/** A map with string keys as a fresh plain object; each value checked by `read`. */
+export function readMap<V>(
+  value: unknown,
+  field: string,
+  read: (value: unknown, field: string) => V,
+): Record<string, V> {
+  const map: Record<string, V> = {};
+  for (const [key, item] of Object.entries(readObject(value, field))) {
+    // defineProperty: a key named __proto__ stays an ordinary key.
+    Object.defineProperty(map, key, {
+      value: read(item, `${field}.${key}`),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+  return map;
+}

@@ -1,0 +1,95 @@
+// compileFilter: the `?filter=` expression of Consul's listing endpoints, compiled once and
+// run per result item. Errors read as Consul's: compile errors carry the prefix
+// "Failed to create boolean expression evaluator: " (go-bexpr's CreateFilter), evaluation
+// errors (a value that cannot be coerced, an operator the field's type lacks) do not.
+import { FilterError, selectorText, type Expression } from './ast';
+import { evaluate } from './evaluate';
+import { parseExpression } from './parse';
+
+const PREFIX = 'Failed to create boolean expression evaluator: ';
+
+export interface FilterOptions {
+  /**
+   * The selectors an endpoint's items offer, as dotted paths from the item ("Node",
+   * "Meta.*", "Checks.Status"); `*` stands for any one map key. When given, a selector that is
+   * not (a prefix of) one of them is refused at compile time with Consul's
+   * `Selector "X" is not valid`, X being its first unknown part. Without it, any selector is
+   * accepted and a missing field reads as an absent map key.
+   */
+  selectors?: readonly string[];
+}
+
+export interface Filter {
+  readonly expression: string;
+  /** Whether `item` passes; throws FilterError when the expression cannot apply to it. */
+  matches(item: unknown): boolean;
+  /** The items that pass, in order. */
+  apply<T>(items: readonly T[]): T[];
+}
+
+/** Compiles `expression` ("" or blanks: a filter that passes everything). */
+export function compileFilter(expression: string, options: FilterOptions = {}): Filter {
+  let ast: Expression | null = null;
+  if (expression.trim() !== '') {
+    try {
+      ast = parseExpression(expression);
+      prepare(ast, options.selectors?.map((path) => path.split('.')) ?? null);
+    } catch (error) {
+      if (error instanceof FilterError) throw new FilterError(PREFIX + error.message);
+      throw error;
+    }
+  }
+  const matches = (item: unknown): boolean => ast === null || evaluate(ast, item);
+  return {
+    expression,
+    matches,
+    apply: <T>(items: readonly T[]): T[] => items.filter((item) => matches(item)),
+  };
+}
+
+// Checks selectors against the schema and compiles regular expressions, once.
+function prepare(ast: Expression, schema: string[][] | null): void {
+  switch (ast.kind) {
+    case 'and':
+    case 'or':
+      prepare(ast.left, schema);
+      prepare(ast.right, schema);
+      return;
+    case 'not':
+      prepare(ast.operand, schema);
+      return;
+    case 'match':
+      if (schema !== null) checkSelector(ast.selector, schema);
+      if (ast.operator === 'Matches' || ast.operator === 'Not Matches') {
+        ast.pattern = compileRegex(ast.value as string);
+      }
+  }
+}
+
+function checkSelector(selector: string[], schema: string[][]): void {
+  for (let length = 1; length <= selector.length; length++) {
+    const known = schema.some(
+      (path) =>
+        path.length >= length &&
+        selector.slice(0, length).every((part, i) => path[i] === '*' || path[i] === part),
+    );
+    if (!known) {
+      throw new FilterError(`Selector "${selectorText(selector.slice(0, length))}" is not valid`);
+    }
+  }
+}
+
+// Go's RE2 syntax is close to JavaScript's for what filters use; RE2's leading flag group
+// `(?i)` / `(?s)` / `(?m)` becomes JavaScript flags.
+function compileRegex(source: string): RegExp {
+  const flags = /^\(\?([ims]+)\)/.exec(source);
+  try {
+    return flags === null
+      ? new RegExp(source)
+      : new RegExp(source.slice(flags[0].length), flags[1]);
+  } catch (error) {
+    throw new FilterError(
+      `Failed to compile regular expression "${source}": ${(error as Error).message}`,
+    );
+  }
+}
