@@ -3,7 +3,10 @@ import { Module, type DynamicModule } from '@nestjs/common';
 
 import { HttpContext } from './context';
 import { AgentController } from './controllers/agent.controller';
+import { AgentChecksController } from './controllers/agent-checks.controller';
+import { AgentServicesController } from './controllers/agent-services.controller';
 import { CatalogController } from './controllers/catalog.controller';
+import { HealthController } from './controllers/health.controller';
 import { KvController } from './controllers/kv.controller';
 import { RootController } from './controllers/root.controller';
 import { StatusController } from './controllers/status.controller';
@@ -20,7 +23,10 @@ export class HttpApiModule {
         TxnController,
         StatusController,
         AgentController,
+        AgentServicesController,
+        AgentChecksController,
         CatalogController,
+        HealthController,
       ],
       providers: [{ provide: HttpContext, useValue: context }],
     };

@@ -1,6 +1,7 @@
 // KV rows as Consul's structs.DirEntry marshals them: LockIndex, Key, Flags, Value (base64, null
-// when empty), Session (omitted when empty), CreateIndex, ModifyIndex.
-import type { KvEntry, TxnResult } from '../state/types';
+// when empty), Session (omitted when empty), CreateIndex, ModifyIndex; and /v1/txn answers.
+import type { KvEntry, MixedTxnResult, TxnOpResult } from '../state';
+import { healthCheckJson, nodeJson, nodeServiceJson } from './catalog-json';
 import type { JsonValue } from './json';
 
 export function kvEntryJson(entry: KvEntry): JsonValue {
@@ -15,16 +16,25 @@ export function kvEntryJson(entry: KvEntry): JsonValue {
   };
 }
 
-/** `{"Results":[{"KV":…}],"Errors":null}` or `{"Results":null,"Errors":[{"OpIndex","What"}]}`. */
-export function txnResultJson(result: TxnResult): { Results: JsonValue; Errors: JsonValue } {
+/**
+ * A /v1/txn answer: `{"Results":[{"KV"|"Node"|"Service"|"Check":…}],"Errors":null}` or
+ * `{"Results":null,"Errors":[{"OpIndex","What"}]}`.
+ */
+export function txnResultJson(result: MixedTxnResult): { Results: JsonValue; Errors: JsonValue } {
   return {
-    Results:
-      result.results === null ? null : result.results.map(({ kv }) => ({ KV: kvEntryJson(kv) })),
+    Results: result.results === null ? null : result.results.map(txnOpResultJson),
     Errors:
       result.errors === null
         ? null
         : result.errors.map(({ opIndex, what }) => ({ OpIndex: opIndex, What: what })),
   };
+}
+
+function txnOpResultJson(result: TxnOpResult): JsonValue {
+  if ('kv' in result) return { KV: kvEntryJson(result.kv) };
+  if ('node' in result) return { Node: nodeJson(result.node) };
+  if ('service' in result) return { Service: nodeServiceJson(result.service) };
+  return { Check: healthCheckJson(result.check) };
 }
 
 function base64(bytes: Uint8Array): string {

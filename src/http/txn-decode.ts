@@ -1,7 +1,10 @@
 // Decoding a /v1/txn body into ops the way Go decodes `api.TxnOps`: keys matched
 // case-insensitively, Value as standard base64, Flags/Index as uint64, type mismatches reported
-// with Go's `json: cannot unmarshal …` wording. Node/Service/Check ops are recognised (so they
-// count and are classified) but only KV ops are executed.
+// with Go's `json: cannot unmarshal …` wording. Node/Service/Check ops are decoded into the
+// state store's catalog txn ops (api.Node / api.AgentService / api.HealthCheck fields).
+import type { CatalogTxnOp } from '../state';
+import { decodeTxnCheck, decodeTxnNode, decodeTxnService } from './catalog-decode';
+import { fieldSite, isObject, jsonKind, type Site } from './go-decode';
 import { JsonNumber, type ParsedJson } from './json-parse';
 
 export class TxnDecodeError extends Error {}
@@ -19,6 +22,7 @@ export interface KvOpInput {
 export interface CatalogOpInput {
   kind: 'Node' | 'Service' | 'Check';
   verb: string;
+  op: CatalogTxnOp;
 }
 
 export type TxnOpInput = KvOpInput | CatalogOpInput;
@@ -50,12 +54,42 @@ export function decodeTxnOps(body: ParsedJson): TxnOpInput[] {
       const op = fields.get(kind);
       if (op === undefined || op === null) continue;
       if (!isObject(op)) throw typeError(op, `Go struct field TxnOp.${kind}`, CATALOG_TYPES[kind]);
-      const verb = foldFields(op, ['Verb']).get('Verb');
-      ops.push({ kind, verb: typeof verb === 'string' ? verb : '' });
+      ops.push(decodeCatalogOp(kind, op));
       break;
     }
   }
   return ops;
+}
+
+function decodeCatalogOp(
+  kind: CatalogOpInput['kind'],
+  raw: { [key: string]: ParsedJson },
+): CatalogOpInput {
+  const fields = foldFields(raw, ['Verb', 'Node', 'Service', 'Check']);
+  const verbField = fields.get('Verb');
+  const verb = typeof verbField === 'string' ? verbField : '';
+  const at = (field: string): Site =>
+    fieldSite({ struct: 'TxnOp', path: kind }, `${kind}TxnOp`, field);
+  const get = (field: string): ParsedJson => fields.get(field) ?? null;
+  switch (kind) {
+    case 'Node': {
+      const { node, modifyIndex } = decodeTxnNode(get('Node'), at('Node'));
+      return { kind, verb, op: { kind: 'node', verb, node, modifyIndex } };
+    }
+    case 'Service': {
+      const nodeName = get('Node');
+      if (nodeName !== null && typeof nodeName !== 'string') {
+        throw typeError(nodeName, `Go struct field ServiceTxnOp.Service.Node`, 'string');
+      }
+      const { service, modifyIndex } = decodeTxnService(get('Service'), at('Service'));
+      const node = nodeName ?? '';
+      return { kind, verb, op: { kind: 'service', verb, node, service, modifyIndex } };
+    }
+    case 'Check': {
+      const { check, modifyIndex } = decodeTxnCheck(get('Check'), at('Check'));
+      return { kind, verb, op: { kind: 'check', verb, check, modifyIndex } };
+    }
+  }
 }
 
 function decodeKvOp(raw: ParsedJson): KvOpInput {
@@ -170,23 +204,5 @@ function firstBadBase64Byte(text: string): number {
 function typeError(value: ParsedJson, where: string, goType: string): TxnDecodeError {
   return new TxnDecodeError(
     `json: cannot unmarshal ${jsonKind(value)} into ${where} of type ${goType}`,
-  );
-}
-
-function jsonKind(value: ParsedJson): string {
-  if (value instanceof JsonNumber) return `number ${value.text}`;
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'array';
-  if (typeof value === 'object') return 'object';
-  if (typeof value === 'boolean') return 'bool';
-  return 'string';
-}
-
-function isObject(value: ParsedJson): value is { [key: string]: ParsedJson } {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    !Array.isArray(value) &&
-    !(value instanceof JsonNumber)
   );
 }

@@ -77,7 +77,7 @@ export function normalizeRegistration(req: Registration): Registration | Catalog
           : 'Must provide service name (Service.Service) when service ID is provided',
       );
     }
-    if (ANY_ADDRESSES.has(service.address)) return new CatalogError('Invalid service address');
+    if (isUnspecifiedAddress(service.address)) return new CatalogError('Invalid service address');
     service = { ...service, id: service.id === '' ? service.service : service.id };
   }
   const checks: CheckRegistration[] = [];
@@ -114,8 +114,13 @@ function isPositiveDuration(text: string): boolean {
   return /^(\d*\.?\d+(ns|us|µs|ms|s|m|h))+$/.test(text) && /[1-9]/.test(text);
 }
 
-// go-uuid's ParseUUID messages.
-function uuidProblem(id: string): string | null {
+/** ipaddr.IsAny: an address a service cannot be reached at. */
+export function isUnspecifiedAddress(address: string): boolean {
+  return ANY_ADDRESSES.has(address);
+}
+
+/** go-uuid's ParseUUID messages. */
+export function uuidProblem(id: string): string | null {
   if (id.length !== 36) return 'uuid string is wrong length';
   if (!UUID_FORMAT.test(id)) return 'uuid is improperly formatted';
   return null;

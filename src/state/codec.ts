@@ -1,7 +1,21 @@
 // Commands on the wire (Raft entry payloads). Both directions go through parseCommand, so a
 // malformed command is refused when proposed, and a corrupt entry is refused when applied.
-import { readDeregistration, readRegistration, readSyncOp } from './catalog-wire';
-import type { Command, KvDeleteCommand, KvSetCommand, TxnCommand } from './commands';
+import type { MixedTxnOp } from './catalog-txn';
+import {
+  readCheckRegistration,
+  readDeregistration,
+  readNodeRow,
+  readRegistration,
+  readServiceRegistration,
+  readSyncOp,
+} from './catalog-wire';
+import type {
+  Command,
+  KvDeleteCommand,
+  KvSetCommand,
+  MixedTxnCommand,
+  TxnCommand,
+} from './commands';
 import type { KvTxnOp, KvVerb } from './types';
 import {
   packr,
@@ -60,6 +74,8 @@ export function parseCommand(raw: unknown): Command {
       return { type, prefix: readString(fields.prefix, 'kv-delete-tree.prefix') };
     case 'txn':
       return parseTxn(fields);
+    case 'txn-mixed':
+      return parseMixedTxn(fields);
     case 'tombstone-reap':
       return { type, upto: readIndex(fields.upto, 'tombstone-reap.upto') };
     case 'catalog-register':
@@ -104,6 +120,48 @@ function parseKvDelete(fields: Fields): KvDeleteCommand {
 function parseTxn(fields: Fields): TxnCommand {
   const ops = readArray(fields.ops, 'txn.ops').map((op, i) => parseKvTxnOp(op, `txn.ops[${i}]`));
   return { type: 'txn', ops };
+}
+
+function parseMixedTxn(fields: Fields): MixedTxnCommand {
+  const ops = readArray(fields.ops, 'txn-mixed.ops').map((op, i) =>
+    parseMixedTxnOp(op, `txn-mixed.ops[${i}]`),
+  );
+  return { type: 'txn-mixed', ops };
+}
+
+function parseMixedTxnOp(raw: unknown, field: string): MixedTxnOp {
+  const fields = readObject(raw, field);
+  const kind = readString(fields.kind, `${field}.kind`);
+  if (kind === 'kv') return { kind, op: parseKvTxnOp(fields.op, `${field}.op`) };
+  const verb = readString(fields.verb, `${field}.verb`);
+  const modifyIndex = readIndex(fields.modifyIndex, `${field}.modifyIndex`);
+  switch (kind) {
+    case 'node': {
+      const { id, node, address, datacenter, taggedAddresses, meta } = readNodeRow(
+        fields.node,
+        `${field}.node`,
+      );
+      const write = { id, node, address, datacenter, taggedAddresses, meta };
+      return { kind, verb, node: write, modifyIndex };
+    }
+    case 'service':
+      return {
+        kind,
+        verb,
+        node: readString(fields.node, `${field}.node`),
+        service: readServiceRegistration(fields.service, `${field}.service`),
+        modifyIndex,
+      };
+    case 'check':
+      return {
+        kind,
+        verb,
+        check: readCheckRegistration(fields.check, `${field}.check`),
+        modifyIndex,
+      };
+    default:
+      throw new WireError(`${field}.kind: unknown txn op kind ${JSON.stringify(kind)}`);
+  }
 }
 
 function parseKvTxnOp(raw: unknown, field: string): KvTxnOp {

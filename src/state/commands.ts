@@ -1,6 +1,7 @@
 // The commands the FSM applies. Every state change is one of these inside a Raft log entry.
 // Encoded with msgpackr; the `type` tag selects the apply function in fsm.ts.
 import type { CatalogSyncOp } from './catalog-register';
+import type { MixedTxnOp } from './catalog-txn';
 import type { Deregistration, Registration } from './catalog-types';
 import type { KvTxnOp } from './types';
 
@@ -28,6 +29,12 @@ export interface KvDeleteTreeCommand {
 export interface TxnCommand {
   type: 'txn';
   ops: KvTxnOp[];
+}
+
+/** A /v1/txn batch that holds Node/Service/Check ops besides (or instead of) KV ops. */
+export interface MixedTxnCommand {
+  type: 'txn-mixed';
+  ops: MixedTxnOp[];
 }
 
 /** Leader duty: drop tombstones whose index is <= `upto` (they outlived tombstone_ttl). */
@@ -63,6 +70,7 @@ export type Command =
   | KvDeleteCommand
   | KvDeleteTreeCommand
   | TxnCommand
+  | MixedTxnCommand
   | TombstoneReapCommand
   | CatalogRegisterCommand
   | CatalogDeregisterCommand

@@ -12,6 +12,7 @@ import type {
   KvDeleteCommand,
   KvDeleteTreeCommand,
   KvSetCommand,
+  MixedTxnCommand,
   TombstoneReapCommand,
   TxnCommand,
 } from './commands';
@@ -25,7 +26,8 @@ import {
   type KvWrite,
 } from './kv';
 import type { StateStore } from './store';
-import { txnApplyKv } from './txn';
+import type { MixedTxnResult } from './catalog-txn';
+import { txnApplyKv, txnApplyMixed } from './txn';
 import type { TxnResult } from './types';
 
 type Apply<C extends Command> = (store: StateStore, index: number, cmd: C) => unknown;
@@ -35,6 +37,7 @@ const applyByType: { [T in Command['type']]: Apply<Extract<Command, { type: T }>
   'kv-delete': applyKvDelete,
   'kv-delete-tree': applyKvDeleteTree,
   txn: applyTxn,
+  'txn-mixed': applyMixedTxn,
   'tombstone-reap': applyTombstoneReap,
   'catalog-register': applyCatalogRegister,
   'catalog-deregister': applyCatalogDeregister,
@@ -100,6 +103,10 @@ function applyKvDeleteTree(store: StateStore, index: number, cmd: KvDeleteTreeCo
 
 function applyTxn(store: StateStore, index: number, cmd: TxnCommand): TxnResult {
   return store.write(index, (tx) => txnApplyKv(tx, cmd.ops, noSessionExists));
+}
+
+function applyMixedTxn(store: StateStore, index: number, cmd: MixedTxnCommand): MixedTxnResult {
+  return store.write(index, (tx) => txnApplyMixed(tx, cmd.ops, noSessionExists));
 }
 
 function applyTombstoneReap(store: StateStore, index: number, cmd: TombstoneReapCommand): void {

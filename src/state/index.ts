@@ -5,6 +5,16 @@ export { Fsm, applyCommand } from './fsm';
 export { encodeCommand, decodeCommand } from './codec';
 export { WireError } from './wire';
 export { isReadOnlyVerb } from './txn';
+export {
+  precheckCatalogTxnOp,
+  type CatalogTxnOp,
+  type CheckTxnOp,
+  type MixedTxnOp,
+  type MixedTxnResult,
+  type NodeTxnOp,
+  type ServiceTxnOp,
+  type TxnOpResult,
+} from './catalog-txn';
 export * from './types';
 export * from './commands';
 export * from './catalog-types';

@@ -24,7 +24,8 @@ import type {
 import { kvsGet, kvsKeys, kvsList, kvsTableIndex } from './kv';
 import { decodeSnapshot, encodeSnapshot } from './snapshot';
 import { newTables, newWatchTables, WriteTxn, type ReadTxn, type Tables } from './tables';
-import { txnReadKv } from './txn';
+import type { MixedTxnOp, MixedTxnResult } from './catalog-txn';
+import { txnReadKv, txnReadMixed } from './txn';
 import type { KvEntry, KvTxnOp, ReadResult, TxnResult } from './types';
 import { WatchRegistry, WatchSetBuilder } from './watch';
 
@@ -128,6 +129,11 @@ export class StateStore {
   /** Evaluates a transaction of read verbs against the current state; never changes it. */
   kvTxnRead(ops: KvTxnOp[]): TxnResult {
     return txnReadKv(this.reader(), ops);
+  }
+
+  /** Evaluates read ops of any kind (KV and Node/Service/Check gets); never changes state. */
+  txnRead(ops: MixedTxnOp[]): MixedTxnResult {
+    return txnReadMixed(this.reader(), ops);
   }
 
   /** The highest Raft index applied to the store. */

@@ -1,6 +1,14 @@
-// /v1/txn: every op is evaluated in order inside one write transaction; each failure is
+// /v1/txn: every op (KV, and Node/Service/Check in catalog-txn.ts) is evaluated in order inside one write transaction; each failure is
 // collected with its op index; any failure rolls the whole transaction back. As Consul's
 // agent/consul/state/txn.go.
+import { CatalogError } from './catalog';
+import {
+  txnCatalogRead,
+  txnCatalogWrite,
+  type MixedTxnOp,
+  type MixedTxnResult,
+  type TxnOpResult,
+} from './catalog-txn';
 import { goQuote } from './go-quote';
 import {
   KvOpError,
@@ -46,8 +54,28 @@ export function txnApplyKv(
   sessionExists: (id: string) => boolean,
 ): TxnResult {
   const outcome = evaluate(ops, (op) =>
-    isReadOnlyVerb(op.verb) ? txnKvRead(tx, op) : txnKvWrite(tx, op, sessionExists),
+    asKvResults(isReadOnlyVerb(op.verb) ? txnKvRead(tx, op) : txnKvWrite(tx, op, sessionExists)),
   );
+  if (outcome.errors !== null) tx.rollback();
+  return outcome;
+}
+
+/**
+ * Applies a transaction that mixes KV ops with Node/Service/Check ops, in order, all or
+ * nothing: on any failure the transaction is rolled back and every error is reported.
+ */
+export function txnApplyMixed(
+  tx: WriteTxn,
+  ops: MixedTxnOp[],
+  sessionExists: (id: string) => boolean,
+): MixedTxnResult {
+  const outcome = evaluate<MixedTxnOp, TxnOpResult>(ops, (op) => {
+    if (op.kind !== 'kv') return txnCatalogWrite(tx, op);
+    const kv = op.op;
+    return asKvResults(
+      isReadOnlyVerb(kv.verb) ? txnKvRead(tx, kv) : txnKvWrite(tx, kv, sessionExists),
+    );
+  });
   if (outcome.errors !== null) tx.rollback();
   return outcome;
 }
@@ -58,23 +86,40 @@ export function txnReadKv(tx: ReadTxn, ops: KvTxnOp[]): TxnResult {
     if (!isReadOnlyVerb(op.verb)) {
       throw new KvOpError(`verb ${goQuote(op.verb)} is not allowed in a read-only transaction`);
     }
-    return txnKvRead(tx, op);
+    return asKvResults(txnKvRead(tx, op));
   });
 }
 
-function evaluate(ops: KvTxnOp[], run: (op: KvTxnOp) => KvEntry[]): TxnResult {
-  const results: { kv: KvEntry }[] = [];
+/** Evaluates a transaction of read ops of any kind; a write verb is reported as an op error. */
+export function txnReadMixed(tx: ReadTxn, ops: MixedTxnOp[]): MixedTxnResult {
+  return evaluate<MixedTxnOp, TxnOpResult>(ops, (op) => {
+    if (op.kind !== 'kv') return txnCatalogRead(tx, op);
+    if (!isReadOnlyVerb(op.op.verb)) {
+      throw new KvOpError(`verb ${goQuote(op.op.verb)} is not allowed in a read-only transaction`);
+    }
+    return asKvResults(txnKvRead(tx, op.op));
+  });
+}
+
+// Runs every op, collecting each failure (KV and catalog op errors) with its position.
+function evaluate<Op, R>(
+  ops: readonly Op[],
+  run: (op: Op) => R[],
+): { results: R[] | null; errors: TxnError[] | null } {
+  const results: R[] = [];
   const errors: TxnError[] = [];
   ops.forEach((op, opIndex) => {
     try {
-      for (const kv of run(op)) results.push({ kv });
+      results.push(...run(op));
     } catch (error) {
-      if (!(error instanceof KvOpError)) throw error;
+      if (!(error instanceof KvOpError) && !(error instanceof CatalogError)) throw error;
       errors.push({ opIndex, what: error.message });
     }
   });
   return errors.length > 0 ? { results: null, errors } : { results, errors: null };
 }
+
+const asKvResults = (entries: KvEntry[]): { kv: KvEntry }[] => entries.map((kv) => ({ kv }));
 
 /** Results of one read op. Only get, get-or-empty and get-tree return values. */
 function txnKvRead(tx: ReadTxn, op: KvTxnOp): KvEntry[] {

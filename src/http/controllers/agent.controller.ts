@@ -2,14 +2,17 @@
 // The Go client reads Config.NodeName, Prometheus Config.Datacenter, `consul info` Stats.
 import { cpus } from 'node:os';
 
-import { Controller, Get, Req, Res } from '@nestjs/common';
+import { Controller, Get, Put, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 import type { AgentConfig } from '../../config';
 import type { AgentRuntime } from '../../server/runtime';
 import { HttpContext } from '../context';
 import type { JsonValue } from '../json';
-import { sendJson, wantsPretty } from '../respond';
+import { enableFlag } from '../agent-json';
+import { serverError } from '../errors';
+import { queryOf, queryValue } from '../query';
+import { sendEmpty, sendJson, wantsPretty } from '../respond';
 
 /** The Consul release whose HTTP API this agent reproduces; clients gate features on it. */
 export const CONSUL_COMPAT_VERSION = '1.21.0';
@@ -60,6 +63,32 @@ export class AgentController {
     };
     sendJson(request, reply, body, wantsPretty(request, config.prettyJson));
   }
+
+  /** Without gossip this agent is the only member it knows: itself, alive. */
+  @Get('members')
+  members(@Req() request: FastifyRequest, @Res() reply: FastifyReply): void {
+    const { config } = this.http.runtime;
+    sendJson(request, reply, [member(config)], wantsPretty(request, config.prettyJson));
+  }
+
+  @Put('reload')
+  async reload(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    try {
+      await this.http.runtime.reloadConfig();
+    } catch (error) {
+      this.http.logger.error({ err: error }, 'configuration reload failed');
+      throw serverError((error as Error).message);
+    }
+    sendEmpty(request, reply, 200);
+  }
+
+  @Put('maintenance')
+  maintenance(@Req() request: FastifyRequest, @Res() reply: FastifyReply): void {
+    const enable = enableFlag(request);
+    const reason = queryValue(queryOf(request), 'reason');
+    this.http.runtime.local.setNodeMaintenance(enable, reason);
+    sendEmpty(request, reply, 200);
+  }
 }
 
 function member(config: AgentConfig): JsonValue {
@@ -108,9 +137,9 @@ function stats(runtime: AgentRuntime): JsonValue {
   return {
     agent: {
       check_monitors: '0',
-      check_ttls: '0',
-      checks: String(config.checks.length),
-      services: String(config.services.length),
+      check_ttls: String(runtime.local.listChecks().filter((c) => c.type === 'ttl').length),
+      checks: String(runtime.local.listChecks().length),
+      services: String(runtime.local.listServices().length),
     },
     build: {
       prerelease: '',
@@ -175,7 +204,10 @@ function stats(runtime: AgentRuntime): JsonValue {
 function debugConfig(config: AgentConfig): JsonValue {
   const view: { [key: string]: JsonValue } = {};
   for (const [field, value] of Object.entries(config)) {
-    if (field === 'merged') continue;
+    // The typed definitions repeat Services/Checks (and their tokens) in another shape.
+    if (field === 'merged' || field === 'serviceDefinitions' || field === 'checkDefinitions') {
+      continue;
+    }
     // Nested settings structs get PascalCase fields too; user maps (meta, headers) keep theirs.
     const shown = STRUCT_FIELDS.has(field) ? pascalFields(value) : toJson(value);
     view[field.charAt(0).toUpperCase() + field.slice(1)] = shown;

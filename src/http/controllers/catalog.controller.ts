@@ -1,8 +1,24 @@
-// /v1/catalog/*: for now the datacenters list (this agent knows only its own).
-import { Controller, Get, Req, Res } from '@nestjs/common';
+// /v1/catalog/*: register/deregister and the blocking listings (consul-api.md §4), as Consul's
+// agent/catalog_endpoint.go. This agent knows only its own datacenter.
+import { Controller, Get, Put, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
+import { NODE_SELECTORS, NODE_SERVICE_SELECTORS, SERVICE_NODE_SELECTORS } from '../../filter';
+import { parseQueryOptions } from '../blocking';
+import { parseFilter, parseNear, parseNodeMeta, parseTags } from '../catalog-params';
+import {
+  catalogNodeServicesView,
+  catalogNodesView,
+  catalogNodeView,
+  catalogServicesView,
+  catalogServiceView,
+} from '../catalog-views';
+import { deregisterFromCatalog, registerInCatalog } from '../catalog-write';
 import { HttpContext } from '../context';
+import { badRequest } from '../errors';
+import { sendView } from '../listing';
+import { pathSuffix } from '../path';
+import { queryOf } from '../query';
 import { sendJson, wantsPretty } from '../respond';
 
 @Controller('v1/catalog')
@@ -13,5 +29,90 @@ export class CatalogController {
   datacenters(@Req() request: FastifyRequest, @Res() reply: FastifyReply): void {
     const { config } = this.http.runtime;
     sendJson(request, reply, [config.datacenter], wantsPretty(request, config.prettyJson));
+  }
+
+  @Put('register')
+  async register(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    await registerInCatalog(this.http.runtime, request);
+    sendJson(request, reply, true, wantsPretty(request, this.http.runtime.config.prettyJson));
+  }
+
+  @Put('deregister')
+  async deregister(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    await deregisterFromCatalog(this.http.runtime, request);
+    sendJson(request, reply, true, wantsPretty(request, this.http.runtime.config.prettyJson));
+  }
+
+  @Get('nodes')
+  async nodes(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    const { runtime } = this.http;
+    const options = parseQueryOptions(request, runtime);
+    const query = queryOf(request);
+    const list = {
+      filter: parseFilter(query, NODE_SELECTORS),
+      nodeMeta: parseNodeMeta(query),
+      near: parseNear(query, runtime.config.nodeName),
+    };
+    await sendView(runtime, request, reply, options, (ws) =>
+      catalogNodesView(runtime.store, list, ws),
+    );
+  }
+
+  @Get('services')
+  async services(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    const { runtime } = this.http;
+    const options = parseQueryOptions(request, runtime);
+    const query = queryOf(request);
+    const list = {
+      filter: parseFilter(query, SERVICE_NODE_SELECTORS),
+      filtered: query.filter !== undefined,
+      nodeMeta: parseNodeMeta(query),
+      near: '',
+    };
+    await sendView(runtime, request, reply, options, (ws) =>
+      catalogServicesView(runtime.store, list, ws),
+    );
+  }
+
+  @Get('service/*')
+  async service(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    const { runtime } = this.http;
+    const options = parseQueryOptions(request, runtime);
+    const query = queryOf(request);
+    const name = pathSuffix(request, '/v1/catalog/service/');
+    if (name === '') throw badRequest('Missing service name');
+    const list = {
+      filter: parseFilter(query, SERVICE_NODE_SELECTORS),
+      nodeMeta: parseNodeMeta(query),
+      near: parseNear(query, runtime.config.nodeName),
+      tags: parseTags(query),
+    };
+    await sendView(runtime, request, reply, options, (ws) =>
+      catalogServiceView(runtime.store, name, list, ws),
+    );
+  }
+
+  @Get('node/*')
+  async node(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    const { runtime } = this.http;
+    const options = parseQueryOptions(request, runtime);
+    const node = pathSuffix(request, '/v1/catalog/node/');
+    if (node === '') throw badRequest('Missing node name');
+    const filter = parseFilter(queryOf(request), NODE_SERVICE_SELECTORS);
+    await sendView(runtime, request, reply, options, (ws) =>
+      catalogNodeView(runtime.store, node, filter, ws),
+    );
+  }
+
+  @Get('node-services/*')
+  async nodeServices(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    const { runtime } = this.http;
+    const options = parseQueryOptions(request, runtime);
+    const node = pathSuffix(request, '/v1/catalog/node-services/');
+    if (node === '') throw badRequest('Missing node name');
+    const filter = parseFilter(queryOf(request), NODE_SERVICE_SELECTORS);
+    await sendView(runtime, request, reply, options, (ws) =>
+      catalogNodeServicesView(runtime.store, node, filter, ws),
+    );
   }
 }

@@ -1,11 +1,19 @@
-// PUT /v1/txn: a batch of KV ops applied atomically (consul-api.md §3, agent/txn_endpoint.go).
+// PUT /v1/txn: a batch of KV and Node/Service/Check ops applied atomically (consul-api.md §3,
+// agent/txn_endpoint.go).
 // Read-only batches take the fast path (no Raft, ?stale/?consistent honoured, KnownLeader and
 // LastContact headers, no index); anything that writes is one Raft entry.
 import { Controller, Put, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 import { goQuote } from '../../state/go-quote';
-import type { KvTxnOp, KvVerb, TxnError, TxnResult } from '../../state/types';
+import {
+  precheckCatalogTxnOp,
+  type KvTxnOp,
+  type KvVerb,
+  type MixedTxnOp,
+  type MixedTxnResult,
+  type TxnError,
+} from '../../state';
 import {
   checkDatacenter,
   parseQueryOptions,
@@ -16,6 +24,7 @@ import {
 import { readBody } from '../body';
 import { HttpContext } from '../context';
 import { badRequest, tooLarge } from '../errors';
+import { BodyDecodeError } from '../go-decode';
 import { JsonSyntaxError, parseJsonBody } from '../json-parse';
 import { txnResultJson } from '../kv-json';
 import { queryOf, raftIndexOf } from '../query';
@@ -46,8 +55,6 @@ const KV_WRITE_VERBS: ReadonlySet<string> = new Set<KvVerb>([
   'lock',
   'unlock',
 ]);
-/** Catalog ops need the catalog tables, which the state store does not have yet. */
-const CATALOG_UNSUPPORTED = 'catalog operations in transactions are not supported by this agent';
 
 @Controller('v1/txn')
 export class TxnController {
@@ -88,7 +95,7 @@ export class TxnController {
     if (writes === 0) {
       const options = parseQueryOptions(request, runtime);
       await prepareRead(runtime, options.consistency);
-      const read = runtime.store.kvTxnRead(known);
+      const read = runtime.store.txnRead(known);
       const result = merge(read, positions, refused);
       setLeaderHeaders(reply, runtime);
       const status = runtime.raft.status();
@@ -110,7 +117,7 @@ export class TxnController {
 
     checkDatacenter(queryOf(request), runtime);
     if (refused.length > 0) {
-      // Unknown verbs and catalog ops fail the batch before anything is proposed.
+      // Unknown verbs and failed pre-apply checks fail the batch before anything is proposed.
       return sendJson(
         request,
         reply,
@@ -120,7 +127,13 @@ export class TxnController {
       );
     }
     await requireLeader(runtime);
-    const result = (await runtime.apply({ type: 'txn', ops: known })) as TxnResult;
+    // A batch of KV ops only stays the plain KV transaction command.
+    const kvOnly = known.every((op) => op.kind === 'kv');
+    const result = (await runtime.apply(
+      kvOnly
+        ? { type: 'txn', ops: known.map((op) => (op as { op: KvTxnOp }).op) }
+        : { type: 'txn-mixed', ops: known },
+    )) as MixedTxnResult;
     sendJson(request, reply, txnResultJson(result), pretty, result.errors === null ? 200 : 409);
   }
 }
@@ -129,31 +142,44 @@ function decodeBody(body: Buffer): TxnOpInput[] {
   try {
     return decodeTxnOps(parseJsonBody(body.toString('utf8')));
   } catch (error) {
-    if (error instanceof JsonSyntaxError || error instanceof TxnDecodeError) {
+    if (
+      error instanceof JsonSyntaxError ||
+      error instanceof TxnDecodeError ||
+      error instanceof BodyDecodeError
+    ) {
       throw badRequest(`Failed to parse body: ${error.message}`);
     }
     throw error;
   }
 }
 
-/** Splits ops into KV ops the store runs (with their positions) and ops refused up front. */
+/**
+ * Splits ops into those the store runs (with their positions) and those refused up front:
+ * unknown KV verbs, and catalog ops failing Consul's pre-apply checks.
+ */
 function classify(ops: TxnOpInput[]): {
-  known: KvTxnOp[];
+  known: MixedTxnOp[];
   positions: number[];
   refused: TxnError[];
 } {
-  const known: KvTxnOp[] = [];
+  const known: MixedTxnOp[] = [];
   const positions: number[] = [];
   const refused: TxnError[] = [];
   ops.forEach((op, opIndex) => {
     if (op.kind !== 'kv') {
-      refused.push({ opIndex, what: CATALOG_UNSUPPORTED });
+      const checked = precheckCatalogTxnOp(op.op);
+      if (typeof checked === 'string') {
+        refused.push({ opIndex, what: checked });
+        return;
+      }
+      known.push(checked);
     } else if (!KV_VERBS.has(op.verb)) {
       refused.push({ opIndex, what: `unknown KV verb ${goQuote(op.verb)}` });
+      return;
     } else {
-      known.push(toKvTxnOp(op));
-      positions.push(opIndex);
+      known.push({ kind: 'kv', op: toKvTxnOp(op) });
     }
+    positions.push(opIndex);
   });
   return { known, positions, refused };
 }
@@ -171,7 +197,7 @@ function toKvTxnOp(op: KvOpInput): KvTxnOp {
 
 // Read ops are independent of each other, so the store's verdicts on the runnable ops and the
 // refusals of the others combine into exactly what one pass over the whole batch would give.
-function merge(read: TxnResult, positions: number[], refused: TxnError[]): TxnResult {
+function merge(read: MixedTxnResult, positions: number[], refused: TxnError[]): MixedTxnResult {
   const storeErrors = (read.errors ?? []).map((error) => ({
     opIndex: positions[error.opIndex],
     what: error.what,

@@ -1,0 +1,138 @@
+// What the /v1/catalog listings answer: one state-store read (recorded on the blocking query's
+// watch set), narrowed by ?node-meta / ?tag, shaped as Consul's JSON, run through ?filter and
+// ordered by ?near. The index is the read's: filtering never changes it.
+import type { CatalogNode, ReadResult, StateStore, WatchSetBuilder } from '../state';
+import {
+  nodeJson,
+  nodeServiceJson,
+  serviceNodeJson,
+  sorted,
+  type JsonObject,
+} from './catalog-json';
+import { hasAllTags, satisfiesNodeMeta, sortNear, type ListFilter } from './catalog-params';
+import type { JsonValue } from './json';
+
+export interface ListOptions {
+  filter: ListFilter;
+  /** `?node-meta` pairs every node must carry (empty: no restriction). */
+  nodeMeta: Map<string, string>;
+  /** The node to order first ("" for none). */
+  near: string;
+}
+
+export interface ServiceListOptions extends ListOptions {
+  /** `?tag` values every instance must carry, or null. */
+  tags: string[] | null;
+}
+
+const identity = (item: JsonObject): JsonObject => item;
+const nodeNameOf = (item: JsonObject): string => item.Node as string;
+
+/** GET /v1/catalog/nodes: nodes sorted by name. */
+export function catalogNodesView(
+  store: StateStore,
+  options: ListOptions,
+  ws: WatchSetBuilder,
+): ReadResult<JsonValue> {
+  const { value: nodes, index } = store.catalogNodes(ws);
+  const items = nodes
+    .filter((node) => satisfiesNodeMeta(node.meta, options.nodeMeta))
+    .map(nodeJson);
+  return {
+    value: sortNear(options.filter.apply(items, identity), options.near, nodeNameOf),
+    index,
+  };
+}
+
+/**
+ * GET /v1/catalog/services: name → sorted union of the tags of its instances. With ?node-meta
+ * or ?filter only the instances that pass count, and the nodes table is watched too.
+ */
+export function catalogServicesView(
+  store: StateStore,
+  options: ListOptions & { filtered: boolean },
+  ws: WatchSetBuilder,
+): ReadResult<JsonValue> {
+  const services = store.catalogServices(ws);
+  if (options.nodeMeta.size === 0 && !options.filtered) {
+    return { value: Object.fromEntries(services.value), index: services.index };
+  }
+  const nodes = store.catalogNodes(ws);
+  const instances: JsonObject[] = [];
+  for (const node of nodes.value) {
+    if (!satisfiesNodeMeta(node.meta, options.nodeMeta)) continue;
+    for (const service of store.nodeServices(node.node).value) {
+      instances.push(serviceNodeJson(node, service));
+    }
+  }
+  const tags = new Map<string, Set<string>>();
+  for (const instance of options.filter.apply(instances, identity)) {
+    const name = instance.ServiceName as string;
+    const union = tags.get(name) ?? new Set<string>();
+    for (const tag of instance.ServiceTags as string[]) union.add(tag);
+    tags.set(name, union);
+  }
+  const value: Record<string, string[]> = {};
+  for (const [name, union] of tags) value[name] = [...union].sort();
+  return { value: sorted(value), index: Math.max(services.index, nodes.index) };
+}
+
+/** GET /v1/catalog/service/:name: the instances, by node then service ID. */
+export function catalogServiceView(
+  store: StateStore,
+  service: string,
+  options: ServiceListOptions,
+  ws: WatchSetBuilder,
+): ReadResult<JsonValue> {
+  const { value: instances, index } = store.catalogServiceNodes(service, ws);
+  const items = instances
+    .filter(
+      ({ node, service: row }) =>
+        (options.tags === null || hasAllTags(row.tags, options.tags)) &&
+        satisfiesNodeMeta(node.meta, options.nodeMeta),
+    )
+    .map(({ node, service: row }) => serviceNodeJson(node, row));
+  return {
+    value: sortNear(options.filter.apply(items, identity), options.near, nodeNameOf),
+    index,
+  };
+}
+
+/** GET /v1/catalog/node/:node: {Node, Services: {ID: NodeService}}, or null for no such node. */
+export function catalogNodeView(
+  store: StateStore,
+  node: string,
+  filter: ListFilter,
+  ws: WatchSetBuilder,
+): ReadResult<JsonValue> {
+  const { value, index } = store.catalogNode(node, ws);
+  if (value === null) return { value: null, index };
+  const services: Record<string, JsonObject> = {};
+  for (const service of filter.apply(value.services.map(nodeServiceJson), identity)) {
+    services[service.ID as string] = service;
+  }
+  return { value: { Node: nodeJson(value.node), Services: sorted(services) }, index };
+}
+
+/** GET /v1/catalog/node-services/:node: {Node, Services: [NodeService]}; nulls for no node. */
+export function catalogNodeServicesView(
+  store: StateStore,
+  node: string,
+  filter: ListFilter,
+  ws: WatchSetBuilder,
+): ReadResult<JsonValue> {
+  const { value, index } = store.catalogNode(node, ws);
+  if (value === null) return { value: { Node: null, Services: null }, index };
+  return {
+    value: {
+      Node: nodeJson(value.node),
+      Services: filter.apply(value.services.map(nodeServiceJson), identity),
+    },
+    index,
+  };
+}
+
+/** Node rows by folded name, to look up the node of a check. */
+export function nodesByName(nodes: readonly CatalogNode[]): Map<string, CatalogNode> {
+  return new Map(nodes.map((node) => [node.node.toLowerCase(), node]));
+}
