@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import {
   AGENT_FLAGS,
   ConfigError,
+  configPaths,
   FlagError,
   formatFlagUsage,
   loadAgentConfig,
@@ -74,14 +75,17 @@ export async function runAgent(argv: readonly string[]): Promise<number> {
   for (const signal of HANDLED_SIGNALS) process.on(signal, holdSignal);
   let agent: ServerAgent;
   try {
-    agent = await startServerAgent(config, logger);
+    agent = await startServerAgent(config, logger, {
+      reloadSource: () => loadAgentConfig(flags),
+      watchPaths: configPaths(flags),
+    });
   } catch (error) {
     releaseHold();
     logger.error({ err: error }, 'agent failed to start');
     process.stderr.write(`==> Error starting agent: ${(error as Error).message}\n`);
     return 1;
   }
-  const exitCode = runUntilSignalled(agent, flags, logger, early);
+  const exitCode = runUntilSignalled(agent, logger, early);
   releaseHold();
   if (config.pidFile !== null) writeFileSync(config.pidFile, `${process.pid}`);
   process.stdout.write('==> Consulate agent running!\n');
@@ -118,7 +122,6 @@ function startupSummary(config: AgentConfig): string {
 /** Resolves with the exit code once a SIGINT/SIGTERM has shut the agent down. */
 function runUntilSignalled(
   agent: ServerAgent,
-  flags: ParsedFlags,
   logger: Logger,
   early: readonly NodeJS.Signals[],
 ): Promise<number> {
@@ -141,17 +144,9 @@ function runUntilSignalled(
     };
     const reload = (): void => {
       logger.info('caught signal: hangup, reloading configuration');
-      try {
-        const { config, warnings } = loadAgentConfig(flags);
-        for (const warning of warnings) logger.warn(warning);
-        agent.reload(config);
-        logger.info(
-          'configuration reloaded (log level and other runtime settings); ' +
-            'services and checks reload comes with the catalog work',
-        );
-      } catch (error) {
+      agent.reloadConfig().catch((error: unknown) => {
         logger.error({ err: error }, `failed to reload configuration: ${(error as Error).message}`);
-      }
+      });
     };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);

@@ -12,6 +12,10 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     synopsis: 'Runs a Consulate agent',
     run: async (argv) => (await import('./agent')).runAgent(argv),
   },
+  catalog: {
+    synopsis: 'Interact with the catalog',
+    run: async (argv) => (await import('./catalog')).runCatalog(argv),
+  },
   info: {
     synopsis: 'Provides debugging information for operators',
     run: async (argv) => (await import('./info')).runInfo(argv),
@@ -19,6 +23,22 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   kv: {
     synopsis: 'Interact with the key-value store',
     run: async (argv) => (await import('./kv')).runKv(argv),
+  },
+  render: {
+    synopsis: 'Renders templates from KV, catalog and health data and keeps them current',
+    run: async (argv) => (await import('./render')).runRender(argv),
+  },
+  maint: {
+    synopsis: 'Controls node or service maintenance mode',
+    run: async (argv) => (await import('./maint')).runMaint(argv),
+  },
+  reload: {
+    synopsis: 'Triggers the agent to reload configuration files',
+    run: async (argv) => (await import('./reload')).runReload(argv),
+  },
+  services: {
+    synopsis: 'Interact with services',
+    run: async (argv) => (await import('./services')).runServices(argv),
   },
   version: {
     synopsis: 'Prints the Consulate version',

@@ -11,7 +11,12 @@ export interface BuildContext {
 }
 
 /** AgentConfig without nodeId, which needs the data dir (see identity.ts). */
-export type BuiltConfig = Omit<AgentConfig, 'nodeId'> & { nodeId: string | null };
+export type BuiltConfig = Omit<
+  AgentConfig,
+  'nodeId' | 'serviceDefinitions' | 'checkDefinitions'
+> & {
+  nodeId: string | null;
+};
 
 const LOG_LEVEL_ALIASES: Record<string, AgentConfig['logLevel']> = {
   err: 'error',
@@ -92,6 +97,11 @@ export function buildAgentConfig(merged: ConfigObject, ctx: BuildContext): Built
       txnMaxReqLen: read.number('limits.txn_max_req_len'),
     },
     tombstoneTtlMs: read.number('consulate.tombstone_ttl'),
+    agentTimings: {
+      antiEntropyIntervalMs: read.number('consulate.anti_entropy_interval'),
+      reapIntervalMs: read.number('consulate.reap_interval'),
+      minDeregisterCriticalMs: read.number('consulate.min_deregister_critical_after'),
+    },
     prettyJson: ctx.dev,
     ui: ui || (read.optBool('ui_config.enabled') ?? false),
     configSources: ctx.sources,

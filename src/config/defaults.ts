@@ -33,7 +33,12 @@ export const DEFAULT_CONFIG: Readonly<Record<string, unknown>> = {
   enable_local_script_checks: false,
   auto_reload_config: false,
   acl: { enabled: false, default_policy: 'allow', down_policy: 'extend-cache' },
-  consulate: { tombstone_ttl: '15m' },
+  consulate: {
+    tombstone_ttl: '15m',
+    anti_entropy_interval: '60s',
+    reap_interval: '30s',
+    min_deregister_critical_after: '1m',
+  },
 };
 
 export const DEV_CONFIG: Readonly<Record<string, unknown>> = {

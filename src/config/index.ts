@@ -1,7 +1,16 @@
 // Agent configuration: Go-style flags, JSON/HCL files and config dirs, merged in Consul's order
 // (defaults → -dev defaults → files → -hcl → flags), validated into one typed AgentConfig.
-export type { AgentConfig, PortsConfig, LimitsConfig, HttpConfig, AclConfig } from './types';
-export { loadAgentConfig, parseAgentArgs, type LoadedAgentConfig } from './load';
+export type {
+  AgentConfig,
+  AgentTimings,
+  PortsConfig,
+  LimitsConfig,
+  HttpConfig,
+  AclConfig,
+} from './types';
+export { loadAgentConfig, parseAgentArgs, configPaths, type LoadedAgentConfig } from './load';
+export type { ConfiguredCheck, ConfiguredService } from './service-definitions';
+export { parseConfigText, formatOf, type ConfigFormat } from './sources';
 export { AGENT_FLAGS } from './agent-flags';
 export {
   parseFlags,

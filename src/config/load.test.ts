@@ -307,12 +307,20 @@ test('Consul keys used by later work are accepted and typed now', () => {
   );
 });
 
-test('the example config.d loads, HCL and JSON agreeing', () => {
+test('the example config.d loads, HCL and JSON agreeing, with its three services', () => {
   withTempDir((dir) => {
     const exampleDir = join(__dirname, '..', '..', '..', 'config.d');
     const { config, warnings } = load(['-config-dir', exampleDir, '-data-dir', dir]);
     assert.deepEqual(warnings, []);
-    assert.equal(config.configSources.length, 2);
+    assert.equal(config.configSources.length, 5);
+    assert.deepEqual(
+      config.serviceDefinitions.map((s) => [s.admitted.service.id, s.admitted.checks[0].type]),
+      [
+        ['redis', 'tcp'],
+        ['web-1', 'http'],
+        ['worker', 'ttl'],
+      ],
+    );
     assert.equal(config.server, true);
     assert.equal(config.bootstrap, true);
     assert.equal(config.ports.http, 8500);

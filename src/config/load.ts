@@ -9,8 +9,15 @@ import { parseFlags, type ParsedFlags } from './flags';
 import { prepareDataDir, resolveNodeId } from './identity';
 import { mergeConfigs } from './merge';
 import { ConfigError, normalizeSource, type ConfigObject } from './normalize';
+import { loadDefinitions, type DefinitionLayer } from './service-definitions';
 import { loadConfigPath, parseConfigText, type ConfigFormat } from './sources';
+import { scriptChecksPolicy } from '../agent';
 import type { AgentConfig } from './types';
+
+/** The files and directories whose contents make up the configuration, for auto_reload_config. */
+export function configPaths(flags: ParsedFlags): string[] {
+  return configPathsInOrder(flags);
+}
 
 export interface LoadedAgentConfig {
   config: AgentConfig;
@@ -37,15 +44,19 @@ export function loadAgentConfig(
 
   const format = configFormat(flags);
   const sources: string[] = [];
+  const definitionLayers: DefinitionLayer[] = [];
   for (const path of configPathsInOrder(flags)) {
     for (const source of loadConfigPath(path, (w) => warnings.push(w), format)) {
       layers.push(source.config);
       sources.push(source.name);
+      definitionLayers.push(source);
     }
   }
   const fragments = (flags.values.get('hcl') as string[] | undefined) ?? [];
   fragments.forEach((fragment, i) => {
-    layers.push(parseConfigText(fragment, 'hcl', `-hcl fragment ${i + 1}`).config);
+    const source = parseConfigText(fragment, 'hcl', `-hcl fragment ${i + 1}`);
+    layers.push(source.config);
+    definitionLayers.push(source);
   });
   if (flags.values.has('dc')) warnings.push('The -dc flag is deprecated. Use -datacenter instead');
   if (flags.values.has('join')) warnings.push('The -join flag is an alias of -retry-join');
@@ -56,8 +67,18 @@ export function loadAgentConfig(
     sources,
     hostname: options.hostname ?? hostname(),
   });
+  const definitions = loadDefinitions(definitionLayers, scriptChecksPolicy(built));
   if (built.dataDir !== null) prepareDataDir(built.dataDir);
-  return { config: { ...built, nodeId: resolveNodeId(built.nodeId, built.dataDir) }, warnings };
+  const nodeId = resolveNodeId(built.nodeId, built.dataDir);
+  return {
+    config: {
+      ...built,
+      nodeId,
+      serviceDefinitions: definitions.services,
+      checkDefinitions: definitions.checks,
+    },
+    warnings,
+  };
 }
 
 function configFormat(flags: ParsedFlags): ConfigFormat | undefined {

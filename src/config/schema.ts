@@ -205,5 +205,12 @@ export const CONFIG_SCHEMA: Readonly<Record<string, KeySchema>> = {
   raft_snapshot_interval: duration,
   raft_trailing_logs: uint,
   /** Consulate's own knobs, kept apart from Consul's keys so a Consul file never collides. */
-  consulate: object({ tombstone_ttl: duration }),
+  consulate: object({
+    tombstone_ttl: duration,
+    // Anti-entropy full sync period (Consul: 1m for small clusters), the critical-service
+    // reaper's period (30s) and the floor of deregister_critical_service_after (1m).
+    anti_entropy_interval: duration,
+    reap_interval: duration,
+    min_deregister_critical_after: duration,
+  }),
 };

@@ -1,5 +1,6 @@
 // The agent's runtime configuration after defaults, files and flags were merged (src/config).
 // Field names follow Consul's config keys in camelCase.
+import type { ConfiguredCheck, ConfiguredService } from './service-definitions';
 
 export interface PortsConfig {
   http: number;
@@ -47,9 +48,14 @@ export interface AgentConfig {
   ui: boolean;
   /** Files that were read, in order, for error messages and reload. */
   configSources: string[];
-  /** Raw service/check definitions, validated now and applied by the catalog work later. */
+  /** Raw service/check definitions as merged (snake_case or CamelCase keys, as written). */
   services: Record<string, unknown>[];
   checks: Record<string, unknown>[];
+  /** The same definitions fully validated, each with the file it came from. */
+  serviceDefinitions: ConfiguredService[];
+  checkDefinitions: ConfiguredCheck[];
+  /** Agent timings: anti-entropy full sync, critical-service reaper, its minimum timeout (ms). */
+  agentTimings: AgentTimings;
   /** Watch specs (consul-api.md §12.3), validated shallowly (each has a `type`). */
   watches: Record<string, unknown>[];
   advertiseAddrWan: string;
@@ -82,6 +88,12 @@ export interface AgentConfig {
    * areas whose typed fields are not written yet (dns_config, telemetry, performance, ...).
    */
   merged: Readonly<Record<string, unknown>>;
+}
+
+export interface AgentTimings {
+  antiEntropyIntervalMs: number;
+  reapIntervalMs: number;
+  minDeregisterCriticalMs: number;
 }
 
 export interface HttpConfig {

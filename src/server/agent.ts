@@ -1,25 +1,44 @@
 // A server agent: Raft storage (SQLite under data_dir, memory in -dev), the state store and its
 // FSM, the Raft node, the leader's tombstone GC, and the HTTP API on top.
 import type { Logger } from 'pino';
+import { LocalAgent } from '../agent';
 import { createHttpServer } from '../http';
-import type { AgentConfig } from '../config';
+import type { AgentConfig, LoadedAgentConfig } from '../config';
 import { MemoryStorage, RaftNode } from '../raft';
 import { SqliteStorage } from '../raft/storage';
 import type { RaftStorage } from '../raft/storage';
 import type { Membership, RaftHandle } from '../raft/types';
 import { encodeCommand, Fsm, StateStore, type Command } from '../state';
 import type { AgentRuntime } from './runtime';
+import { ConfigWatcher } from './config-watch';
 import { TombstoneGc } from './tombstone-gc';
 import { waitForReplay } from './replay';
 
 export interface ServerAgent extends AgentRuntime {
   /** host:port of every HTTP listener, with the real port when the config said 0. */
   readonly httpAddresses: string[];
-  /** Applies the reloadable parts of a freshly loaded configuration (consul-api.md §11.4). */
+  /**
+   * Applies the reloadable parts of a freshly loaded configuration (consul-api.md §11.4):
+   * services and checks from files first (throws, changing nothing, when they cannot apply).
+   */
   reload(next: AgentConfig): void;
 }
 
-export async function startServerAgent(config: AgentConfig, logger: Logger): Promise<ServerAgent> {
+export interface ServerAgentOptions {
+  /**
+   * Re-reads the configuration from its sources (the agent's flags, files and directories);
+   * without it, reloads (SIGHUP aside, which the CLI handles) answer that none is possible.
+   */
+  reloadSource?: () => LoadedAgentConfig;
+  /** Files and directories to watch when auto_reload_config is on. */
+  watchPaths?: readonly string[];
+}
+
+export async function startServerAgent(
+  config: AgentConfig,
+  logger: Logger,
+  options: ServerAgentOptions = {},
+): Promise<ServerAgent> {
   const storage: RaftStorage =
     config.dataDir === null
       ? new MemoryStorage()
@@ -52,13 +71,23 @@ export async function startServerAgent(config: AgentConfig, logger: Logger): Pro
 
     const gc = startTombstoneGc(config, raft, logger);
     cleanup.unshift(async () => gc.stop());
-    const agent = new RunningServerAgent(config, raft, store, gc, logger, cleanup);
+    const agent = new RunningServerAgent(config, raft, store, gc, logger, cleanup, options);
+    cleanup.unshift(() => agent.local.stop());
+    agent.local.start();
     const http = await createHttpServer(agent, { logger: logger.child({ module: 'http' }) });
     cleanup.unshift(async () => {
       store.abandon();
       await http.close();
     });
     agent.httpAddresses.push(...(await http.listen()));
+    if (config.autoReloadConfig && options.reloadSource !== undefined) {
+      const watcher = new ConfigWatcher(
+        options.watchPaths ?? config.configSources,
+        () => agent.reloadConfig(),
+        logger.child({ module: 'config-watch' }),
+      );
+      cleanup.unshift(() => watcher.close());
+    }
     return agent;
   } catch (error) {
     await runAll(cleanup, logger);
@@ -99,6 +128,7 @@ function startTombstoneGc(config: AgentConfig, raft: RaftHandle, logger: Logger)
 class RunningServerAgent implements ServerAgent {
   readonly httpAddresses: string[] = [];
   readonly startedAtMs = Date.now();
+  readonly local: LocalAgent;
   private current: AgentConfig;
   private stopping: Promise<void> | null = null;
 
@@ -109,8 +139,10 @@ class RunningServerAgent implements ServerAgent {
     private readonly gc: TombstoneGc,
     private readonly logger: Logger,
     private readonly cleanup: (() => Promise<void>)[],
+    private readonly options: ServerAgentOptions,
   ) {
     this.current = config;
+    this.local = new LocalAgent(config, this, logger.child({ module: 'agent' }));
   }
 
   get config(): AgentConfig {
@@ -123,15 +155,35 @@ class RunningServerAgent implements ServerAgent {
     return result;
   }
 
+  async reloadConfig(): Promise<void> {
+    if (this.options.reloadSource === undefined) {
+      throw new Error(
+        'configuration reload is not available: the agent was started without configuration sources',
+      );
+    }
+    const { config, warnings } = this.options.reloadSource();
+    for (const warning of warnings) this.logger.warn(warning);
+    this.reload(config);
+    this.logger.info(
+      { services: config.serviceDefinitions.length, checks: config.checkDefinitions.length },
+      'configuration reloaded',
+    );
+  }
+
   reload(next: AgentConfig): void {
     const previous = this.current;
     // Only what Consul reloads changes; identity, addresses, ports and data_dir stay.
-    this.current = {
+    const reloaded: AgentConfig = {
       ...previous,
       logLevel: next.logLevel,
       nodeMeta: next.nodeMeta,
       services: next.services,
       checks: next.checks,
+      serviceDefinitions: next.serviceDefinitions,
+      checkDefinitions: next.checkDefinitions,
+      checkUpdateIntervalMs: next.checkUpdateIntervalMs,
+      enableScriptChecks: next.enableScriptChecks,
+      enableLocalScriptChecks: next.enableLocalScriptChecks,
       watches: next.watches,
       recursors: next.recursors,
       httpConfig: next.httpConfig,
@@ -139,6 +191,9 @@ class RunningServerAgent implements ServerAgent {
       configSources: next.configSources,
       merged: next.merged,
     };
+    // Services and checks go first: if they cannot apply, nothing else changes either.
+    this.local.reload(reloaded);
+    this.current = reloaded;
     if (next.logLevel !== previous.logLevel) {
       // Logged before the change so that it shows even when the new level hides info lines.
       this.logger.info({ log_level: next.logLevel }, 'log level changed');

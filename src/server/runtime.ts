@@ -1,4 +1,5 @@
 // What a running server agent hands to its front ends (HTTP, DNS, CLI over HTTP, renderer).
+import type { LocalAgent } from '../agent/local-agent';
 import type { AgentConfig } from '../config/types';
 import type { RaftHandle } from '../raft/types';
 import type { Command } from '../state/commands';
@@ -9,11 +10,18 @@ export interface AgentRuntime {
   readonly raft: RaftHandle;
   /** Local state store, fed only by the FSM. Reads are served from here. */
   readonly store: StateStore;
+  /** The agent's own services and checks (config files and API), synced into the catalog. */
+  readonly local: LocalAgent;
   /**
    * Encodes `cmd`, proposes it through Raft and resolves with the FSM's result once applied.
    * Rejects with NotLeaderError (from src/raft/types) when there is no leader to take it.
    */
   apply(cmd: Command): Promise<unknown>;
+  /**
+   * Re-reads every configuration source and applies what Consul reloads (§11.4). Rejects with
+   * the error, changing nothing, when a file is broken or reload is not available.
+   */
+  reloadConfig(): Promise<void>;
   /** Epoch milliseconds when the agent started (for /v1/agent/self stats). */
   readonly startedAtMs: number;
   /** Stops listeners, Raft and storage; idempotent. */
