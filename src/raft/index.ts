@@ -1,0 +1,16 @@
+// The public face of src/raft: the host loop, its storage for -dev, and the contracts.
+export { RaftNode, type RaftNodeOptions } from './node';
+export { MemoryStorage } from './storage/memory';
+export { RaftCore, type RaftCoreOptions, type CoreStatus } from './core';
+export type { Ready, ReadState, SnapshotChunk, SoftState } from './ready';
+export type { Transport } from './transport/types';
+export * from './messages';
+export * from './types';
+export {
+  bootstrapState,
+  decodeMembershipChange,
+  encodeMembershipChange,
+  type MembershipChange,
+  type MembershipOp,
+} from './membership';
+export { seededRandom, type RandomSource } from './random';
