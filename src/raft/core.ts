@@ -330,7 +330,9 @@ export class RaftCore {
     this.snapshotChunks = [];
     this.readStates = [];
     if (this.pendingInstall !== null) rd.snapshot = this.pendingInstall;
-    if (this.hardStateChanged()) {
+    // The commit index is volatile (a restarted server relearns it), so it only rides along
+    // when something durable is written anyway: a commit alone must not cost an fsync.
+    if (this.hardStateChanged() || rd.entries.length > 0) {
       rd.hardState = { term: this.term, votedFor: this.votedFor, commit: this.commit };
       this.prevHardState = rd.hardState;
     }
@@ -1099,9 +1101,7 @@ export class RaftCore {
 
   private hardStateChanged(): boolean {
     const prev = this.prevHardState;
-    return (
-      prev.term !== this.term || prev.votedFor !== this.votedFor || prev.commit !== this.commit
-    );
+    return prev.term !== this.term || prev.votedFor !== this.votedFor;
   }
 }
 

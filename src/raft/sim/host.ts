@@ -84,18 +84,13 @@ export class SimHost {
         this.disk.write(rd.entries);
       }
       if (rd.membership !== undefined) this.disk.membership = rd.membership;
-      if (rd.hardState !== undefined) {
-        this.disk.hardState = rd.hardState;
-        if (rd.hardState.commit > this.lastCommit) {
-          // A removed leader commits its removal and steps down in one step: it still led.
-          this.observer.onCommit?.(
-            this,
-            this.lastCommit,
-            rd.hardState.commit,
-            core.isLeader() || this.leading,
-          );
-          this.lastCommit = rd.hardState.commit;
-        }
+      if (rd.hardState !== undefined) this.disk.hardState = rd.hardState;
+      // The commit index is not always persisted (it is volatile), so learn it from both.
+      const commit = Math.max(rd.hardState?.commit ?? 0, rd.committed.at(-1)?.index ?? 0);
+      if (commit > this.lastCommit) {
+        // A removed leader commits its removal and steps down in one step: it still led.
+        this.observer.onCommit?.(this, this.lastCommit, commit, core.isLeader() || this.leading);
+        this.lastCommit = commit;
       }
       for (const msg of rd.messages) {
         if (msg.type === 'snapshot') {
