@@ -41,7 +41,9 @@ export async function startTestAgent(
   args: string[] = [],
   configure: (config: AgentConfig) => AgentConfig = (config) => config,
 ): Promise<TestAgent> {
-  const { config } = loadAgentConfig(parseAgentArgs(['-dev', '-http-port', '0', ...args]));
+  const { config } = loadAgentConfig(
+    parseAgentArgs(['-dev', '-http-port', '0', '-dns-port', '0', ...args]),
+  );
   const agent = await startServerAgent(configure(config), pino({ level: 'silent' }));
   const [address] = agent.httpAddresses;
   const at = address.lastIndexOf(':');
