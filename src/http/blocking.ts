@@ -180,17 +180,19 @@ async function waitForChange<T>(
   first: ReadResult<T> & { watchSet: StoreWatchSet },
 ): Promise<ReadResult<T>> {
   const deadline = Date.now() + options.waitMs;
-  const disconnect = new AbortController();
+  let result = first;
+  let disconnected = false;
   const onClose = (): void => {
-    if (!reply.raw.writableEnded) disconnect.abort();
+    if (reply.raw.writableEnded) return;
+    disconnected = true;
+    result.watchSet.cancel();
   };
   reply.raw.once('close', onClose);
   try {
-    let result = first;
     while (result.index <= options.minIndex) {
       const remaining = deadline - Date.now();
-      if (remaining <= 0 || disconnect.signal.aborted) break;
-      const changed = await result.watchSet.wait(remaining, disconnect.signal);
+      if (remaining <= 0 || disconnected) break;
+      const changed = await result.watchSet.wait(remaining);
       if (!changed) break;
       if (options.consistency === 'consistent') await runtime.raft.readBarrier();
       result = runOnce(runtime, read);

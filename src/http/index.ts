@@ -11,7 +11,7 @@ import type { FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify
 import pino, { type Logger } from 'pino';
 
 import type { AgentRuntime } from '../server/runtime';
-import { leaveBodyUnread } from './body';
+import { HANDLER_READ_METHODS, isWellFormedContentType, leaveBodyUnread } from './body';
 import { HttpContext } from './context';
 import { ApiExceptionFilter, sendError } from './exception.filter';
 import { HttpError } from './errors';
@@ -81,6 +81,9 @@ export async function createHttpServer(
   // Bodies are read by the handlers that want them, as raw bytes of any Content-Type.
   fastify.removeAllContentTypeParsers();
   fastify.addContentTypeParser('*', leaveBodyUnread);
+  for (const method of HANDLER_READ_METHODS) {
+    fastify.addHttpMethod(method, { hasBody: false, overrideExisting: true });
+  }
   fastify.addHook('onRequest', (request, reply, done) => {
     try {
       onRequest(context, request, reply);
@@ -144,6 +147,15 @@ function onRequest(context: HttpContext, request: FastifyRequest, reply: Fastify
     if (blockEndpoints.some((blocked) => path.startsWith(blocked))) {
       throw new HttpError(403, 'Endpoint is blocked by agent configuration');
     }
+  }
+  // What Fastify's content-type step answered for these methods before they skipped it.
+  const contentType = request.headers['content-type'];
+  if (
+    contentType !== undefined &&
+    HANDLER_READ_METHODS.has(request.method) &&
+    !isWellFormedContentType(contentType)
+  ) {
+    throw new HttpError(415, 'Unsupported Media Type');
   }
 }
 

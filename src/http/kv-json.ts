@@ -2,7 +2,7 @@
 // when empty), Session (omitted when empty), CreateIndex, ModifyIndex; and /v1/txn answers.
 import type { KvEntry, MixedTxnResult, TxnOpResult } from '../state';
 import { healthCheckJson, nodeJson, nodeServiceJson } from './catalog-json';
-import type { JsonValue } from './json';
+import { encodeJson, type JsonValue } from './json';
 
 export function kvEntryJson(entry: KvEntry): JsonValue {
   return {
@@ -14,6 +14,28 @@ export function kvEntryJson(entry: KvEntry): JsonValue {
     CreateIndex: entry.createIndex,
     ModifyIndex: entry.modifyIndex,
   };
+}
+
+/** Encoded single-entry bodies per entry row; rows are replaced, never changed, on a write. */
+interface EncodedEntry {
+  modifyIndex: number;
+  compact?: Buffer;
+  pretty?: Buffer;
+}
+const encodedEntries = new WeakMap<KvEntry, EncodedEntry>();
+
+/**
+ * The body of a single-key GET, `[entry]`, encoded once per row and layout: a write that wakes
+ * thousands of blocking queries on one key encodes it once, not once per watcher.
+ */
+export function kvEntryBody(entry: KvEntry, pretty: boolean): Buffer {
+  let encoded = encodedEntries.get(entry);
+  if (encoded === undefined || encoded.modifyIndex !== entry.modifyIndex) {
+    encoded = { modifyIndex: entry.modifyIndex };
+    encodedEntries.set(entry, encoded);
+  }
+  if (pretty) return (encoded.pretty ??= Buffer.from(encodeJson([kvEntryJson(entry)], true)));
+  return (encoded.compact ??= Buffer.from(encodeJson([kvEntryJson(entry)], false)));
 }
 
 /**

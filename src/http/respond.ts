@@ -68,11 +68,11 @@ export function sendJson(
   finish(request, reply, status, JSON_TYPE, encodeJson(value, pretty));
 }
 
-/** Sends JSON text the caller already encoded (hot paths encode entries by hand). */
+/** Sends JSON the caller already encoded (hot paths encode entries by hand, or cache them). */
 export function sendEncodedJson(
   request: FastifyRequest,
   reply: FastifyReply,
-  json: string,
+  json: string | Buffer,
   status = 200,
 ): void {
   finish(request, reply, status, JSON_TYPE, json);

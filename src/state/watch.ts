@@ -14,6 +14,9 @@ export interface WatchChange {
 const MAX_TIMER_MS = 2 ** 31 - 1;
 // Commits remembered so a set that read before a commit but waits after it still sees it.
 const RECENT_COMMITS = 64;
+// Waiters woken per event-loop turn: the commit's own writer answers first, and a wake-up of
+// thousands leaves room between batches for other requests' I/O.
+const WAKE_BATCH = 1024;
 
 class Waiter {
   constructor(readonly wake: () => void) {}
@@ -69,6 +72,9 @@ export class WatchRegistry {
   private readonly waiting = new Set<Waiter>();
   private seq = 0;
   private recent: RecentCommit[] = [];
+  /** Woken by a commit, not yet told: they run from the next turn of the event loop on. */
+  private wakeQueue: Waiter[] = [];
+  private wakeScheduled = false;
 
   get waiters(): number {
     return this.waiting.size;
@@ -93,13 +99,13 @@ export class WatchRegistry {
       }
       watch.collect(key, woken, seen);
     }
-    woken.forEach((waiter) => waiter.wake());
+    this.queueWake(woken);
   }
 
   /** Wakes every waiter (a restore replaced the whole state under them). */
   abandon(): void {
     this.remember('everything');
-    [...this.waiting].forEach((waiter) => waiter.wake());
+    this.queueWake(this.waiting);
   }
 
   /** True when a commit after `seq` touched what `set` watches (or is no longer known). */
@@ -121,6 +127,26 @@ export class WatchRegistry {
     this.waiting.delete(waiter);
   }
 
+  /**
+   * Wakes `waiters` after the current turn (whose callbacks include the committing write's own
+   * reply), WAKE_BATCH per turn. A waiter that timed out or was cancelled meanwhile ignores it.
+   */
+  private queueWake(waiters: Set<Waiter>): void {
+    waiters.forEach((waiter) => this.wakeQueue.push(waiter));
+    if (this.wakeScheduled || this.wakeQueue.length === 0) return;
+    this.wakeScheduled = true;
+    setImmediate(() => this.wakeBatch());
+  }
+
+  private wakeBatch(): void {
+    const queue = this.wakeQueue;
+    const batch = queue.length <= WAKE_BATCH ? queue : queue.slice(0, WAKE_BATCH);
+    this.wakeQueue = queue.length <= WAKE_BATCH ? [] : queue.slice(WAKE_BATCH);
+    for (const waiter of batch) waiter.wake();
+    if (this.wakeQueue.length > 0) setImmediate(() => this.wakeBatch());
+    else this.wakeScheduled = false;
+  }
+
   private remember(changes: RecentCommit['changes']): void {
     this.seq++;
     this.recent.push({ seq: this.seq, changes });
@@ -137,6 +163,7 @@ export class WatchSetBuilder implements WatchSet {
   private readonly prefixes = new Map<WatchTable, Set<string>>();
   private startSeq: number;
   private waiting = false;
+  private cancelWait: (() => void) | null = null;
 
   constructor(private readonly registry: WatchRegistry) {
     this.startSeq = registry.commitSeq;
@@ -176,7 +203,8 @@ export class WatchSetBuilder implements WatchSet {
       const finish = (changed: boolean): void => {
         if (done) return;
         done = true;
-        unregister.forEach((undo) => undo());
+        this.cancelWait = null;
+        for (const undo of unregister) undo();
         this.registry.stopWaiting(waiter);
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
@@ -186,7 +214,10 @@ export class WatchSetBuilder implements WatchSet {
       };
       const waiter = new Waiter(() => finish(true));
       const onAbort = (): void => finish(false);
-      const timer = setTimeout(() => finish(false), Math.min(Math.max(timeoutMs, 0), MAX_TIMER_MS));
+      this.cancelWait = onAbort;
+      // Whole milliseconds: timers of equal duration share one of Node's timer lists.
+      const delayMs = Math.min(Math.max(Math.ceil(timeoutMs), 0), MAX_TIMER_MS);
+      const timer = setTimeout(onAbort, delayMs);
       signal?.addEventListener('abort', onAbort, { once: true });
       this.exact.forEach((keys, watch) =>
         keys.forEach((key) => unregister.push(watch.addExact(key, waiter))),
@@ -196,6 +227,14 @@ export class WatchSetBuilder implements WatchSet {
       );
       this.registry.startWaiting(waiter);
     });
+  }
+
+  /**
+   * Ends the current wait, if any, as an abort would (resolves false). Cheaper than an
+   * AbortSignal for a caller that already has its own cancellation event (a closed connection).
+   */
+  cancel(): void {
+    this.cancelWait?.();
   }
 }
 

@@ -9,7 +9,7 @@ import { blockingRead, parseQueryOptions, requireLeader } from '../blocking';
 import { readBody } from '../body';
 import { HttpContext } from '../context';
 import { badRequest, serverError, tooLarge } from '../errors';
-import { kvEntryJson } from '../kv-json';
+import { kvEntryBody, kvEntryJson } from '../kv-json';
 import { pathSuffix } from '../path';
 import {
   encodeQuery,
@@ -19,7 +19,7 @@ import {
   raftIndexOf,
   type QueryValues,
 } from '../query';
-import { finish, sendEmpty, sendJson, wantsPretty } from '../respond';
+import { finish, sendEmpty, sendEncodedJson, sendJson, wantsPretty } from '../respond';
 
 const PREFIX = '/v1/kv/';
 const RAW_HEADERS = {
@@ -68,7 +68,7 @@ export class KvController {
       const body = Buffer.from(entry.value.buffer, entry.value.byteOffset, entry.value.byteLength);
       return finish(request, reply, 200, 'text/plain', body);
     }
-    return sendJson(request, reply, [kvEntryJson(entry)], pretty);
+    return sendEncodedJson(request, reply, kvEntryBody(entry, pretty));
   }
 
   @Put('*')
