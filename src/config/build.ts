@@ -2,7 +2,7 @@
 // Consul makes (data_dir required, bootstrap vs bootstrap_expect, ...).
 import { networkInterfaces } from 'node:os';
 import { ConfigError, isPlainObject, type ConfigObject } from './normalize';
-import type { AclConfig, AgentConfig, HttpConfig, PortsConfig } from './types';
+import type { AclConfig, AgentConfig, DnsConfig, HttpConfig, PortsConfig } from './types';
 
 export interface BuildContext {
   dev: boolean;
@@ -111,6 +111,7 @@ export function buildAgentConfig(merged: ConfigObject, ctx: BuildContext): Built
     domain: withTrailingDot(read.string('domain')),
     altDomain: mapNullable(read.optString('alt_domain'), withTrailingDot),
     recursors: read.strings('recursors'),
+    dnsConfig: buildDnsConfig(read),
     retryJoin: [...read.strings('retry_join'), ...read.strings('start_join')],
     retryJoinWan: [...read.strings('retry_join_wan'), ...read.strings('start_join_wan')],
     encrypt: validateEncrypt(read.optString('encrypt')),
@@ -142,6 +143,36 @@ function buildPorts(read: Reader): PortsConfig {
     server: read.number('ports.server'),
     serfLan: read.number('ports.serf_lan'),
     serfWan: read.number('ports.serf_wan'),
+  };
+}
+
+/** Consul's dns_config defaults (consul-api.md §11.2) under whatever the files set. */
+function buildDnsConfig(read: Reader): DnsConfig {
+  const num = (key: string, fallback: number): number =>
+    read.optNumber(`dns_config.${key}`) ?? fallback;
+  const flag = (key: string, fallback: boolean): boolean =>
+    read.optBool(`dns_config.${key}`) ?? fallback;
+  const serviceTtl = read.stringMap('dns_config.service_ttl');
+  return {
+    allowStale: flag('allow_stale', true),
+    maxStaleMs: num('max_stale', 87_600 * 3_600_000),
+    nodeTtlMs: num('node_ttl', 0),
+    serviceTtlMs: Object.fromEntries(Object.entries(serviceTtl).map(([k, v]) => [k, Number(v)])),
+    onlyPassing: flag('only_passing', false),
+    enableTruncate: flag('enable_truncate', false),
+    udpAnswerLimit: num('udp_answer_limit', 3),
+    aRecordLimit: num('a_record_limit', 0),
+    recursorTimeoutMs: num('recursor_timeout', 2000),
+    recursorStrategy:
+      read.optString('dns_config.recursor_strategy') === 'random' ? 'random' : 'sequential',
+    disableCompression: flag('disable_compression', false),
+    enableAdditionalNodeMetaTxt: flag('enable_additional_node_meta_txt', true),
+    soa: {
+      refresh: num('soa.refresh', 3600),
+      retry: num('soa.retry', 600),
+      expire: num('soa.expire', 86400),
+      minTtl: num('soa.min_ttl', 0),
+    },
   };
 }
 

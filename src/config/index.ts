@@ -7,6 +7,7 @@ export type {
   LimitsConfig,
   HttpConfig,
   AclConfig,
+  DnsConfig,
 } from './types';
 export { loadAgentConfig, parseAgentArgs, configPaths, type LoadedAgentConfig } from './load';
 export type { ConfiguredCheck, ConfiguredService } from './service-definitions';

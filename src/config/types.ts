@@ -62,6 +62,8 @@ export interface AgentConfig {
   domain: string;
   altDomain: string | null;
   recursors: string[];
+  /** dns_config (consul-api.md §11.2); durations in milliseconds. */
+  dnsConfig: DnsConfig;
   /** Stored now; gossip joins come with the membership work. */
   retryJoin: string[];
   retryJoinWan: string[];
@@ -107,4 +109,23 @@ export interface AclConfig {
   defaultPolicy: 'allow' | 'deny';
   downPolicy: string;
   tokens: Record<string, string>;
+}
+
+export interface DnsConfig {
+  allowStale: boolean;
+  maxStaleMs: number;
+  nodeTtlMs: number;
+  /** Service name, `prefix*` or `*` → TTL in milliseconds. */
+  serviceTtlMs: Record<string, number>;
+  onlyPassing: boolean;
+  enableTruncate: boolean;
+  udpAnswerLimit: number;
+  /** 0 = unlimited. */
+  aRecordLimit: number;
+  recursorTimeoutMs: number;
+  recursorStrategy: 'sequential' | 'random';
+  disableCompression: boolean;
+  enableAdditionalNodeMetaTxt: boolean;
+  /** Seconds, as Consul's dns_config.soa. */
+  soa: { refresh: number; retry: number; expire: number; minTtl: number };
 }

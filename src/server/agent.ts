@@ -2,6 +2,7 @@
 // FSM, the Raft node, the leader's tombstone GC, and the HTTP API on top.
 import type { Logger } from 'pino';
 import { LocalAgent } from '../agent';
+import { startDnsServer } from '../dns';
 import { createHttpServer } from '../http';
 import type { AgentConfig, LoadedAgentConfig } from '../config';
 import { MemoryStorage, RaftNode } from '../raft';
@@ -17,6 +18,8 @@ import { waitForReplay } from './replay';
 export interface ServerAgent extends AgentRuntime {
   /** host:port of every HTTP listener, with the real port when the config said 0. */
   readonly httpAddresses: string[];
+  /** host:port of every DNS listener (UDP and TCP), empty when ports.dns is -1. */
+  readonly dnsAddresses: string[];
   /**
    * Applies the reloadable parts of a freshly loaded configuration (consul-api.md §11.4):
    * services and checks from files first (throws, changing nothing, when they cannot apply).
@@ -80,6 +83,11 @@ export async function startServerAgent(
       await http.close();
     });
     agent.httpAddresses.push(...(await http.listen()));
+    const dns = await startDnsServer(agent, logger.child({ module: 'dns' }));
+    if (dns !== null) {
+      cleanup.unshift(() => dns.close());
+      agent.dnsAddresses.push(...dns.addresses);
+    }
     if (config.autoReloadConfig && options.reloadSource !== undefined) {
       const watcher = new ConfigWatcher(
         options.watchPaths ?? config.configSources,
@@ -127,6 +135,7 @@ function startTombstoneGc(config: AgentConfig, raft: RaftHandle, logger: Logger)
 
 class RunningServerAgent implements ServerAgent {
   readonly httpAddresses: string[] = [];
+  readonly dnsAddresses: string[] = [];
   readonly startedAtMs = Date.now();
   readonly local: LocalAgent;
   private current: AgentConfig;
@@ -186,6 +195,7 @@ class RunningServerAgent implements ServerAgent {
       enableLocalScriptChecks: next.enableLocalScriptChecks,
       watches: next.watches,
       recursors: next.recursors,
+      dnsConfig: next.dnsConfig,
       httpConfig: next.httpConfig,
       limits: next.limits,
       configSources: next.configSources,
