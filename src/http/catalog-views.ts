@@ -1,7 +1,7 @@
 // What the /v1/catalog listings answer: one state-store read (recorded on the blocking query's
 // watch set), narrowed by ?node-meta / ?tag, shaped as Consul's JSON, run through ?filter and
 // ordered by ?near. The index is the read's: filtering never changes it.
-import type { CatalogNode, ReadResult, StateStore, WatchSetBuilder } from '../state';
+import type { CatalogNode, StateStore, WatchSetBuilder } from '../state';
 import {
   nodeJson,
   nodeServiceJson,
@@ -11,6 +11,7 @@ import {
 } from './catalog-json';
 import { hasAllTags, satisfiesNodeMeta, sortNear, type ListFilter } from './catalog-params';
 import type { JsonValue } from './json';
+import type { View } from './listing';
 
 export interface ListOptions {
   filter: ListFilter;
@@ -33,15 +34,15 @@ export function catalogNodesView(
   store: StateStore,
   options: ListOptions,
   ws: WatchSetBuilder,
-): ReadResult<JsonValue> {
+): View {
   const { value: nodes, index } = store.catalogNodes(ws);
-  const items = nodes
-    .filter((node) => satisfiesNodeMeta(node.meta, options.nodeMeta))
-    .map(nodeJson);
-  return {
-    value: sortNear(options.filter.apply(items, identity), options.near, nodeNameOf),
-    index,
+  const shape = (): JsonValue => {
+    const items = nodes
+      .filter((node) => satisfiesNodeMeta(node.meta, options.nodeMeta))
+      .map(nodeJson);
+    return sortNear(options.filter.apply(items, identity), options.near, nodeNameOf);
   };
+  return { value: shape, index };
 }
 
 /**
@@ -52,10 +53,10 @@ export function catalogServicesView(
   store: StateStore,
   options: ListOptions & { filtered: boolean },
   ws: WatchSetBuilder,
-): ReadResult<JsonValue> {
+): View {
   const services = store.catalogServices(ws);
   if (options.nodeMeta.size === 0 && !options.filtered) {
-    return { value: Object.fromEntries(services.value), index: services.index };
+    return { value: () => Object.fromEntries(services.value), index: services.index };
   }
   const nodes = store.catalogNodes(ws);
   const instances: JsonObject[] = [];
@@ -74,7 +75,7 @@ export function catalogServicesView(
   }
   const value: Record<string, string[]> = {};
   for (const [name, union] of tags) value[name] = [...union].sort();
-  return { value: sorted(value), index: Math.max(services.index, nodes.index) };
+  return { value: () => sorted(value), index: Math.max(services.index, nodes.index) };
 }
 
 /** GET /v1/catalog/service/:name: the instances, by node then service ID. */
@@ -83,19 +84,19 @@ export function catalogServiceView(
   service: string,
   options: ServiceListOptions,
   ws: WatchSetBuilder,
-): ReadResult<JsonValue> {
+): View {
   const { value: instances, index } = store.catalogServiceNodes(service, ws);
-  const items = instances
-    .filter(
-      ({ node, service: row }) =>
-        (options.tags === null || hasAllTags(row.tags, options.tags)) &&
-        satisfiesNodeMeta(node.meta, options.nodeMeta),
-    )
-    .map(({ node, service: row }) => serviceNodeJson(node, row));
-  return {
-    value: sortNear(options.filter.apply(items, identity), options.near, nodeNameOf),
-    index,
+  const shape = (): JsonValue => {
+    const items = instances
+      .filter(
+        ({ node, service: row }) =>
+          (options.tags === null || hasAllTags(row.tags, options.tags)) &&
+          satisfiesNodeMeta(node.meta, options.nodeMeta),
+      )
+      .map(({ node, service: row }) => serviceNodeJson(node, row));
+    return sortNear(options.filter.apply(items, identity), options.near, nodeNameOf);
   };
+  return { value: shape, index };
 }
 
 /** GET /v1/catalog/node/:node: {Node, Services: {ID: NodeService}}, or null for no such node. */
@@ -104,14 +105,14 @@ export function catalogNodeView(
   node: string,
   filter: ListFilter,
   ws: WatchSetBuilder,
-): ReadResult<JsonValue> {
+): View {
   const { value, index } = store.catalogNode(node, ws);
-  if (value === null) return { value: null, index };
+  if (value === null) return { value: () => null, index };
   const services: Record<string, JsonObject> = {};
   for (const service of filter.apply(value.services.map(nodeServiceJson), identity)) {
     services[service.ID as string] = service;
   }
-  return { value: { Node: nodeJson(value.node), Services: sorted(services) }, index };
+  return { value: () => ({ Node: nodeJson(value.node), Services: sorted(services) }), index };
 }
 
 /** GET /v1/catalog/node-services/:node: {Node, Services: [NodeService]}; nulls for no node. */
@@ -120,16 +121,11 @@ export function catalogNodeServicesView(
   node: string,
   filter: ListFilter,
   ws: WatchSetBuilder,
-): ReadResult<JsonValue> {
+): View {
   const { value, index } = store.catalogNode(node, ws);
-  if (value === null) return { value: { Node: null, Services: null }, index };
-  return {
-    value: {
-      Node: nodeJson(value.node),
-      Services: filter.apply(value.services.map(nodeServiceJson), identity),
-    },
-    index,
-  };
+  if (value === null) return { value: () => ({ Node: null, Services: null }), index };
+  const services = filter.apply(value.services.map(nodeServiceJson), identity);
+  return { value: () => ({ Node: nodeJson(value.node), Services: services }), index };
 }
 
 /** Node rows by folded name, to look up the node of a check. */

@@ -1,11 +1,12 @@
 // What the /v1/health listings answer, built like the catalog's (catalog-views.ts): one
 // state-store read on the blocking query's watch set, ?node-meta / ?tag, Consul's JSON,
 // ?filter, then ?passing and ?near.
-import type { CatalogNode, HealthCheck, ReadResult, StateStore, WatchSetBuilder } from '../state';
+import type { CatalogNode, HealthCheck, StateStore, WatchSetBuilder } from '../state';
 import { checkServiceNodeJson, healthCheckJson, type JsonObject } from './catalog-json';
 import { hasAllTags, satisfiesNodeMeta, sortNear, type ListFilter } from './catalog-params';
 import { nodesByName, type ListOptions, type ServiceListOptions } from './catalog-views';
 import type { JsonValue } from './json';
+import type { View } from './listing';
 
 const identity = (item: JsonObject): JsonObject => item;
 const checkNodeOf = (item: JsonObject): string => item.Node as string;
@@ -16,9 +17,9 @@ export function healthNodeView(
   node: string,
   filter: ListFilter,
   ws: WatchSetBuilder,
-): ReadResult<JsonValue> {
+): View {
   const { value, index } = store.healthNodeChecks(node, ws);
-  return { value: filter.apply(value.map(healthCheckJson), identity), index };
+  return { value: () => filter.apply(value.map(healthCheckJson), identity), index };
 }
 
 /** GET /v1/health/checks/:service: the checks of the service's instances (no node checks). */
@@ -27,15 +28,20 @@ export function healthChecksView(
   service: string,
   options: ListOptions,
   ws: WatchSetBuilder,
-): ReadResult<JsonValue> {
+): View {
   const { value, index } = store.healthServiceChecks(service, ws);
   // The service's index already covers the rows of the nodes hosting it: no extra watch.
   const checks =
     options.nodeMeta.size === 0
       ? value
       : withNodeMeta(value, options.nodeMeta, store.catalogNodes().value);
-  const items = options.filter.apply(checks.map(healthCheckJson), identity);
-  return { value: sortNear(items, options.near, checkNodeOf), index };
+  const shape = (): JsonValue =>
+    sortNear(
+      options.filter.apply(checks.map(healthCheckJson), identity),
+      options.near,
+      checkNodeOf,
+    );
+  return { value: shape, index };
 }
 
 /**
@@ -47,17 +53,20 @@ export function healthServiceView(
   service: string,
   options: ServiceListOptions & { passing: boolean },
   ws: WatchSetBuilder,
-): ReadResult<JsonValue> {
+): View {
   const { value, index } = store.healthServiceNodes(service, ws);
-  const entries = value.filter(
-    (entry) =>
-      (options.tags === null || hasAllTags(entry.service.tags, options.tags)) &&
-      satisfiesNodeMeta(entry.node.meta, options.nodeMeta) &&
-      (!options.passing || entry.checks.every((check) => check.status === 'passing')),
-  );
-  const items = options.filter.apply(entries.map(checkServiceNodeJson), identity);
-  const nodeOf = (item: JsonObject): string => (item.Node as JsonObject).Node as string;
-  return { value: sortNear(items, options.near, nodeOf), index };
+  const shape = (): JsonValue => {
+    const entries = value.filter(
+      (entry) =>
+        (options.tags === null || hasAllTags(entry.service.tags, options.tags)) &&
+        satisfiesNodeMeta(entry.node.meta, options.nodeMeta) &&
+        (!options.passing || entry.checks.every((check) => check.status === 'passing')),
+    );
+    const items = options.filter.apply(entries.map(checkServiceNodeJson), identity);
+    const nodeOf = (item: JsonObject): string => (item.Node as JsonObject).Node as string;
+    return sortNear(items, options.near, nodeOf);
+  };
+  return { value: shape, index };
 }
 
 /** GET /v1/health/state/:state: checks in that status (`any`: all), by node then check ID. */
@@ -66,7 +75,7 @@ export function healthStateView(
   state: string,
   options: ListOptions,
   ws: WatchSetBuilder,
-): ReadResult<JsonValue> {
+): View {
   const checks = store.healthChecksInState(state, ws);
   let index = checks.index;
   let rows = checks.value;
@@ -76,8 +85,9 @@ export function healthStateView(
     index = Math.max(index, nodes.index);
     rows = withNodeMeta(rows, options.nodeMeta, nodes.value);
   }
-  const items = options.filter.apply(rows.map(healthCheckJson), identity);
-  return { value: sortNear(items, options.near, checkNodeOf), index };
+  const shape = (): JsonValue =>
+    sortNear(options.filter.apply(rows.map(healthCheckJson), identity), options.near, checkNodeOf);
+  return { value: shape, index };
 }
 
 // The checks whose node carries every ?node-meta pair.

@@ -1,20 +1,108 @@
 // Answering a read of the catalog/health API: run the view as a blocking query (headers
 // included) and send what it built as JSON.
+//
+// A view reads the store eagerly (that gives the index) but shapes its JSON only when asked,
+// so that an answer already encoded for the same request at the same index is sent again as
+// it is. Safe because a view's index rises whenever anything it read changes (the state
+// store's blocking-query contract); it matters because Prometheus, consul-template and woken
+// blocking queries ask the same large question (1,000 instances ≈ 1 MB of JSON) over and over.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 import type { AgentRuntime } from '../server/runtime';
 import type { ReadResult } from '../state';
 import { blockingRead, type QueryOptions, type StoreWatchSet } from './blocking';
-import type { JsonValue } from './json';
-import { sendJson, wantsPretty } from './respond';
+import { encodeJson, type JsonValue } from './json';
+import { sendEncodedJson, wantsPretty } from './respond';
+
+/** A store read with its JSON shaping deferred. */
+export type View = ReadResult<() => JsonValue>;
+
+/** Query parameters that change how or when a read is answered, not what it answers. */
+const ANSWER_NEUTRAL = new Set([
+  'index',
+  'wait',
+  'stale',
+  'consistent',
+  'leader',
+  'cached',
+  'pretty',
+]);
+
+const MAX_CACHED_ANSWERS = 256;
+const MAX_CACHED_BYTES = 64 * 1024 * 1024;
+
+interface CachedAnswer {
+  index: number;
+  /** Bytes, not a string: turning ~1 MB of text into bytes again would cost as much as a hit. */
+  body: Buffer;
+}
+
+/** Encoded answers by request (least recently used first), bounded by count and size. */
+class AnswerCache {
+  private readonly answers = new Map<string, CachedAnswer>();
+  private bytes = 0;
+
+  get(key: string, index: number): Buffer | undefined {
+    const hit = this.answers.get(key);
+    if (hit === undefined || hit.index !== index) return undefined;
+    this.answers.delete(key);
+    this.answers.set(key, hit);
+    return hit.body;
+  }
+
+  set(key: string, index: number, body: Buffer): void {
+    this.drop(key);
+    if (body.length > MAX_CACHED_BYTES / 4) return;
+    this.answers.set(key, { index, body });
+    this.bytes += body.length;
+    for (const oldest of this.answers.keys()) {
+      if (this.answers.size <= MAX_CACHED_ANSWERS && this.bytes <= MAX_CACHED_BYTES) break;
+      this.drop(oldest);
+    }
+  }
+
+  private drop(key: string): void {
+    const old = this.answers.get(key);
+    if (old === undefined) return;
+    this.answers.delete(key);
+    this.bytes -= old.body.length;
+  }
+}
+
+const cache = new WeakMap<AgentRuntime, AnswerCache>();
 
 export async function sendView(
   runtime: AgentRuntime,
   request: FastifyRequest,
   reply: FastifyReply,
   options: QueryOptions,
-  view: (watchSet: StoreWatchSet) => ReadResult<JsonValue>,
+  view: (watchSet: StoreWatchSet) => View,
 ): Promise<void> {
-  const { value } = await blockingRead(runtime, reply, options, view);
-  sendJson(request, reply, value, wantsPretty(request, runtime.config.prettyJson));
+  const { value, index } = await blockingRead(runtime, reply, options, view);
+  const pretty = wantsPretty(request, runtime.config.prettyJson);
+  let answers = cache.get(runtime);
+  if (answers === undefined) cache.set(runtime, (answers = new AnswerCache()));
+  const key = answerKey(request, pretty);
+  let body = answers.get(key, index);
+  if (body === undefined) {
+    body = Buffer.from(encodeJson(value(), pretty));
+    answers.set(key, index, body);
+  }
+  sendEncodedJson(request, reply, body);
+}
+
+/** The request as far as it decides the answer: path, answer-relevant params, token, layout. */
+function answerKey(request: FastifyRequest, pretty: boolean): string {
+  const url = request.url;
+  const mark = url.indexOf('?');
+  const path = mark < 0 ? url : url.slice(0, mark);
+  const params = new URLSearchParams(mark < 0 ? '' : url.slice(mark + 1));
+  const kept: string[] = [];
+  for (const [name, value] of params) {
+    if (!ANSWER_NEUTRAL.has(name)) kept.push(`${name}=${value}`);
+  }
+  kept.sort();
+  // The token decides what ACLs let through once they exist: never share answers across tokens.
+  const token = request.headers['x-consul-token'] ?? request.headers.authorization ?? '';
+  return `${pretty ? 'p' : 'c'} ${String(token)} ${path}?${kept.join('&')}`;
 }
