@@ -1,0 +1,31 @@
+// The DNS interface (consul-api.md §10): a resolver core answering from the local state store,
+// and UDP/TCP listeners on every client address at ports.dns.
+import type { Logger } from 'pino';
+
+import { DnsHandler } from './handler';
+import type { DnsBackend } from './resolver';
+import { DnsServer } from './server';
+
+export { DnsResolver, RCODE, type DnsBackend } from './resolver';
+export { DnsHandler } from './handler';
+export { DnsServer } from './server';
+export { encodeResponse, framed } from './encode';
+
+export interface RunningDns {
+  /** `host:port` of each listener (UDP and TCP share it). */
+  readonly addresses: string[];
+  close(): Promise<void>;
+}
+
+/** Starts the listeners unless ports.dns is negative (disabled); null then. */
+export async function startDnsServer(
+  backend: DnsBackend,
+  logger: Logger,
+): Promise<RunningDns | null> {
+  const { ports, clientAddr } = backend.config;
+  if (ports.dns < 0) return null;
+  const server = new DnsServer(new DnsHandler(backend, logger), clientAddr, ports.dns, logger);
+  const addresses = await server.listen();
+  logger.info({ addresses }, 'dns listening');
+  return { addresses, close: () => server.close() };
+}
