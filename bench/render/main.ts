@@ -121,6 +121,84 @@ async function kvToFile(changes: number): Promise<string[][]> {
   ];
 }
 
+/** Resolves once `file` satisfies `ready`, polling cheaply and on every change in its folder. */
+function fileSatisfies(file: string, ready: (text: string) => boolean): Promise<void> {
+  return new Promise((done) => {
+    const watcher = watch(join(file, '..'));
+    const check = (): void => {
+      let text = '';
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch {
+        return;
+      }
+      if (!ready(text)) return;
+      watcher.close();
+      clearInterval(timer);
+      done();
+    };
+    const timer = setInterval(check, 5);
+    watcher.on('change', check);
+    check();
+  });
+}
+
+/**
+ * A catalog change (an instance's check turning critical, then passing again) → the nginx
+ * upstreams file rewritten without / with that instance. Wait disabled, no reload command, so
+ * this is the renderer's own latency: blocking query wake-up, render, atomic write.
+ */
+async function catalogToFile(changes: number): Promise<string[][]> {
+  const { child, address } = await startAgent();
+  const dir = mkdtempSync(join(tmpdir(), 'consulate-bench-render-'));
+  const dest = join(dir, 'upstreams.conf');
+  const register = async (i: number, status: 'passing' | 'critical'): Promise<void> => {
+    const response = await fetch(`${address}/v1/catalog/register`, {
+      method: 'PUT',
+      body: JSON.stringify({
+        Node: `node-${i}`,
+        Address: `127.0.0.${i}`,
+        Service: { ID: `web-${i}`, Service: 'web', Port: 8080 },
+        Check: { CheckID: `web-${i}-check`, Name: 'web', ServiceID: `web-${i}`, Status: status },
+      }),
+    });
+    if (response.status !== 200) throw new Error(`register: ${await response.text()}`);
+  };
+  for (const i of [1, 2, 3]) await register(i, 'passing');
+  const renderer = new Renderer({
+    consul: { address, token: null },
+    templates: [
+      defaultResource({
+        source: join(ROOT, 'templates/nginx-upstreams.conf.tmpl'),
+        destination: dest,
+      }),
+    ],
+  });
+  renderer.start();
+  const flipped = 'server 127.0.0.2:8080';
+  await fileSatisfies(dest, (text) => text.includes(flipped));
+  const histogram = new LatencyHistogram();
+  for (let i = 0; i < changes; i += 1) {
+    const critical = i % 2 === 0;
+    const started = performance.now();
+    const written = fileSatisfies(dest, (text) => text.includes(flipped) !== critical);
+    await register(2, critical ? 'critical' : 'passing');
+    await written;
+    histogram.record(performance.now() - started);
+  }
+  await renderer.stop();
+  child.kill('SIGTERM');
+  rmSync(dir, { recursive: true, force: true });
+  return [
+    [
+      `check critical/passing → upstreams.conf rewritten (${changes} changes)`,
+      fmt(histogram.quantile(0.5), 2),
+      fmt(histogram.quantile(0.99), 2),
+      fmt(histogram.max, 2),
+    ],
+  ];
+}
+
 function throughput(templates: number, instances: number): string[][] {
   const text = readFileSync(join(ROOT, 'templates/nginx-upstreams.conf.tmpl'), 'utf8').replace(
     '{{#each (services)}}',
@@ -265,9 +343,9 @@ async function nginxLatency(rounds: number): Promise<string[][]> {
 
 async function main(): Promise<void> {
   const changes = option('changes', 200);
-  const latency = await kvToFile(changes);
+  const latency = [...(await kvToFile(changes)), ...(await catalogToFile(changes))];
   process.stdout.write(
-    `${markdownTable(['KV change → file (wait disabled)', 'p50 ms', 'p99 ms', 'max ms'], latency)}\n\n`,
+    `${markdownTable(['change → file (wait disabled)', 'p50 ms', 'p99 ms', 'max ms'], latency)}\n\n`,
   );
   const rows = throughput(option('templates', 100), option('instances', 1000));
   process.stdout.write(
