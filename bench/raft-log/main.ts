@@ -6,7 +6,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { LogEntryRow, openRaftDatabase, SqliteStorage, StableRow } from '../../src/raft/storage';
+import {
+  encodeRun,
+  LogRunRow,
+  openRaftDatabase,
+  SqliteStorage,
+  StableRow,
+} from '../../src/raft/storage';
 import { EntryType, type LogEntry } from '../../src/raft/types';
 import { median, measureCommits, type Measurement } from './measure';
 
@@ -50,15 +56,13 @@ async function measureTypeorm(dir: string, batchSize: number, ms: number): Promi
     const entries = nextBatch();
     const commit = entries[entries.length - 1].index;
     return dataSource.transaction(async (manager) => {
-      await manager.insert(
-        LogEntryRow,
-        entries.map((e) => ({
-          index: e.index,
-          term: e.term,
-          type: e.type,
-          data: Buffer.from(e.data),
-        })),
-      );
+      const run = encodeRun(entries);
+      await manager.insert(LogRunRow, {
+        firstIndex: run.firstIndex,
+        lastIndex: run.lastIndex,
+        checksum: run.checksum,
+        entries: run.blob,
+      });
       const value = JSON.stringify({ term: 1, votedFor: 'bench', commit });
       await manager.upsert(StableRow, { key: 'hardState', value }, ['key']);
     });

@@ -2,20 +2,26 @@
 // the hot write path runs prepared statements against these same tables (see log-store.ts).
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 
-/** One Raft log entry. `idx` is declared INTEGER PRIMARY KEY so that it aliases the rowid. */
-@Entity({ name: 'raft_log' })
-export class LogEntryRow {
-  @PrimaryColumn({ type: 'integer', name: 'idx' })
-  index!: number;
+/**
+ * A run of consecutive Raft log entries, encoded as in log-run.ts (whose first byte is the
+ * format version). `first_index` is declared INTEGER PRIMARY KEY so that it aliases the rowid.
+ * The table replaces raft_log (one row per entry), which no deployed raft.db ever held; a
+ * future layout gets a new table name or format byte, so a migration can tell them apart.
+ */
+@Entity({ name: 'raft_log_runs' })
+export class LogRunRow {
+  @PrimaryColumn({ type: 'integer', name: 'first_index' })
+  firstIndex!: number;
 
-  @Column({ type: 'integer' })
-  term!: number;
+  @Column({ type: 'integer', name: 'last_index' })
+  lastIndex!: number;
 
+  /** CRC-32 of `entries`. */
   @Column({ type: 'integer' })
-  type!: number;
+  checksum!: number;
 
   @Column({ type: 'blob' })
-  data!: Buffer;
+  entries!: Buffer;
 }
 
 /** Key/value rows of the stable store: `hardState` and `membership`, JSON-encoded. */
@@ -51,4 +57,4 @@ export class SnapshotReceiveRow {
   received!: number;
 }
 
-export const raftEntities = [LogEntryRow, StableRow, SnapshotReceiveRow];
+export const raftEntities = [LogRunRow, StableRow, SnapshotReceiveRow];

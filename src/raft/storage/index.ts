@@ -4,5 +4,6 @@ export { SqliteStorage, type SqliteStorageOptions } from './sqlite-storage';
 export { MemoryStorage } from './memory';
 export type { GroupCommitStats } from './group-commit';
 export { openRaftDatabase, type RaftDatabase } from './data-source';
-export { LogEntryRow, SnapshotReceiveRow, StableRow } from './entities';
+export { LogRunRow, SnapshotReceiveRow, StableRow } from './entities';
+export { encodeRun, runFormat } from './log-run';
 export type * from './types';
