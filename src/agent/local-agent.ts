@@ -5,7 +5,7 @@
 // and anti-entropy pushing all of it into the catalog.
 import type { Logger } from 'pino';
 import type { AgentConfig, ConfiguredCheck, ConfiguredService } from '../config';
-import type { RaftHandle } from '../raft/types';
+import type { RaftHandle } from '../raft';
 import type { CatalogResult, CatalogSyncOp, Command, StateStore } from '../state';
 import { aliasSourceFor, type CatalogHealthView, type LocalHealthView } from './alias-sources';
 import { AntiEntropy, type DesiredCatalog } from './anti-entropy';

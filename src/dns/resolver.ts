@@ -4,7 +4,7 @@
 import type { Answer, DecodedPacket, Packet, Question } from 'dns-packet';
 
 import type { AgentConfig } from '../config';
-import type { RaftStatus } from '../raft/types';
+import type { RaftStatus } from '../raft';
 import type { CatalogNode, StateStore } from '../state';
 import { ipBytes, ipFromHex, ipFromReverse, ipOf, parseIp } from './address';
 import { parseQuery, splitDomain, type DnsQuery } from './names';

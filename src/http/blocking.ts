@@ -5,9 +5,9 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 import { parseDuration } from '../config';
-import { NotLeaderError } from '../raft/types';
-import type { AgentRuntime } from '../server/runtime';
-import type { ReadResult } from '../state/types';
+import { NotLeaderError } from '../raft';
+import type { AgentRuntime } from '../server';
+import type { ReadResult } from '../state';
 import { badRequest, serverError } from './errors';
 import { queryOf, queryValue, type QueryValues } from './query';
 

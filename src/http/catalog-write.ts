@@ -3,7 +3,7 @@
 // turn the FSM's verdict into Consul's answer (RPC errors are 500 with their text).
 import type { FastifyRequest } from 'fastify';
 
-import type { AgentRuntime } from '../server/runtime';
+import type { AgentRuntime } from '../server';
 import { CatalogError, normalizeRegistration, type CatalogResult, type Command } from '../state';
 import { requireLeader } from './blocking';
 import { readBody } from './body';

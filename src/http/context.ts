@@ -2,7 +2,7 @@
 // registered routes and the API's own limits. One instance per server, provided as a value.
 import type { Logger } from 'pino';
 
-import type { AgentRuntime } from '../server/runtime';
+import type { AgentRuntime } from '../server';
 import { RouteTable } from './routes';
 
 /** Consul ≥ 1.14 accepts 128 ops per /v1/txn (64 before); Consul has no setting for it. */

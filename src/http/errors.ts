@@ -1,7 +1,7 @@
 // Errors of the HTTP API and the one mapping from any thrown value to Consul's status + text.
 import { HttpException } from '@nestjs/common';
 
-import { NotLeaderError } from '../raft/types';
+import { NotLeaderError } from '../raft';
 
 /** An error whose status code and plain-text body are exactly what Consul answers. */
 export class HttpError extends Error {

@@ -10,7 +10,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import type { FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
 import pino, { type Logger } from 'pino';
 
-import type { AgentRuntime } from '../server/runtime';
+import type { AgentRuntime } from '../server';
 import { HANDLER_READ_METHODS, isWellFormedContentType, leaveBodyUnread } from './body';
 import { HttpContext } from './context';
 import { ApiExceptionFilter, sendError } from './exception.filter';

@@ -8,7 +8,7 @@
 // blocking queries ask the same large question (1,000 instances ≈ 1 MB of JSON) over and over.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
-import type { AgentRuntime } from '../server/runtime';
+import type { AgentRuntime } from '../server';
 import type { ReadResult } from '../state';
 import { blockingRead, type QueryOptions, type StoreWatchSet } from './blocking';
 import { encodeJson, type JsonValue } from './json';

@@ -3,7 +3,7 @@
 import type { FastifyRequest } from 'fastify';
 
 import { serverError } from './errors';
-import { goQuote } from '../state/go-quote';
+import { goQuote } from '../state';
 
 /** Fastify's parsed query (fast-querystring: null-prototype object, repeated keys → array). */
 export type QueryValues = Readonly<Record<string, string | string[] | undefined>>;

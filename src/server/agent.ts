@@ -8,7 +8,7 @@ import type { AgentConfig, LoadedAgentConfig } from '../config';
 import { MemoryStorage, RaftNode } from '../raft';
 import { SqliteStorage } from '../raft/storage';
 import type { RaftStorage } from '../raft/storage';
-import type { Membership, RaftHandle } from '../raft/types';
+import type { Membership, RaftHandle } from '../raft';
 import { encodeCommand, Fsm, StateStore, type Command } from '../state';
 import type { AgentRuntime } from './runtime';
 import { ConfigWatcher } from './config-watch';

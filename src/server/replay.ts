@@ -1,7 +1,7 @@
 // Start-up gate: a server that is the only voter must have elected itself and applied its whole
 // log (snapshot + entries) before it serves, so that restarts show every key at its old index.
 import type { Logger } from 'pino';
-import type { NodeId, RaftHandle } from '../raft/types';
+import type { NodeId, RaftHandle } from '../raft';
 
 const REPLAY_TIMEOUT_MS = 30_000;
 

@@ -1,9 +1,9 @@
 // What a running server agent hands to its front ends (HTTP, DNS, CLI over HTTP, renderer).
-import type { LocalAgent } from '../agent/local-agent';
-import type { AgentConfig } from '../config/types';
-import type { RaftHandle } from '../raft/types';
-import type { Command } from '../state/commands';
-import type { StateStore } from '../state/store';
+import type { LocalAgent } from '../agent';
+import type { AgentConfig } from '../config';
+import type { RaftHandle } from '../raft';
+import type { Command } from '../state';
+import type { StateStore } from '../state';
 
 export interface AgentRuntime {
   readonly config: AgentConfig;

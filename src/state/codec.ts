@@ -16,7 +16,7 @@ import type {
   MixedTxnCommand,
   TxnCommand,
 } from './commands';
-import type { KvTxnOp, KvVerb } from './types';
+import { KV_VERBS as KV_VERB_LIST, type KvTxnOp, type KvVerb } from './types';
 import {
   packr,
   readArray,
@@ -30,21 +30,7 @@ import {
   type Fields,
 } from './wire';
 
-const KV_VERBS: ReadonlySet<string> = new Set<KvVerb>([
-  'set',
-  'cas',
-  'lock',
-  'unlock',
-  'get',
-  'get-or-empty',
-  'get-tree',
-  'check-index',
-  'check-session',
-  'check-not-exists',
-  'delete',
-  'delete-tree',
-  'delete-cas',
-]);
+const KV_VERBS: ReadonlySet<string> = new Set<KvVerb>(KV_VERB_LIST);
 
 export function encodeCommand(cmd: Command): Uint8Array {
   return packr.pack(parseCommand(cmd));

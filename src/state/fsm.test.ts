@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { EntryType, type LogEntry, type SnapshotMeta } from '../raft/types';
+import { EntryType, type LogEntry, type SnapshotMeta } from '../raft';
 import { encodeCommand } from './codec';
 import type { Command } from './commands';
 import { Fsm } from './fsm';

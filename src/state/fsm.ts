@@ -1,6 +1,6 @@
 // The FSM: decodes each committed command and applies it to the state store at its Raft index.
 // One apply function per command type, chosen from a table (as consul's fsm/commands_*.go).
-import { EntryType, type LogEntry, type SnapshotMeta, type StateMachine } from '../raft/types';
+import { EntryType, type LogEntry, type SnapshotMeta, type StateMachine } from '../raft';
 import { decodeCommand } from './codec';
 import { deregisterTxn, registerTxn, syncTxn } from './catalog-register';
 import type { CatalogResult } from './catalog-types';

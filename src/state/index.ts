@@ -4,6 +4,7 @@ export { WatchSetBuilder } from './watch';
 export { Fsm, applyCommand } from './fsm';
 export { encodeCommand, decodeCommand } from './codec';
 export { WireError } from './wire';
+export { goQuote } from './go-quote';
 export { isReadOnlyVerb } from './txn';
 export {
   precheckCatalogTxnOp,

@@ -29,20 +29,23 @@ export interface WatchSet {
 }
 
 /** KV operations inside a transaction (Consul's /v1/txn KV verbs). */
-export type KvVerb =
-  | 'set'
-  | 'cas'
-  | 'lock'
-  | 'unlock'
-  | 'get'
-  | 'get-or-empty'
-  | 'get-tree'
-  | 'check-index'
-  | 'check-session'
-  | 'check-not-exists'
-  | 'delete'
-  | 'delete-tree'
-  | 'delete-cas';
+export const KV_VERBS = [
+  'set',
+  'cas',
+  'lock',
+  'unlock',
+  'get',
+  'get-or-empty',
+  'get-tree',
+  'check-index',
+  'check-session',
+  'check-not-exists',
+  'delete',
+  'delete-tree',
+  'delete-cas',
+] as const;
+
+export type KvVerb = (typeof KV_VERBS)[number];
 
 export interface KvTxnOp {
   verb: KvVerb;

@@ -3,8 +3,8 @@
 import { Controller, Delete, Get, Put, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
-import type { Command } from '../../state/commands';
-import type { KvTxnOp, TxnResult } from '../../state/types';
+import type { Command } from '../../state';
+import type { KvTxnOp, TxnResult } from '../../state';
 import { blockingRead, parseQueryOptions, requireLeader } from '../blocking';
 import { readBody } from '../body';
 import { HttpContext } from '../context';

@@ -5,8 +5,9 @@
 import { Controller, Put, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
-import { goQuote } from '../../state/go-quote';
 import {
+  goQuote,
+  KV_VERBS as KV_VERB_LIST,
   precheckCatalogTxnOp,
   type KvTxnOp,
   type KvVerb,
@@ -31,21 +32,7 @@ import { queryOf, raftIndexOf } from '../query';
 import { sendJson, wantsPretty } from '../respond';
 import { decodeTxnOps, TxnDecodeError, type KvOpInput, type TxnOpInput } from '../txn-decode';
 
-const KV_VERBS: ReadonlySet<string> = new Set<KvVerb>([
-  'set',
-  'cas',
-  'lock',
-  'unlock',
-  'get',
-  'get-or-empty',
-  'get-tree',
-  'check-index',
-  'check-session',
-  'check-not-exists',
-  'delete',
-  'delete-tree',
-  'delete-cas',
-]);
+const KV_VERBS: ReadonlySet<string> = new Set<KvVerb>(KV_VERB_LIST);
 const KV_WRITE_VERBS: ReadonlySet<string> = new Set<KvVerb>([
   'set',
   'delete',
