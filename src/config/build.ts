@@ -108,6 +108,7 @@ export function buildAgentConfig(merged: ConfigObject, ctx: BuildContext): Built
     services: read.objects('services'),
     checks: read.objects('checks'),
     watches: read.objects('watches'),
+    templates: read.objects('templates'),
     domain: withTrailingDot(read.string('domain')),
     altDomain: mapNullable(read.optString('alt_domain'), withTrailingDot),
     recursors: read.strings('recursors'),

@@ -191,6 +191,8 @@ export const CONFIG_SCHEMA: Readonly<Record<string, KeySchema>> = {
   check: { type: 'definitions', required: 'name', canonical: 'checks', listKeys: [] },
   checks: { type: 'definitions', required: 'name', canonical: 'checks', listKeys: [] },
   watches: { type: 'definitions', required: 'type', canonical: 'watches', listKeys: [] },
+  // Renderer resources run by the agent itself (consul-template's `template` block).
+  template: { type: 'definitions', required: 'destination', canonical: 'templates', listKeys: [] },
   leave_on_terminate: bool,
   skip_leave_on_interrupt: bool,
   disable_host_node_id: bool,

@@ -58,6 +58,8 @@ export interface AgentConfig {
   agentTimings: AgentTimings;
   /** Watch specs (consul-api.md §12.3), validated shallowly (each has a `type`). */
   watches: Record<string, unknown>[];
+  /** `template` blocks: renderer resources the agent renders from its own API (src/render). */
+  templates: Record<string, unknown>[];
   advertiseAddrWan: string;
   domain: string;
   altDomain: string | null;

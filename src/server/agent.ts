@@ -3,6 +3,7 @@
 import type { Logger } from 'pino';
 import { LocalAgent } from '../agent';
 import { startDnsServer } from '../dns';
+import { Renderer, resourceFromObject } from '../render';
 import { createHttpServer } from '../http';
 import type { AgentConfig, LoadedAgentConfig } from '../config';
 import { MemoryStorage, RaftNode } from '../raft';
@@ -88,6 +89,8 @@ export async function startServerAgent(
       cleanup.unshift(() => dns.close());
       agent.dnsAddresses.push(...dns.addresses);
     }
+    const renderer = startAgentTemplates(config, agent.httpAddresses[0], logger);
+    if (renderer !== null) cleanup.unshift(() => renderer.stop());
     if (config.autoReloadConfig && options.reloadSource !== undefined) {
       const watcher = new ConfigWatcher(
         options.watchPaths ?? config.configSources,
@@ -101,6 +104,23 @@ export async function startServerAgent(
     await runAll(cleanup, logger);
     throw error;
   }
+}
+
+/** `template` blocks: the agent renders them from its own HTTP API, as `consulate render` would. */
+function startAgentTemplates(
+  config: AgentConfig,
+  httpAddress: string | undefined,
+  logger: Logger,
+): Renderer | null {
+  if (config.templates.length === 0 || httpAddress === undefined) return null;
+  const templates = config.templates.map((block, i) => resourceFromObject(block, `template[${i}]`));
+  const renderer = new Renderer({
+    consul: { address: `http://${httpAddress}`, token: null },
+    templates,
+    logger: logger.child({ module: 'render' }),
+  });
+  renderer.start();
+  return renderer;
 }
 
 /** Alone as the only voter when -dev, -bootstrap or -bootstrap-expect=1; otherwise wait for peers. */
