@@ -178,12 +178,8 @@ export function decodeTxnService(
   value: ParsedJson,
   site: Site,
 ): { service: ServiceRegistration; modifyIndex: number } {
-  const f = structFields(value, API_SERVICE, site) ?? new Map<string, ParsedJson>();
-  const modifyIndex = goInt(
-    f.get('ModifyIndex') ?? null,
-    fieldSite(site, 'AgentService', 'ModifyIndex'),
-  );
-  return { service: serviceFrom(f, site), modifyIndex };
+  const { fields, modifyIndex } = txnStruct(value, site, API_SERVICE, 'AgentService');
+  return { service: serviceFrom(fields, site), modifyIndex };
 }
 
 /** The `Check` of a txn Check op (api.HealthCheck) and its ModifyIndex. */
@@ -191,12 +187,23 @@ export function decodeTxnCheck(
   value: ParsedJson,
   site: Site,
 ): { check: CheckRegistration; modifyIndex: number } {
-  const f = structFields(value, API_CHECK, site) ?? new Map<string, ParsedJson>();
+  const { fields, modifyIndex } = txnStruct(value, site, API_CHECK, 'HealthCheck');
+  return { check: checkFrom(fields, site), modifyIndex };
+}
+
+// A txn op's object decoded against its Go struct, with the ModifyIndex that cas ops compare.
+function txnStruct(
+  value: ParsedJson,
+  site: Site,
+  struct: Parameters<typeof structFields>[1],
+  structName: string,
+): { fields: Map<string, ParsedJson>; modifyIndex: number } {
+  const fields = structFields(value, struct, site) ?? new Map<string, ParsedJson>();
   const modifyIndex = goInt(
-    f.get('ModifyIndex') ?? null,
-    fieldSite(site, 'HealthCheck', 'ModifyIndex'),
+    fields.get('ModifyIndex') ?? null,
+    fieldSite(site, structName, 'ModifyIndex'),
   );
-  return { check: checkFrom(f, site), modifyIndex };
+  return { fields, modifyIndex };
 }
 
 /** A register body as a Registration; `Datacenter` defaults to the agent's. */
