@@ -14,7 +14,7 @@ import {
   type ParsedFlags,
 } from '../config';
 import { startServerAgent, type ServerAgent } from '../server';
-import { createAgentLogger } from './logger';
+import { createAgentLogger, LogGate } from './logger';
 import { VERSION } from './version';
 
 const USAGE = `Usage: consulate agent [options]
@@ -40,7 +40,7 @@ export async function runAgent(argv: readonly string[]): Promise<number> {
     ({ config, warnings } = loadAgentConfig(flags));
   } catch (error) {
     if (error instanceof FlagError || error instanceof ConfigError) {
-      process.stderr.write(`==> ${error.message}\n`);
+      for (const line of error.message.split('\n')) process.stderr.write(`==> ${line}\n`);
       if (error instanceof FlagError) process.stderr.write(`\n${USAGE}`);
       return 1;
     }
@@ -53,10 +53,10 @@ export async function runAgent(argv: readonly string[]): Promise<number> {
     return 1;
   }
 
-  const logger = createAgentLogger(config);
+  // Log lines wait behind the gate until the summary, which needs the bound ports, is out.
+  const gate = new LogGate();
+  const logger = createAgentLogger(config, gate);
   process.stdout.write('==> Starting Consulate agent...\n');
-  process.stdout.write(startupSummary(config));
-  process.stdout.write('\n==> Log data will now stream in as it occurs:\n\n');
   for (const warning of warnings) logger.warn(warning);
   if (config.retryJoin.length > 0 || config.retryJoinWan.length > 0) {
     logger.info(
@@ -81,10 +81,14 @@ export async function runAgent(argv: readonly string[]): Promise<number> {
     });
   } catch (error) {
     releaseHold();
+    gate.open();
     logger.error({ err: error }, 'agent failed to start');
     process.stderr.write(`==> Error starting agent: ${(error as Error).message}\n`);
     return 1;
   }
+  process.stdout.write(startupSummary(config, agent));
+  process.stdout.write('\n==> Log data will now stream in as it occurs:\n\n');
+  gate.open();
   const exitCode = runUntilSignalled(agent, logger, early);
   releaseHold();
   if (config.pidFile !== null) writeFileSync(config.pidFile, `${process.pid}`);
@@ -97,26 +101,35 @@ export async function runAgent(argv: readonly string[]): Promise<number> {
 
 const HANDLED_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
-function startupSummary(config: AgentConfig): string {
+/**
+ * Consul's start-up summary, limited to what is true of this agent: the ports listed are the
+ * ones bound (HTTP, DNS); HTTPS, gRPC and the cluster ports (server RPC, LAN and WAN gossip)
+ * appear once something listens on them, gossip encryption once there is gossip.
+ */
+function startupSummary(config: AgentConfig, agent: ServerAgent): string {
+  const listeners = [
+    ['HTTP', boundPorts(agent.httpAddresses)],
+    ['DNS', boundPorts(agent.dnsAddresses)],
+  ]
+    .filter(([, ports]) => ports !== '')
+    .map(([name, ports]) => `${name}: ${ports}`);
   const rows: [string, string][] = [
     ['Version', `'${VERSION}'`],
     ['Node ID', `'${config.nodeId}'`],
     ['Node name', `'${config.nodeName}'`],
     ['Datacenter', `'${config.datacenter}' (Segment: '<all>')`],
     ['Server', `${config.server} (Bootstrap: ${config.bootstrap || config.dev})`],
-    [
-      'Client Addr',
-      `[${config.clientAddr.join(' ')}] (HTTP: ${config.ports.http}, HTTPS: ${config.ports.https}, ` +
-        `gRPC: ${config.ports.grpc}, gRPC-TLS: ${config.ports.grpcTls}, DNS: ${config.ports.dns})`,
-    ],
-    [
-      'Cluster Addr',
-      `${config.advertiseAddr} (LAN: ${config.ports.serfLan}, WAN: ${config.ports.serfWan})`,
-    ],
-    ['Gossip Encryption', `${config.encrypt !== null}`],
+    ['Client Addr', `[${config.clientAddr.join(' ')}] (${listeners.join(', ')})`],
+    ['ACL Enabled', `${config.acl.enabled}`],
     ['Data Dir', config.dataDir ?? '(in memory)'],
   ];
   return rows.map(([label, value]) => `${label.padStart(21)}: ${value}\n`).join('');
+}
+
+/** The distinct ports of `host:port` listener addresses (`[::1]:8500` included). */
+function boundPorts(addresses: readonly string[]): string {
+  const ports = new Set(addresses.map((address) => address.slice(address.lastIndexOf(':') + 1)));
+  return [...ports].join(', ');
 }
 
 /** Resolves with the exit code once a SIGINT/SIGTERM has shut the agent down. */

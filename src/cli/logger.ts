@@ -14,15 +14,37 @@ const LEVEL_NAMES: Record<number, string> = {
 };
 const OMITTED = new Set(['level', 'time', 'msg', 'module', 'pid', 'hostname', 'name']);
 
+/**
+ * Holds the log lines written while the agent starts, so that the start-up summary (which
+ * shows the ports actually bound) comes first, as Consul's gated writer does.
+ */
+export class LogGate {
+  private held: string[] | null = [];
+
+  write(line: string): void {
+    if (this.held === null) process.stdout.write(line);
+    else this.held.push(line);
+  }
+
+  /** Writes what was held and lets later lines through. */
+  open(): void {
+    const held = this.held ?? [];
+    this.held = null;
+    for (const line of held) process.stdout.write(line);
+  }
+}
+
 export function createAgentLogger(
   config: Pick<AgentConfig, 'logLevel' | 'logJson' | 'logFile'>,
+  gate?: LogGate,
 ): Logger {
   const file: WriteStream | null =
     config.logFile === null ? null : createWriteStream(config.logFile, { flags: 'a' });
   const destination = {
     write(line: string): void {
       const out = config.logJson ? line : formatTextLine(line);
-      process.stdout.write(out);
+      if (gate === undefined) process.stdout.write(out);
+      else gate.write(out);
       file?.write(out);
     },
   };

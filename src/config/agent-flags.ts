@@ -3,6 +3,7 @@
 import type { FlagSpec, FlagValue } from './flags';
 import { formatDuration } from './duration';
 import type { ConfigObject, ConfigValue } from './normalize';
+import { setPath } from './paths';
 
 interface AgentFlag extends FlagSpec {
   /** Dotted config key this flag sets; absent for flags that select sources. */
@@ -88,7 +89,12 @@ export const AGENT_FLAGS: readonly AgentFlag[] = [
   flag('log-level', 'string', 'trace, debug, info, warn or error.', 'log_level', 'level'),
   flag('log-json', 'bool', 'Log JSON lines.', 'log_json'),
   flag('log-file', 'string', 'Also write logs to this file.', 'log_file', 'path'),
-  flag('ui', 'bool', 'Serve the web UI.', 'ui'),
+  flag(
+    'ui',
+    'bool',
+    'Serve the web UI (not available in this build: accepted with a warning).',
+    'ui_config.enabled',
+  ),
   flag('node-meta', 'list', 'Node metadata as key:value; may repeat.', 'node_meta', 'key:value'),
   flag('domain', 'string', 'DNS domain (default consul.).', 'domain', 'domain'),
   flag('alt-domain', 'string', 'Alternate DNS domain.', 'alt_domain', 'domain'),
@@ -169,18 +175,8 @@ function flagToConfigValue(
   return value as ConfigValue;
 }
 
-function setPath(target: Record<string, unknown>, dotted: string, value: unknown): void {
-  const parts = dotted.split('.');
-  let node = target;
-  for (const part of parts.slice(0, -1)) {
-    const child = node[part];
-    if (typeof child === 'object' && child !== null) {
-      node = child as Record<string, unknown>;
-    } else {
-      const created: Record<string, unknown> = {};
-      node[part] = created;
-      node = created;
-    }
-  }
-  node[parts[parts.length - 1]] = value;
+/** The flag that sets `key` (`encrypt` → `-encrypt`), for messages about a flag's value. */
+export function flagForKey(key: string): string | null {
+  const spec = AGENT_FLAGS.find((candidate) => candidate.key === key);
+  return spec === undefined ? null : `-${spec.name}`;
 }

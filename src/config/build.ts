@@ -2,12 +2,15 @@
 // Consul makes (data_dir required, bootstrap vs bootstrap_expect, ...).
 import { networkInterfaces } from 'node:os';
 import { ConfigError, isPlainObject, type ConfigObject } from './normalize';
+import { getPath } from './paths';
 import type { AclConfig, AgentConfig, DnsConfig, HttpConfig, PortsConfig } from './types';
 
 export interface BuildContext {
   dev: boolean;
   sources: string[];
   hostname: string;
+  /** Consul's configuration warnings (bootstrap modes, script checks), logged at start. */
+  warn: (message: string) => void;
 }
 
 /** AgentConfig without nodeId, which needs the data dir (see identity.ts). */
@@ -35,18 +38,9 @@ export function buildAgentConfig(merged: ConfigObject, ctx: BuildContext): Built
     throw new ConfigError(`datacenter: invalid value "${datacenter}" (only a-z, 0-9, _ and -)`);
   }
   const server = read.bool('server');
-  const bootstrap = read.bool('bootstrap');
-  const bootstrapExpect = read.number('bootstrap_expect');
-  if (bootstrap && !server) throw new ConfigError("'bootstrap = true' requires 'server = true'");
-  if (bootstrapExpect > 0 && !server) {
-    throw new ConfigError("'bootstrap_expect > 0' requires 'server = true'");
-  }
-  if (bootstrapExpect > 0 && bootstrap) {
-    throw new ConfigError("'bootstrap_expect > 0' and 'bootstrap = true' are mutually exclusive");
-  }
-  if (bootstrapExpect > 0 && ctx.dev) {
-    throw new ConfigError("'bootstrap_expect > 0' not allowed in dev mode");
-  }
+  const { bootstrap, bootstrapExpect } = buildBootstrap(read, server, ctx);
+
+  warnAboutScriptChecks(read, ctx.warn);
 
   const nodeId = read.optString('node_id');
   if (nodeId !== null && !UUID.test(nodeId)) {
@@ -68,7 +62,6 @@ export function buildAgentConfig(merged: ConfigObject, ctx: BuildContext): Built
   if (defaultQueryTimeMs <= 0) throw new ConfigError('default_query_time: must be positive');
   if (maxQueryTimeMs <= 0) throw new ConfigError('max_query_time: must be positive');
 
-  const ui = read.optBool('ui') ?? false;
   return {
     dev: ctx.dev,
     server,
@@ -103,7 +96,7 @@ export function buildAgentConfig(merged: ConfigObject, ctx: BuildContext): Built
       minDeregisterCriticalMs: read.number('consulate.min_deregister_critical_after'),
     },
     prettyJson: ctx.dev,
-    ui: ui || (read.optBool('ui_config.enabled') ?? false),
+    ui: read.bool('ui_config.enabled'),
     configSources: ctx.sources,
     services: read.objects('services'),
     checks: read.objects('checks'),
@@ -113,8 +106,8 @@ export function buildAgentConfig(merged: ConfigObject, ctx: BuildContext): Built
     altDomain: mapNullable(read.optString('alt_domain'), withTrailingDot),
     recursors: read.strings('recursors'),
     dnsConfig: buildDnsConfig(read),
-    retryJoin: [...read.strings('retry_join'), ...read.strings('start_join')],
-    retryJoinWan: [...read.strings('retry_join_wan'), ...read.strings('start_join_wan')],
+    retryJoin: read.strings('retry_join'),
+    retryJoinWan: read.strings('retry_join_wan'),
     encrypt: validateEncrypt(read.optString('encrypt')),
     enableScriptChecks: read.bool('enable_script_checks'),
     enableLocalScriptChecks: read.bool('enable_local_script_checks'),
@@ -132,6 +125,65 @@ export function buildAgentConfig(merged: ConfigObject, ctx: BuildContext): Built
     acl: buildAcl(read),
     merged,
   };
+}
+
+/**
+ * Consul's rules and warnings, in its order: bootstrap_expect = 1 becomes bootstrap mode; the
+ * rest must agree with server mode, -dev and each other.
+ */
+function buildBootstrap(
+  read: Reader,
+  server: boolean,
+  ctx: BuildContext,
+): { bootstrap: boolean; bootstrapExpect: number } {
+  let bootstrap = read.bool('bootstrap');
+  let bootstrapExpect = read.number('bootstrap_expect');
+  const rewritten = bootstrapExpect === 1;
+  if (rewritten) {
+    bootstrap = true;
+    bootstrapExpect = 0;
+    ctx.warn('BootstrapExpect is set to 1; this is the same as Bootstrap mode.');
+  }
+  if (bootstrap && !server) throw new ConfigError("'bootstrap = true' requires 'server = true'");
+  if (bootstrapExpect > 0 && !server) {
+    throw new ConfigError("'bootstrap_expect > 0' requires 'server = true'");
+  }
+  if (bootstrapExpect > 0 && ctx.dev) {
+    throw new ConfigError("'bootstrap_expect > 0' not allowed in dev mode");
+  }
+  if (bootstrapExpect > 0 && bootstrap) {
+    throw new ConfigError("'bootstrap_expect > 0' and 'bootstrap = true' are mutually exclusive");
+  }
+  if (server && !ctx.dev && bootstrapExpect === 2) {
+    ctx.warn(
+      'bootstrap_expect = 2: A cluster with 2 servers will provide no failure tolerance. See https://www.consul.io/docs/internals/consensus.html#deployment-table',
+    );
+  }
+  if (server && bootstrapExpect > 2 && bootstrapExpect % 2 === 0) {
+    ctx.warn(
+      'bootstrap_expect is even number: A cluster with an even number of servers does not achieve optimum fault tolerance. See https://www.consul.io/docs/internals/consensus.html#deployment-table',
+    );
+  }
+  // Consul's -dev bootstraps without setting `bootstrap`, so it does not warn; ours sets it.
+  if (server && bootstrap && (!ctx.dev || rewritten)) {
+    ctx.warn('bootstrap = true: do not enable unless necessary');
+  }
+  if (server && !ctx.dev && bootstrapExpect > 1) {
+    ctx.warn(`bootstrap_expect > 0: expecting ${bootstrapExpect} servers`);
+  }
+  return { bootstrap, bootstrapExpect };
+}
+
+/** Consul's warning (agent/config/builder.go), word for word. */
+const REMOTE_SCRIPT_CHECKS_WARNING =
+  'using enable-script-checks without ACLs and without allow_write_http_from is DANGEROUS, use enable-local-script-checks instead, see https://www.hashicorp.com/blog/protecting-consul-from-rce-risk-in-specific-configurations/';
+
+function warnAboutScriptChecks(read: Reader, warn: (message: string) => void): void {
+  const exposed =
+    read.bool('enable_script_checks') &&
+    !read.bool('acl.enabled') &&
+    read.strings('http_config.allow_write_http_from').length === 0;
+  if (exposed) warn(REMOTE_SCRIPT_CHECKS_WARNING);
 }
 
 function buildPorts(read: Reader): PortsConfig {
@@ -227,12 +279,7 @@ class Reader {
   constructor(private readonly merged: ConfigObject) {}
 
   private get(path: string): unknown {
-    let node: unknown = this.merged;
-    for (const part of path.split('.')) {
-      if (!isPlainObject(node)) return undefined;
-      node = node[part];
-    }
-    return node;
+    return getPath(this.merged, path);
   }
 
   optString(path: string): string | null {

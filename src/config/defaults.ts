@@ -45,7 +45,7 @@ export const DEV_CONFIG: Readonly<Record<string, unknown>> = {
   server: true,
   bootstrap: true,
   bind_addr: '127.0.0.1',
-  ui_config: { enabled: true },
+  // Consul's -dev also turns the web UI on; this build has none (see unavailable.ts).
   log_level: 'debug',
   ports: { grpc: 8502, grpc_tls: 8503 },
 };

@@ -8,11 +8,13 @@ import { DEFAULT_CONFIG, DEV_CONFIG } from './defaults';
 import { parseFlags, type ParsedFlags } from './flags';
 import { prepareDataDir, resolveNodeId } from './identity';
 import { mergeConfigs } from './merge';
-import { ConfigError, normalizeSource, type ConfigObject } from './normalize';
-import { loadDefinitions, type DefinitionLayer } from './service-definitions';
+import { defaultsLayer, userLayer, type ConfigLayer } from './layers';
+import { ConfigError, normalizeSource } from './normalize';
+import { loadDefinitions } from './service-definitions';
 import { loadConfigPath, parseConfigText, type ConfigFormat } from './sources';
 import { scriptChecksPolicy } from '../agent';
 import type { AgentConfig } from './types';
+import { refuseUnavailable, unavailableNotices } from './unavailable';
 
 /** The files and directories whose contents make up the configuration, for auto_reload_config. */
 export function configPaths(flags: ParsedFlags): string[] {
@@ -29,7 +31,11 @@ export function parseAgentArgs(argv: readonly string[]): ParsedFlags {
   return parseFlags(argv, AGENT_FLAGS);
 }
 
-/** Assembles the agent configuration from parsed `consulate agent` flags. */
+/**
+ * Assembles the agent configuration from parsed `consulate agent` flags: each source is read
+ * and its deprecated keys moved, the sources merged, settings this build cannot honour
+ * refused (unavailable.ts), then the typed configuration built and the definitions admitted.
+ */
 export function loadAgentConfig(
   flags: ParsedFlags,
   options: { hostname?: string } = {},
@@ -38,36 +44,43 @@ export function loadAgentConfig(
     throw new ConfigError(`unexpected argument "${flags.args[0]}" (the agent takes only flags)`);
   }
   const warnings: string[] = [];
+  const warn = (message: string): void => void warnings.push(message);
   const dev = flags.values.get('dev') === true;
-  const layers: ConfigObject[] = [normalizeSource(DEFAULT_CONFIG, 'built-in defaults')];
-  if (dev) layers.push(normalizeSource(DEV_CONFIG, 'dev defaults'));
+  const layers: ConfigLayer[] = [
+    defaultsLayer('built-in defaults', normalizeSource(DEFAULT_CONFIG, 'built-in defaults')),
+  ];
+  if (dev) layers.push(defaultsLayer('dev defaults', normalizeSource(DEV_CONFIG, 'dev defaults')));
 
   const format = configFormat(flags);
   const sources: string[] = [];
-  const definitionLayers: DefinitionLayer[] = [];
   for (const path of configPathsInOrder(flags)) {
-    for (const source of loadConfigPath(path, (w) => warnings.push(w), format)) {
-      layers.push(source.config);
+    for (const source of loadConfigPath(path, warn, format)) {
+      layers.push(userLayer(source.name, 'file', source.config, warn));
       sources.push(source.name);
-      definitionLayers.push(source);
     }
   }
   const fragments = (flags.values.get('hcl') as string[] | undefined) ?? [];
   fragments.forEach((fragment, i) => {
     const source = parseConfigText(fragment, 'hcl', `-hcl fragment ${i + 1}`);
-    layers.push(source.config);
-    definitionLayers.push(source);
+    layers.push(userLayer(source.name, 'file', source.config, warn));
   });
-  if (flags.values.has('dc')) warnings.push('The -dc flag is deprecated. Use -datacenter instead');
-  if (flags.values.has('join')) warnings.push('The -join flag is an alias of -retry-join');
-  layers.push(normalizeSource(flagsToConfig(flags.values), 'command-line flags'));
+  if (flags.values.has('dc')) warn('The -dc flag is deprecated. Use -datacenter instead');
+  if (flags.values.has('join')) warn('The -join flag is an alias of -retry-join');
+  const flagSource = normalizeSource(flagsToConfig(flags.values), 'command-line flags');
+  layers.push(userLayer('command-line flags', 'flags', flagSource, warn));
 
-  const built = buildAgentConfig(mergeConfigs(layers), {
+  const merged = mergeConfigs(layers.map((layer) => layer.config));
+  refuseUnavailable(merged, layers);
+  unavailableNotices(merged, layers).forEach(warn);
+  const built = buildAgentConfig(merged, {
     dev,
     sources,
     hostname: options.hostname ?? hostname(),
+    warn,
   });
-  const definitions = loadDefinitions(definitionLayers, scriptChecksPolicy(built));
+  const userLayers = layers.filter((layer) => layer.kind !== 'defaults');
+  const definitions = loadDefinitions(userLayers, scriptChecksPolicy(built));
+  definitions.warnings.forEach(warn);
   if (built.dataDir !== null) prepareDataDir(built.dataDir);
   const nodeId = resolveNodeId(built.nodeId, built.dataDir);
   return {

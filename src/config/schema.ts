@@ -30,6 +30,27 @@ function object(keys: Record<string, KeySchema>): KeySchema {
   return { type: 'object', keys };
 }
 
+const ACL_DEFAULT_POLICY: KeySchema = { type: 'string', oneOf: ['allow', 'deny'] };
+const ACL_DOWN_POLICY: KeySchema = {
+  type: 'string',
+  oneOf: ['allow', 'deny', 'extend-cache', 'async-cache'],
+};
+
+/** One `tls` stanza (Consul's tls.defaults / internal_rpc / https / grpc). */
+function tlsStanza(extra: Record<string, KeySchema> = {}): KeySchema {
+  return object({
+    ca_file: str,
+    ca_path: str,
+    cert_file: str,
+    key_file: str,
+    tls_min_version: str,
+    tls_cipher_suites: str,
+    verify_incoming: bool,
+    verify_outgoing: bool,
+    ...extra,
+  });
+}
+
 /** Lists of objects inside definitions; HCL one-element block lists elsewhere collapse to objects. */
 const SERVICE_LIST_KEYS = ['checks', 'proxy.upstreams', 'connect.sidecar_service.checks'];
 
@@ -124,11 +145,8 @@ export const CONFIG_SCHEMA: Readonly<Record<string, KeySchema>> = {
   encrypt_verify_outgoing: bool,
   acl: object({
     enabled: bool,
-    default_policy: { type: 'string', oneOf: ['allow', 'deny'] },
-    down_policy: {
-      type: 'string',
-      oneOf: ['allow', 'deny', 'extend-cache', 'async-cache'],
-    },
+    default_policy: ACL_DEFAULT_POLICY,
+    down_policy: ACL_DOWN_POLICY,
     token_ttl: duration,
     policy_ttl: duration,
     role_ttl: duration,
@@ -146,6 +164,66 @@ export const CONFIG_SCHEMA: Readonly<Record<string, KeySchema>> = {
       config_file_service_registration: str,
     }),
   }),
+  // TLS and the features built on it: parsed so that unavailable.ts can refuse them by name.
+  tls: object({
+    defaults: tlsStanza(),
+    internal_rpc: tlsStanza({ verify_server_hostname: bool }),
+    https: tlsStanza(),
+    grpc: tlsStanza({ use_auto_cert: bool }),
+  }),
+  auto_encrypt: object({ tls: bool, allow_tls: bool, dns_san: strings, ip_san: strings }),
+  auto_config: object({
+    enabled: bool,
+    intro_token: str,
+    intro_token_file: str,
+    server_addresses: strings,
+    dns_sans: strings,
+    ip_sans: strings,
+    authorization: object({
+      enabled: bool,
+      static: object({
+        oidc_discovery_url: str,
+        oidc_discovery_ca_cert: str,
+        bound_issuer: str,
+        bound_audiences: strings,
+        claim_mappings: stringMap,
+        list_claim_mappings: stringMap,
+        jwt_validation_pub_keys: strings,
+        jwks_url: str,
+        jwks_ca_cert: str,
+        jwt_supported_algs: strings,
+        claim_assertions: strings,
+        clock_skew_leeway: duration,
+        expiration_leeway: duration,
+        not_before_leeway: duration,
+      }),
+    }),
+  }),
+  // Deprecated keys Consul still accepts; deprecated.ts maps each onto its replacement.
+  acl_datacenter: str,
+  acl_master_token: str,
+  acl_agent_master_token: str,
+  acl_agent_token: str,
+  acl_token: str,
+  acl_replication_token: str,
+  enable_acl_replication: bool,
+  acl_default_policy: ACL_DEFAULT_POLICY,
+  acl_down_policy: ACL_DOWN_POLICY,
+  acl_ttl: duration,
+  acl_enable_key_list_policy: bool,
+  ca_file: str,
+  ca_path: str,
+  cert_file: str,
+  key_file: str,
+  tls_min_version: str,
+  tls_cipher_suites: str,
+  tls_prefer_server_cipher_suites: bool,
+  verify_incoming: bool,
+  verify_incoming_rpc: bool,
+  verify_incoming_https: bool,
+  verify_outgoing: bool,
+  verify_server_hostname: bool,
+  raft_boltdb: object({ no_freelist_sync: bool }),
   performance: object({
     raft_multiplier: { type: 'int', min: 1, max: 10 },
     rpc_hold_timeout: duration,

@@ -30,31 +30,87 @@ export interface DefinitionLayer {
   config: ConfigObject;
 }
 
-/** Every service and check of `layers`, in load order; throws ConfigError on the first bad one. */
+export interface LoadedDefinitions {
+  services: ConfiguredService[];
+  checks: ConfiguredCheck[];
+  /** One line per ID defined more than once, naming both places. */
+  warnings: string[];
+}
+
+/**
+ * Every service and check of `layers`, in load order; throws ConfigError on the first bad one.
+ * An ID defined twice keeps the later definition, as Consul's agent does by registering them
+ * in turn; a service also keeps the earlier definition's checks whose IDs the later one does
+ * not reuse (Consul registers config services without replacing existing checks).
+ */
 export function loadDefinitions(
   layers: readonly DefinitionLayer[],
   scriptChecksAllowed: (source: CheckSource) => boolean,
-): { services: ConfiguredService[]; checks: ConfiguredCheck[] } {
+): LoadedDefinitions {
   const options = { source: 'config' as const, scriptChecksAllowed };
-  const services: ConfiguredService[] = [];
-  const checks: ConfiguredCheck[] = [];
+  const services = new Map<string, ConfiguredService & { at: string }>();
+  const checks = new Map<string, ConfiguredCheck & { at: string }>();
+  const warnings: string[] = [];
   for (const layer of layers) {
     listOf(layer.config.services).forEach((raw, i) => {
       const at = `services[${i}]`;
       const admitted = translate(layer.name, at, raw, () =>
         admitService(decodeServiceInput(raw, 'config', at), options),
       );
-      services.push({ admitted, source: layer.name });
+      const id = admitted.service.id;
+      const earlier = services.get(id);
+      const next = { admitted, source: layer.name, at };
+      if (earlier !== undefined) {
+        const kept = inheritedChecks(earlier.admitted, admitted);
+        warnings.push(duplicateWarning('service', id, earlier, next, kept));
+        next.admitted = { ...admitted, checks: [...admitted.checks, ...kept] };
+        services.delete(id);
+      }
+      services.set(id, next);
     });
     listOf(layer.config.checks).forEach((raw, i) => {
       const at = `checks[${i}]`;
       const admitted = translate(layer.name, at, raw, () =>
         admitCheck(decodeCheckInput(raw, 'config', at), options),
       );
-      checks.push({ admitted, source: layer.name });
+      const id = admitted.definition.id;
+      const earlier = checks.get(id);
+      const next = { admitted, source: layer.name, at };
+      if (earlier !== undefined) {
+        warnings.push(duplicateWarning('check', id, earlier, next, []));
+        checks.delete(id);
+      }
+      checks.set(id, next);
     });
   }
-  return { services, checks };
+  return {
+    services: [...services.values()].map(({ admitted, source }) => ({ admitted, source })),
+    checks: [...checks.values()].map(({ admitted, source }) => ({ admitted, source })),
+    warnings,
+  };
+}
+
+/** The earlier definition's checks that stay registered beside the later definition's. */
+function inheritedChecks(earlier: AdmittedService, later: AdmittedService): AdmittedCheck[] {
+  const reused = new Set(later.checks.map((check) => check.definition.id));
+  return earlier.checks.filter((check) => !reused.has(check.definition.id));
+}
+
+function duplicateWarning(
+  kind: 'service' | 'check',
+  id: string,
+  earlier: { source: string; at: string },
+  later: { source: string; at: string },
+  kept: readonly AdmittedCheck[],
+): string {
+  const keptNote =
+    kept.length === 0
+      ? ''
+      : `; the checks ${kept.map((c) => JSON.stringify(c.definition.id)).join(', ')} of the earlier definition stay, as in Consul`;
+  return (
+    `${kind} ID ${JSON.stringify(id)} is defined twice: in ${earlier.source} (${earlier.at}) ` +
+    `and in ${later.source} (${later.at}); the later definition replaces the earlier one${keptNote}`
+  );
 }
 
 function listOf(value: unknown): unknown[] {

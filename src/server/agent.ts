@@ -123,9 +123,12 @@ function startAgentTemplates(
   return renderer;
 }
 
-/** Alone as the only voter when -dev, -bootstrap or -bootstrap-expect=1; otherwise wait for peers. */
+/**
+ * Alone as the only voter when -dev or -bootstrap (the config turns -bootstrap-expect=1 into
+ * -bootstrap, as Consul); otherwise wait for peers.
+ */
 function bootstrapMembership(config: AgentConfig, address: string): Membership | undefined {
-  const alone = config.dev || config.bootstrap || config.bootstrapExpect === 1;
+  const alone = config.dev || config.bootstrap;
   return alone ? { servers: [{ id: config.nodeId, address, voter: true }] } : undefined;
 }
 

@@ -1,0 +1,105 @@
+// Settings that ask for something this build cannot do yet. Accepting one would leave the agent
+// less safe than its configuration says, so the agent refuses to start (and a reload fails),
+// naming the setting, where it was written and why. The work that brings a feature lifts its
+// refusal by removing its rows from UNAVAILABLE_SETTINGS.
+import { describeSetting, settingSource, type ConfigLayer } from './layers';
+import { ConfigError, type ConfigObject, type ConfigValue } from './normalize';
+import { getPath } from './paths';
+
+export interface UnavailableSetting {
+  /** Canonical key path in the merged configuration. */
+  path: string;
+  /** Whether the value asks for the feature (`verify_incoming = false` asks for nothing). */
+  asks: (value: ConfigValue) => boolean;
+  reason: string;
+}
+
+const ACLS =
+  'ACLs are not available yet in this version of Consulate; starting would leave every endpoint open';
+const TLS =
+  'TLS is not available yet in this version of Consulate; starting would serve and dial in plain text';
+const GOSSIP_ENCRYPTION = 'gossip encryption is not available yet: this agent has no gossip pool';
+const WRITE_ALLOWLIST =
+  'limiting writes by client address is not available yet in this version of Consulate; starting would accept writes from every address';
+
+const isTrue = (value: ConfigValue): boolean => value === true;
+const isSet = (value: ConfigValue): boolean =>
+  value !== '' && !(Array.isArray(value) && value.length === 0);
+const isPort = (value: ConfigValue): boolean => typeof value === 'number' && value > 0;
+
+/** Every key of the `tls` stanzas that asks for TLS (the files, versions, ciphers, verify_*). */
+function tlsSettings(): UnavailableSetting[] {
+  const stanzas = ['defaults', 'internal_rpc', 'https', 'grpc'];
+  const valued = [
+    'ca_file',
+    'ca_path',
+    'cert_file',
+    'key_file',
+    'tls_min_version',
+    'tls_cipher_suites',
+  ];
+  const flags = ['verify_incoming', 'verify_outgoing'];
+  return [
+    ...stanzas.flatMap((stanza) => [
+      ...valued.map((key) => ({ path: `tls.${stanza}.${key}`, asks: isSet, reason: TLS })),
+      ...flags.map((key) => ({ path: `tls.${stanza}.${key}`, asks: isTrue, reason: TLS })),
+    ]),
+    { path: 'tls.internal_rpc.verify_server_hostname', asks: isTrue, reason: TLS },
+    { path: 'tls.grpc.use_auto_cert', asks: isTrue, reason: TLS },
+  ];
+}
+
+export const UNAVAILABLE_SETTINGS: readonly UnavailableSetting[] = [
+  { path: 'acl.enabled', asks: isTrue, reason: ACLS },
+  ...tlsSettings(),
+  // Consul's default ports.https is -1; 0 disables it too.
+  { path: 'ports.https', asks: isPort, reason: TLS },
+  { path: 'auto_encrypt.tls', asks: isTrue, reason: TLS },
+  { path: 'auto_encrypt.allow_tls', asks: isTrue, reason: TLS },
+  // auto_config hands out TLS certificates and ACL tokens.
+  { path: 'auto_config.enabled', asks: isTrue, reason: TLS },
+  { path: 'auto_config.authorization.enabled', asks: isTrue, reason: TLS },
+  { path: 'encrypt', asks: isSet, reason: GOSSIP_ENCRYPTION },
+  { path: 'http_config.allow_write_http_from', asks: isSet, reason: WRITE_ALLOWLIST },
+];
+
+/** Throws a ConfigError listing every setting of `merged` that asks for an unavailable feature. */
+export function refuseUnavailable(merged: ConfigObject, layers: readonly ConfigLayer[]): void {
+  const refused: string[] = [];
+  for (const setting of UNAVAILABLE_SETTINGS) {
+    const value = getPath(merged, setting.path) as ConfigValue | undefined;
+    if (value === undefined || !setting.asks(value)) continue;
+    refused.push(`${describeSetting(layers, setting.path, value)}: ${setting.reason}`);
+  }
+  if (refused.length > 0) throw new ConfigError(refused.join('\n'));
+}
+
+/**
+ * Settings accepted although they change nothing here, each with a warning saying so: the web
+ * UI (Consul users pass -ui habitually), gRPC ports, and ACL policies while ACLs are off.
+ */
+export function unavailableNotices(merged: ConfigObject, layers: readonly ConfigLayer[]): string[] {
+  const notices: string[] = [];
+  const ui = getPath(merged, 'ui_config.enabled');
+  if (ui === true) {
+    notices.push(
+      `${describeSetting(layers, 'ui_config.enabled', ui)}: the web UI is not available in this build of Consulate; nothing is served under /ui`,
+    );
+  }
+  for (const path of ['ports.grpc', 'ports.grpc_tls']) {
+    const port = getPath(merged, path);
+    if (typeof port !== 'number' || port <= 0 || settingSource(layers, path)?.kind === 'defaults') {
+      continue;
+    }
+    notices.push(
+      `${describeSetting(layers, path, port)}: gRPC is not available in this build of Consulate; nothing listens on port ${port}`,
+    );
+  }
+  const policy = getPath(merged, 'acl.default_policy');
+  if (policy === 'deny' && getPath(merged, 'acl.enabled') !== true) {
+    notices.push(
+      `${describeSetting(layers, 'acl.default_policy', policy)} = "deny" has no effect while acl.enabled is false (as in Consul): nothing is denied`,
+    );
+  }
+  return notices;
+}
