@@ -123,7 +123,7 @@ function startupSummary(config: AgentConfig, agent: ServerAgent): string {
     ['ACL Enabled', `${config.acl.enabled}`],
     ['Data Dir', config.dataDir ?? '(in memory)'],
   ];
-  return rows.map(([label, value]) => `${label.padStart(21)}: ${value}\n`).join('');
+  return rows.map(([label, value]) => `${label.padStart(22)}: ${value}\n`).join('');
 }
 
 /** The distinct ports of `host:port` listener addresses (`[::1]:8500` included). */

@@ -232,18 +232,12 @@ test('syntax errors name the file and the line', () => {
 });
 
 test('cross-key rules follow Consul', () => {
-  withTempDir((dir) => {
-    assert.throws(
-      () => load(['-server', '-bootstrap', '-bootstrap-expect', '3', '-data-dir', dir]),
-      /mutually exclusive/,
-    );
-    assert.throws(
-      () => load(['-dev', '-node-id', 'not-a-uuid']),
-      /node_id: invalid UUID "not-a-uuid"/,
-    );
-    assert.throws(() => load(['-dev', '-datacenter', 'dc 1']), /datacenter: invalid value/);
-    assert.throws(() => load(['-dev', 'extra']), /unexpected argument "extra"/);
-  });
+  assert.throws(
+    () => load(['-dev', '-node-id', 'not-a-uuid']),
+    /node_id: invalid UUID "not-a-uuid"/,
+  );
+  assert.throws(() => load(['-dev', '-datacenter', 'dc 1']), /datacenter: invalid value/);
+  assert.throws(() => load(['-dev', 'extra']), /unexpected argument "extra"/);
 });
 
 test("log levels are matched case-insensitively, with Consul's ERR and WARNING spellings", () => {
@@ -325,5 +319,60 @@ test('the example config.d loads, HCL and JSON agreeing, with its three services
     assert.equal(config.bootstrap, true);
     assert.equal(config.ports.http, 8500);
     assert.equal(config.logLevel, 'info');
+  });
+});
+
+test("-dev -bootstrap-expect 1 is bootstrap mode with Consul's warnings", () => {
+  const { config, warnings } = load(['-dev', '-bootstrap-expect', '1']);
+  assert.equal(config.bootstrap, true);
+  assert.equal(config.bootstrapExpect, 0);
+  assert.deepEqual(warnings, [
+    'BootstrapExpect is set to 1; this is the same as Bootstrap mode.',
+    'bootstrap = true: do not enable unless necessary',
+  ]);
+});
+
+test('-server -bootstrap-expect=1 with a data dir starts in bootstrap mode', () => {
+  withTempDir((dir) => {
+    const { config, warnings } = load(['-server', '-bootstrap-expect=1', '-data-dir', dir]);
+    assert.equal(config.bootstrap, true);
+    assert.equal(config.bootstrapExpect, 0);
+    assert.equal(warnings[0], 'BootstrapExpect is set to 1; this is the same as Bootstrap mode.');
+  });
+});
+
+test('bootstrap_expect = 1 without server mode is refused as bootstrap without server', () => {
+  withTempDir((dir) => {
+    assert.throws(
+      () => load(['-bootstrap-expect', '1', '-data-dir', dir]),
+      /'bootstrap = true' requires 'server = true'/,
+    );
+  });
+});
+
+test('bootstrap = true with bootstrap_expect > 1 stays mutually exclusive', () => {
+  withTempDir((dir) => {
+    assert.throws(
+      () => load(['-server', '-bootstrap', '-bootstrap-expect', '3', '-data-dir', dir]),
+      /'bootstrap_expect > 0' and 'bootstrap = true' are mutually exclusive/,
+    );
+  });
+});
+
+test('bootstrap_expect > 1 in -dev is refused as in Consul', () => {
+  assert.throws(
+    () => load(['-dev', '-bootstrap-expect', '3']),
+    /'bootstrap_expect > 0' not allowed in dev mode/,
+  );
+});
+
+test("bootstrap_expect = 2 gets Consul's fault-tolerance warnings", () => {
+  withTempDir((dir) => {
+    const { config, warnings } = load(['-server', '-bootstrap-expect', '2', '-data-dir', dir]);
+    assert.equal(config.bootstrapExpect, 2);
+    assert.deepEqual(warnings, [
+      'bootstrap_expect = 2: A cluster with 2 servers will provide no failure tolerance. See https://www.consul.io/docs/internals/consensus.html#deployment-table',
+      'bootstrap_expect > 0: expecting 2 servers',
+    ]);
   });
 });
