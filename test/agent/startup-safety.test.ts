@@ -1,0 +1,223 @@
+// A real agent process refuses the security settings it cannot honour (exit 1, the key, the
+// file and the reason on stderr), warns about remote script checks, prints a start-up summary
+// of what really listens, treats -bootstrap-expect=1 as Consul does and names both files of a
+// duplicated service ID.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { EPHEMERAL_PORTS, MAIN, startAgent, type RunningAgent } from './spawn-agent';
+
+function tempDir(t: { after(fn: () => void): void }): string {
+  const dir = mkdtempSync(join(tmpdir(), 'consulate-startup-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+function runAgentToExit(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, [MAIN, 'agent', ...args], {
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+async function until(what: string, ok: () => boolean, output: () => string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!ok()) {
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}; output:\n${output()}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** The start-up summary: the lines between the first `==>` line and the log banner. */
+function summaryOf(agent: RunningAgent): string {
+  const out = agent.output();
+  return out.slice(0, out.indexOf('==> Log data will now stream in'));
+}
+
+function tcpAccepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+test('a config file enabling ACLs stops the agent with exit 1, naming the file and why', (t) => {
+  const file = join(tempDir(t), 'acl.hcl');
+  writeFileSync(file, 'acl {\n  enabled        = true\n  default_policy = "deny"\n}\n');
+  const result = runAgentToExit(['-dev', '-config-file', file, ...EPHEMERAL_PORTS]);
+  assert.equal(result.status, 1);
+  assert.equal(
+    result.stderr,
+    `==> ${file}: acl.enabled = true: ACLs are not available yet in this version of Consulate; starting would leave every endpoint open\n`,
+  );
+  assert.doesNotMatch(result.stdout, /HTTP API listening/);
+});
+
+test('a deprecated acl_datacenter is refused under its own name, not as an unknown key', (t) => {
+  const file = join(tempDir(t), 'legacy.json');
+  writeFileSync(file, JSON.stringify({ acl_datacenter: 'dc1', acl_master_token: 'root' }));
+  const result = runAgentToExit(['-dev', '-config-file', file, ...EPHEMERAL_PORTS]);
+  assert.equal(result.status, 1);
+  assert.match(
+    result.stderr,
+    new RegExp(
+      `^==> ${file}: acl_datacenter \\(sets acl\\.enabled = true\\): ACLs are not available yet`,
+    ),
+  );
+});
+
+test('TLS certificate settings stop the agent with exit 1', (t) => {
+  const file = join(tempDir(t), 'tls.hcl');
+  writeFileSync(file, 'tls {\n  defaults {\n    cert_file = "/etc/consul/agent.pem"\n  }\n}\n');
+  const result = runAgentToExit(['-dev', '-config-file', file, ...EPHEMERAL_PORTS]);
+  assert.equal(result.status, 1);
+  assert.match(
+    result.stderr,
+    /tls\.hcl: tls\.defaults\.cert_file: TLS is not available yet in this version of Consulate/,
+  );
+});
+
+test('-encrypt stops the agent with exit 1: there is no gossip pool to encrypt', () => {
+  const result = runAgentToExit([
+    '-dev',
+    '-encrypt',
+    'pUqJrVyVRj5jsiYEkM/tFQYfWyJIv4s3XkvDwy7Cu5s=',
+    ...EPHEMERAL_PORTS,
+  ]);
+  assert.equal(result.status, 1);
+  assert.equal(
+    result.stderr,
+    '==> flag -encrypt: gossip encryption is not available yet: this agent has no gossip pool\n',
+  );
+});
+
+test("-enable-script-checks logs Consul's remote-execution warning at start-up", async (t) => {
+  const agent = await startAgent(['-dev', '-enable-script-checks', ...EPHEMERAL_PORTS]);
+  t.after(() => agent.stop('SIGKILL'));
+  assert.match(
+    agent.output(),
+    /\[WARN\] {2}agent: using enable-script-checks without ACLs and without allow_write_http_from is DANGEROUS, use enable-local-script-checks instead, see https:\/\/www\.hashicorp\.com\/blog\/protecting-consul-from-rce-risk-in-specific-configurations\//,
+  );
+});
+
+test('the start-up summary lists the ports actually bound and none that nothing listens on', async (t) => {
+  const agent = await startAgent(['-dev', ...EPHEMERAL_PORTS]);
+  t.after(() => agent.stop('SIGKILL'));
+  const summary = summaryOf(agent);
+  const httpPort = agent.address.slice(agent.address.lastIndexOf(':') + 1);
+  const clientLine = /Client Addr: \[127\.0\.0\.1\] \(HTTP: (\d+), DNS: (\d+)\)\n/.exec(summary);
+  assert.ok(clientLine, summary);
+  assert.equal(clientLine[1], httpPort);
+  assert.notEqual(clientLine[2], '0');
+  assert.equal(await tcpAccepts(Number(clientLine[2])), true, 'something listens on the DNS port');
+  for (const absent of ['HTTPS', 'gRPC', 'LAN', 'WAN', 'Cluster Addr', 'Gossip', 'Encrypt']) {
+    assert.doesNotMatch(summary, new RegExp(absent), `${absent} in:\n${summary}`);
+  }
+  assert.match(summary, /ACL Enabled: false\n/);
+});
+
+test('with -dns-port=-1 the summary shows no DNS port', async (t) => {
+  const ports = EPHEMERAL_PORTS.filter((flag) => !flag.startsWith('-dns-port'));
+  const agent = await startAgent(['-dev', '-dns-port=-1', ...ports]);
+  t.after(() => agent.stop('SIGKILL'));
+  assert.match(summaryOf(agent), /Client Addr: \[127\.0\.0\.1\] \(HTTP: \d+\)\n/);
+});
+
+test('-ui starts the agent and logs plainly that this build has no web UI', async (t) => {
+  const agent = await startAgent(['-dev', '-ui', ...EPHEMERAL_PORTS]);
+  t.after(() => agent.stop('SIGKILL'));
+  assert.match(
+    agent.output(),
+    /\[WARN\] {2}agent: flag -ui: the web UI is not available in this build of Consulate; nothing is served under \/ui/,
+  );
+  assert.equal((await fetch(`${agent.baseUrl}/ui/`)).status, 404);
+});
+
+test('-dev -bootstrap-expect 1 starts, with the warning Consul gives', async (t) => {
+  const agent = await startAgent(['-dev', '-bootstrap-expect', '1', ...EPHEMERAL_PORTS]);
+  t.after(() => agent.stop('SIGKILL'));
+  assert.match(agent.output(), /BootstrapExpect is set to 1; this is the same as Bootstrap mode\./);
+  const put = await fetch(`${agent.baseUrl}/v1/kv/up`, { method: 'PUT', body: 'yes' });
+  assert.equal((await put.text()).trim(), 'true');
+});
+
+test('-server -bootstrap-expect=1 reports Bootstrap: true in /v1/agent/self', async (t) => {
+  const dir = tempDir(t);
+  const agent = await startAgent([
+    '-server',
+    '-bootstrap-expect=1',
+    '-data-dir',
+    dir,
+    '-bind',
+    '127.0.0.1',
+    ...EPHEMERAL_PORTS,
+  ]);
+  t.after(() => agent.stop('SIGKILL'));
+  assert.match(summaryOf(agent), /Server: true \(Bootstrap: true\)/);
+  const self = (await (await fetch(`${agent.baseUrl}/v1/agent/self`)).json()) as {
+    DebugConfig: { Bootstrap: boolean; BootstrapExpect: number };
+    Stats: { consul: { bootstrap: string } };
+  };
+  assert.equal(self.DebugConfig.Bootstrap, true);
+  assert.equal(self.DebugConfig.BootstrapExpect, 0);
+  assert.equal(self.Stats.consul.bootstrap, 'true');
+  // Alone as the only voter, it elects itself and takes writes.
+  const put = await fetch(`${agent.baseUrl}/v1/kv/up`, { method: 'PUT', body: 'yes' });
+  assert.equal((await put.text()).trim(), 'true');
+});
+
+test('a reload that would enable ACLs is refused and the agent keeps running', async (t) => {
+  const dir = tempDir(t);
+  writeFileSync(join(dir, 'base.hcl'), 'node_meta { stage = "one" }\n');
+  const agent = await startAgent(['-dev', '-config-dir', dir, ...EPHEMERAL_PORTS]);
+  t.after(() => agent.stop('SIGKILL'));
+  writeFileSync(join(dir, 'zz-acl.json'), JSON.stringify({ acl: { enabled: true } }));
+  agent.child.kill('SIGHUP');
+  await until(
+    'the refused reload in the log',
+    () => agent.output().includes('failed to reload configuration'),
+    agent.output,
+  );
+  assert.match(agent.output(), /zz-acl\.json: acl\.enabled = true: ACLs are not available yet/);
+  const reload = await fetch(`${agent.baseUrl}/v1/agent/reload`, { method: 'PUT' });
+  assert.equal(reload.status, 500);
+  assert.match(await reload.text(), /ACLs are not available yet/);
+  const self = (await (await fetch(`${agent.baseUrl}/v1/agent/self`)).json()) as {
+    DebugConfig: { Acl: { Enabled: boolean } };
+  };
+  assert.equal(self.DebugConfig.Acl.Enabled, false);
+});
+
+test('one service ID in two config files: the later file wins and the log names both', async (t) => {
+  const dir = tempDir(t);
+  writeFileSync(join(dir, 'a-web.json'), JSON.stringify({ service: { name: 'web', port: 80 } }));
+  writeFileSync(join(dir, 'b-web.hcl'), 'service {\n  name = "web"\n  port = 8080\n}\n');
+  const agent = await startAgent(['-dev', '-config-dir', dir, ...EPHEMERAL_PORTS]);
+  t.after(() => agent.stop('SIGKILL'));
+  const a = join(dir, 'a-web.json');
+  const b = join(dir, 'b-web.hcl');
+  assert.ok(
+    agent
+      .output()
+      .includes(
+        `service ID "web" is defined twice: in ${a} (services[0]) and in ${b} (services[0]); the later definition replaces the earlier one`,
+      ),
+    agent.output(),
+  );
+  const services = (await (await fetch(`${agent.baseUrl}/v1/agent/services`)).json()) as Record<
+    string,
+    { Port: number }
+  >;
+  assert.equal(services.web.Port, 8080);
+});
