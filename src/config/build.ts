@@ -246,6 +246,7 @@ function buildAcl(read: Reader): AclConfig {
   };
 }
 
+/** Reached once gossip lifts the `encrypt` refusal (unavailable.ts); until then always null. */
 function validateEncrypt(key: string | null): string | null {
   if (key === null) return null;
   const bytes = Buffer.from(key, 'base64');

@@ -36,19 +36,21 @@ const ACL_DOWN_POLICY: KeySchema = {
   oneOf: ['allow', 'deny', 'extend-cache', 'async-cache'],
 };
 
+/** The keys of every `tls` stanza; the deprecated top-level TLS keys carry the same names. */
+const TLS_KEYS: Readonly<Record<string, KeySchema>> = {
+  ca_file: str,
+  ca_path: str,
+  cert_file: str,
+  key_file: str,
+  tls_min_version: str,
+  tls_cipher_suites: str,
+  verify_incoming: bool,
+  verify_outgoing: bool,
+};
+
 /** One `tls` stanza (Consul's tls.defaults / internal_rpc / https / grpc). */
 function tlsStanza(extra: Record<string, KeySchema> = {}): KeySchema {
-  return object({
-    ca_file: str,
-    ca_path: str,
-    cert_file: str,
-    key_file: str,
-    tls_min_version: str,
-    tls_cipher_suites: str,
-    verify_incoming: bool,
-    verify_outgoing: bool,
-    ...extra,
-  });
+  return object({ ...TLS_KEYS, ...extra });
 }
 
 /** Lists of objects inside definitions; HCL one-element block lists elsewhere collapse to objects. */
@@ -211,17 +213,10 @@ export const CONFIG_SCHEMA: Readonly<Record<string, KeySchema>> = {
   acl_down_policy: ACL_DOWN_POLICY,
   acl_ttl: duration,
   acl_enable_key_list_policy: bool,
-  ca_file: str,
-  ca_path: str,
-  cert_file: str,
-  key_file: str,
-  tls_min_version: str,
-  tls_cipher_suites: str,
+  ...TLS_KEYS,
   tls_prefer_server_cipher_suites: bool,
-  verify_incoming: bool,
   verify_incoming_rpc: bool,
   verify_incoming_https: bool,
-  verify_outgoing: bool,
   verify_server_hostname: bool,
   raft_boltdb: object({ no_freelist_sync: bool }),
   performance: object({
