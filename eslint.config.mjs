@@ -30,6 +30,21 @@ export default tseslint.config(
     },
   },
   {
+    // A backtracking RegExp built at run time could be fed user input (ReDoS): in the product,
+    // user patterns go through src/regexp (Go's RE2, linear time). Tests may build their own.
+    files: ['src/**/*.ts', 'clients/typescript/src/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "NewExpression[callee.name='RegExp'], CallExpression[callee.name='RegExp']",
+          message: 'Build user-supplied patterns with compileGoRegexp from src/regexp (RE2).',
+        },
+      ],
+    },
+  },
+  {
     // Outside src/raft the core's rule does not apply, but inside it no wall clock may leak in.
     files: ['src/raft/**/*.ts'],
     ignores: [

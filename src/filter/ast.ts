@@ -1,4 +1,5 @@
 // The parsed form of a filter expression (go-bexpr's grammar) and the error every stage throws.
+import type { GoRegexp } from '../regexp';
 
 /** go-bexpr's operator names, as its error messages print them. */
 export type MatchOperator =
@@ -12,7 +13,7 @@ export interface MatchExpression {
   /** The value as written, unquoted; null for `is empty` / `is not empty`. */
   value: string | null;
   /** Compiled once for `matches` / `not matches`. */
-  pattern: RegExp | null;
+  pattern: GoRegexp | null;
 }
 
 export type Expression =
@@ -22,7 +23,14 @@ export type Expression =
 
 /** A filter that failed to compile or to evaluate; `message` reads like Consul's. */
 export class FilterError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /**
+     * Set for expressions refused as hostile (a pattern RE2 rejects, nesting past the limit):
+     * the HTTP layer answers those 400, while other filter errors stay 500 as in Consul.
+     */
+    readonly hostile = false,
+  ) {
     super(message);
     this.name = 'FilterError';
   }

@@ -261,3 +261,39 @@ describe('endpoint selector schemas', () => {
     assert.equal(accepts('Service.Weights.Critical == 1', CHECK_SERVICE_NODE_SELECTORS), false);
   });
 });
+
+describe('filters against hostile input', () => {
+  it('evaluate `matches` in linear time (no ReDoS)', () => {
+    const filter = compileFilter('NodeMeta.env matches "^(a+)+$"');
+    const started = process.hrtime.bigint();
+    assert.equal(filter.matches({ NodeMeta: { env: 'a'.repeat(28) + '!' } }), false);
+    assert.ok(process.hrtime.bigint() - started < 1_000_000_000n);
+  });
+
+  it('refuse a pattern RE2 refuses, naming it', () => {
+    assert.throws(
+      () => compileFilter('Node matches "(a)\\\\1"'),
+      (error: unknown) =>
+        error instanceof FilterError &&
+        error.message ===
+          'Failed to create boolean expression evaluator: Failed to compile regular expression "(a)\\\\1": error parsing regexp: invalid escape sequence: `\\1`',
+    );
+  });
+
+  it('refuse parentheses nested deeper than the limit', () => {
+    const deep = '('.repeat(5000) + 'Node == a' + ')'.repeat(5000);
+    assert.throws(() => compileFilter(deep), /expression nests too deeply/);
+    const fine = '('.repeat(200) + 'Node == a' + ')'.repeat(200);
+    assert.equal(compileFilter(fine).matches({ Node: 'a' }), true);
+  });
+
+  it('evaluate long and/or chains and runs of `not` without deep recursion', () => {
+    const chain = Array.from({ length: 20000 }, (_, i) => `Node == n${i}`).join(' or ');
+    assert.equal(compileFilter(chain).matches({ Node: 'n19999' }), true);
+    assert.equal(compileFilter(chain).matches({ Node: 'x' }), false);
+    const all = Array.from({ length: 20000 }, () => 'Node != x').join(' and ');
+    assert.equal(compileFilter(all).matches({ Node: 'a' }), true);
+    assert.equal(compileFilter('not '.repeat(20001) + 'Node == a').matches({ Node: 'a' }), false);
+    assert.equal(compileFilter('not '.repeat(20000) + 'Node == a').matches({ Node: 'a' }), true);
+  });
+});

@@ -4,6 +4,7 @@
 // errors (a value that cannot be coerced, an operator the field's type lacks) do not.
 import { FilterError, selectorText, type Expression } from './ast';
 import { evaluate } from './evaluate';
+import { compileGoRegexp, RegexpSyntaxError, type GoRegexp } from '../regexp';
 import { parseExpression } from './parse';
 
 const PREFIX = 'Failed to create boolean expression evaluator: ';
@@ -35,7 +36,8 @@ export function compileFilter(expression: string, options: FilterOptions = {}): 
       ast = parseExpression(expression);
       prepare(ast, options.selectors?.map((path) => path.split('.')) ?? null);
     } catch (error) {
-      if (error instanceof FilterError) throw new FilterError(PREFIX + error.message);
+      if (error instanceof FilterError)
+        throw new FilterError(PREFIX + error.message, error.hostile);
       throw error;
     }
   }
@@ -79,17 +81,15 @@ function checkSelector(selector: string[], schema: string[][]): void {
   }
 }
 
-// Go's RE2 syntax is close to JavaScript's for what filters use; RE2's leading flag group
-// `(?i)` / `(?s)` / `(?m)` becomes JavaScript flags.
-function compileRegex(source: string): RegExp {
-  const flags = /^\(\?([ims]+)\)/.exec(source);
+// Go's regexp (RE2): linear in the input whatever the pattern, Go's syntax and error texts.
+function compileRegex(source: string): GoRegexp {
   try {
-    return flags === null
-      ? new RegExp(source)
-      : new RegExp(source.slice(flags[0].length), flags[1]);
+    return compileGoRegexp(source);
   } catch (error) {
+    if (!(error instanceof RegexpSyntaxError)) throw error;
     throw new FilterError(
-      `Failed to compile regular expression "${source}": ${(error as Error).message}`,
+      `Failed to compile regular expression ${JSON.stringify(source)}: ${error.message}`,
+      true,
     );
   }
 }

@@ -15,6 +15,12 @@ const IDENTIFIER_START = /[a-zA-Z]/;
 const IDENTIFIER_PART = /[a-zA-Z0-9_/]/;
 const WHITESPACE = /[ \t\r\n]/;
 const NUMBER = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?/;
+/**
+ * Parenthesised groups deeper than this are refused (400) instead of exhausting the stack.
+ * go-bexpr sets no such limit; 256 is far beyond any filter written by hand or generated from a
+ * list (chains of `and`/`or` do not count: they are folded flat).
+ */
+export const MAX_NESTING = 256;
 
 /** `contains` is go-bexpr's `in` with selector and value the other way round. */
 type ParsedOperator = MatchOperator | 'Contains' | 'Not Contains';
@@ -26,6 +32,8 @@ export function parseExpression(input: string): Expression {
 
 class Parser {
   private pos = 0;
+  /** Parentheses open around the current position. */
+  private depth = 0;
 
   constructor(private readonly input: string) {}
 
@@ -37,33 +45,45 @@ class Parser {
     return expression;
   }
 
+  // Chains of `or` / `and` are read in a loop and folded into a balanced tree, so that a long
+  // generated chain costs log2(n) levels of recursion here and in the evaluator, not n.
   private parseOr(): Expression {
-    const left = this.parseAnd();
-    return this.tryWordBetween('or') ? { kind: 'or', left, right: this.parseOr() } : left;
+    const operands = [this.parseAnd()];
+    while (this.tryWordBetween('or')) operands.push(this.parseAnd());
+    return balanced('or', operands);
   }
 
   private parseAnd(): Expression {
-    const left = this.parseNot();
-    return this.tryWordBetween('and') ? { kind: 'and', left, right: this.parseAnd() } : left;
+    const operands = [this.parseNot()];
+    while (this.tryWordBetween('and')) operands.push(this.parseNot());
+    return balanced('and', operands);
   }
 
   private parseNot(): Expression {
-    if (this.tryWordThenSpace('not')) {
-      const operand = this.parseNot();
-      // `not not x` is x, as go-bexpr folds it.
-      return operand.kind === 'not' ? operand.operand : { kind: 'not', operand };
-    }
-    return this.parseGroup();
+    let negations = 0;
+    while (this.tryWordThenSpace('not')) negations++;
+    const operand = this.parseGroup();
+    // `not not x` is x, as go-bexpr folds it.
+    if (negations % 2 === 0) return operand;
+    return operand.kind === 'not' ? operand.operand : { kind: 'not', operand };
   }
 
   private parseGroup(): Expression {
     if (this.input[this.pos] !== '(') return this.parseMatch();
+    if (this.depth === MAX_NESTING) {
+      throw new FilterError(
+        `${position(this.input, this.pos)}: expression nests too deeply: more than ${MAX_NESTING} levels of parentheses`,
+        true,
+      );
+    }
     this.pos++;
+    this.depth++;
     this.skipWhitespace();
     const expression = this.parseOr();
     this.skipWhitespace();
     if (this.input[this.pos] !== ')') this.fail('Unmatched parentheses');
     this.pos++;
+    this.depth--;
     return expression;
   }
 
@@ -295,7 +315,7 @@ function unquoteGo(body: string): string {
     } else if (escape === 'x' || escape === 'u' || escape === 'U') {
       const width = escape === 'x' ? 2 : escape === 'u' ? 4 : 8;
       const hex = body.slice(i + 1, i + 1 + width);
-      if (!new RegExp(`^[0-9a-fA-F]{${width}}$`).test(hex)) {
+      if (hex.length !== width || !/^[0-9a-fA-F]*$/.test(hex)) {
         throw new Error(`invalid syntax: bad \\${escape} escape`);
       }
       const code = parseInt(hex, 16);
@@ -317,4 +337,14 @@ function unquoteGo(body: string): string {
     }
   }
   return out;
+}
+
+function balanced(kind: 'and' | 'or', operands: Expression[]): Expression {
+  if (operands.length === 1) return operands[0];
+  const half = operands.length >> 1;
+  return {
+    kind,
+    left: balanced(kind, operands.slice(0, half)),
+    right: balanced(kind, operands.slice(half)),
+  };
 }

@@ -167,7 +167,9 @@ export function agentFilter(request: FastifyRequest, selectors: readonly string[
   try {
     return compileFilter(queryValue(queryOf(request), 'filter'), { selectors });
   } catch (error) {
-    if (error instanceof FilterError) throw serverError(error.message);
+    if (error instanceof FilterError) {
+      throw error.hostile ? badRequest(error.message) : serverError(error.message);
+    }
     throw error;
   }
 }

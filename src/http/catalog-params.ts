@@ -36,7 +36,8 @@ export function parseFilter(query: QueryValues, selectors: readonly string[]): L
 }
 
 function asServerError(error: unknown): unknown {
-  return error instanceof FilterError ? serverError(error.message) : error;
+  if (!(error instanceof FilterError)) return error;
+  return error.hostile ? badRequest(error.message) : serverError(error.message);
 }
 
 /** `?node-meta=key:value` (repeatable; no colon means an empty value; a later key wins). */

@@ -2,6 +2,8 @@
 // consul-template's pipelines (the data last): `split "," (key "hosts")`, `join "," list`.
 import { load as loadYaml } from 'js-yaml';
 
+import { compileGoRegexp } from '../../regexp';
+
 import { describe, stringArg, type HelperBody, type HelperCall } from './call';
 
 function listArg(call: HelperCall, position: number): unknown[] {
@@ -158,8 +160,10 @@ export const VALUE_HELPERS: Record<string, HelperBody> = {
     }
     return Buffer.from(text, 'base64').toString('utf8');
   },
+  // consul-template's regexp helpers run Go's RE2: linear time, Go syntax and `$1`/`${name}`.
   regexReplaceAll: (call) =>
-    stringArg(call, 2).replace(new RegExp(stringArg(call, 0), 'g'), stringArg(call, 1)),
+    compileGoRegexp(stringArg(call, 0)).replaceAll(stringArg(call, 2), stringArg(call, 1)),
+  regexMatch: (call) => truth(call, compileGoRegexp(stringArg(call, 0)).test(stringArg(call, 1))),
   toLower: (call) => stringArg(call, 0).toLowerCase(),
   toUpper: (call) => stringArg(call, 0).toUpperCase(),
   trimSpace: (call) => stringArg(call, 0).trim(),
