@@ -5,7 +5,7 @@ import { Resolver } from 'node:dns/promises';
 import { after, before, describe, test } from 'node:test';
 
 import { waitForSelfRegistration } from '../http/catalog-helpers';
-import { ask, dig, digMissing, instance, startDnsAgent, type DnsTestAgent } from './support';
+import { ask, dig, instance, startDnsAgent, type DnsTestAgent } from './support';
 
 let t: DnsTestAgent;
 let resolver: Resolver;
@@ -43,7 +43,7 @@ before(async () => {
 
 after(() => t.stop());
 
-describe('node lookups', { skip: digMissing ?? false }, () => {
+describe('node lookups', () => {
   test('NODE.node.consul answers the node address, authoritative, without RA', async () => {
     const result = await dig(t.dnsPort, ['db1.node.consul', 'A']);
     assert.equal(result.status, 'NOERROR');
@@ -114,7 +114,7 @@ describe('node lookups', { skip: digMissing ?? false }, () => {
   });
 });
 
-describe('service lookups', { skip: digMissing ?? false }, () => {
+describe('service lookups', () => {
   test('NAME.service.consul answers every healthy instance', async () => {
     const result = await dig(t.dnsPort, ['redis.service.consul', 'A']);
     assert.deepEqual(result.answer.map((r) => r[4]).sort(), ['10.0.0.1', '10.0.0.2']);
@@ -208,7 +208,7 @@ describe('service lookups', { skip: digMissing ?? false }, () => {
   });
 });
 
-describe('addr, reverse, SOA and NS', { skip: digMissing ?? false }, () => {
+describe('addr, reverse, SOA and NS', () => {
   test('8 hex digits under .addr answer an A record', async () => {
     const result = await dig(t.dnsPort, ['0a000005.addr.dc1.consul', 'A']);
     assert.deepEqual(result.answer, [['0a000005.addr.dc1.consul.', '0', 'IN', 'A', '10.0.0.5']]);

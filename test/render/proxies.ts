@@ -59,15 +59,6 @@ export async function registerBackend(
   if (result.status !== 200) throw new Error(`catalog register: ${result.status} ${result.text}`);
 }
 
-/** Why the proxy tests cannot run yet against this agent, or null when they can. */
-export async function healthEndpointMissing(agent: TestAgent): Promise<string | null> {
-  const probe = await agent.request('GET', '/v1/health/service/web');
-  if (probe.status === 404 && probe.text.includes('Invalid URL path')) {
-    return 'the agent does not serve /v1/health/service/<name> yet';
-  }
-  return null;
-}
-
 export function requireBinary(name: string, versionFlag: string): void {
   const result = spawnSync(name, [versionFlag], { stdio: 'ignore' });
   if (result.error !== undefined) {

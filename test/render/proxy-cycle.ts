@@ -11,7 +11,6 @@ import {
   eventuallyAnswers,
   freePort,
   get,
-  healthEndpointMissing,
   registerBackend,
   requireBinary,
   startBackend,
@@ -60,16 +59,11 @@ export interface ProxyUnderTest {
 }
 
 export async function runProxyCycle(
-  t: { skip(reason: string): void; after(fn: () => unknown): void },
+  t: { after(fn: () => unknown): void },
   agent: TestAgent,
   [web1, web2, web3]: Backend[],
   proxy: ProxyUnderTest,
 ): Promise<void> {
-  const missing = await healthEndpointMissing(agent);
-  if (missing !== null) {
-    t.skip(missing);
-    return;
-  }
   requireBinary(proxy.binary, proxy.versionFlag);
   const dir = tempDir(t);
   const port = await freePort();

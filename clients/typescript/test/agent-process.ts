@@ -5,7 +5,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { TestContext } from 'node:test';
 
 import { Consul, type ConsulOptions } from '../src';
 
@@ -131,30 +130,6 @@ export async function startAgentProcess(
 export async function startAgentWithClient(): Promise<{ agent: AgentProcess; consul: Consul }> {
   const agent = await startAgentProcess();
   return { agent, consul: agent.client() };
-}
-
-/**
- * Whether the agent routes `path` (OPTIONS answers 200 on known endpoints, 404 "Invalid URL
- * path" on unknown ones). Tests of endpoints still being built skip with this as the reason.
- */
-export async function serves(consul: Consul, path: string): Promise<boolean> {
-  const response = await consul.transport.send({ method: 'OPTIONS', path, accept: [404, 405] });
-  return !(response.status === 404 && response.body.toString().startsWith('Invalid URL path'));
-}
-
-/** Skips the test (returning false) unless the agent routes every one of `paths`. */
-export async function requiresEndpoints(
-  t: TestContext,
-  consul: Consul,
-  ...paths: string[]
-): Promise<boolean> {
-  for (const path of paths) {
-    if (!(await serves(consul, path))) {
-      t.skip(`the agent does not serve ${path} yet`);
-      return false;
-    }
-  }
-  return true;
 }
 
 /** Polls `condition` every 20 ms until it holds, or throws after `timeoutMs`. */

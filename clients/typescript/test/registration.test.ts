@@ -5,12 +5,11 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import { resolve } from 'node:path';
-import { after, before, describe, test, type TestContext } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 
 import { Consul, registerService, ServiceRegistration } from '../src';
 import {
   eventually,
-  requiresEndpoints,
   startAgentProcess,
   startAgentWithClient,
   type AgentProcess,
@@ -21,18 +20,6 @@ let consul: Consul;
 
 before(async () => ({ agent, consul } = await startAgentWithClient()));
 after(() => agent.destroy());
-
-const endpoints = [
-  '/v1/agent/service/register',
-  '/v1/agent/service/deregister/x',
-  '/v1/agent/services',
-  '/v1/agent/checks',
-  '/v1/agent/check/pass/x',
-];
-
-function requiresAgentEndpoints(t: TestContext): Promise<boolean> {
-  return requiresEndpoints(t, consul, ...endpoints);
-}
 
 describe('registerService', () => {
   test('a heartbeat period not below the TTL is refused', () => {
@@ -46,8 +33,7 @@ describe('registerService', () => {
     );
   });
 
-  test('registers with a TTL check kept passing, and close() deregisters', async (t) => {
-    if (!(await requiresAgentEndpoints(t))) return;
+  test('registers with a TTL check kept passing, and close() deregisters', async () => {
     const registration = await registerService(consul, {
       service: { Name: 'ttl-svc', ID: 'ttl-svc-1', Port: 8080, Tags: ['a'] },
       check: { ttl: '1s', heartbeatMs: 300 },
@@ -67,8 +53,7 @@ describe('registerService', () => {
     await registration.close(); // idempotent
   });
 
-  test('registers an HTTP check the agent runs', async (t) => {
-    if (!(await requiresAgentEndpoints(t))) return;
+  test('registers an HTTP check the agent runs', async () => {
     const health = createServer((_req, res) => res.end('ok'));
     await new Promise<void>((done) => health.listen(0, '127.0.0.1', done));
     const address = health.address();
@@ -91,8 +76,7 @@ describe('registerService', () => {
     }
   });
 
-  test('re-registers when the agent lost the service after a restart', async (t) => {
-    if (!(await requiresAgentEndpoints(t))) return;
+  test('re-registers when the agent lost the service after a restart', async () => {
     const volatile = await startAgentProcess(); // in memory: a restart forgets the service
     const client = volatile.client();
     try {
@@ -118,12 +102,12 @@ describe('registerService', () => {
     }
   });
 
-  test('SIGTERM deregisters the service and the process exits', async (t) => {
-    if (!(await requiresAgentEndpoints(t))) return;
-    const child = spawn(process.execPath, [resolve(__dirname, 'registration-child.js')], {
-      env: { ...process.env, CONSUL_HTTP_ADDR: agent.address, SERVICE_ID: 'signal-1' },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+  test('SIGTERM deregisters the service and the process exits', async () => {
+    const child = spawn(
+      process.execPath,
+      [resolve(__dirname, 'registration-child.js'), agent.address, 'signal-1'],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     let output = '';
     child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     await eventually(() => output.includes('registered'), 'the child to register');
