@@ -57,6 +57,10 @@ export async function runAgent(argv: readonly string[]): Promise<number> {
   const gate = new LogGate();
   const logger = createAgentLogger(config, gate);
   process.stdout.write('==> Starting Consulate agent...\n');
+  // A promise nobody waits for must not fail silently, nor take the agent down with it.
+  process.on('unhandledRejection', (reason) => {
+    logger.error({ err: reason }, 'unhandled promise rejection (a bug: please report it)');
+  });
   for (const warning of warnings) logger.warn(warning);
   if (config.retryJoin.length > 0 || config.retryJoinWan.length > 0) {
     logger.info(
@@ -82,7 +86,8 @@ export async function runAgent(argv: readonly string[]): Promise<number> {
   } catch (error) {
     releaseHold();
     gate.open();
-    logger.error({ err: error }, 'agent failed to start');
+    // The message names the path or setting; the stack helps only when debugging.
+    logger.debug({ err: error }, 'agent failed to start');
     process.stderr.write(`==> Error starting agent: ${(error as Error).message}\n`);
     return 1;
   }

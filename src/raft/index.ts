@@ -1,5 +1,6 @@
 // The public face of src/raft: the host loop, its storage for -dev, and the contracts.
 export { RaftNode, type RaftNodeOptions } from './node';
+export { StorageUnavailableError, retryableStorageFailure } from './storage-failure';
 export { MemoryStorage } from './storage/memory';
 export { RaftCore, type RaftCoreOptions, type CoreStatus } from './core';
 export type { Ready, ReadState, SnapshotChunk, SoftState } from './ready';

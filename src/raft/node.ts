@@ -6,6 +6,7 @@ import { bootstrapState, findServer } from './membership';
 import { isLeaderReplication, type RaftMessage, type SnapshotChunkRequest } from './messages';
 import { seededRandom } from './random';
 import type { Ready, SnapshotChunk } from './ready';
+import { retryableStorageFailure, StorageUnavailableError } from './storage-failure';
 import type { RaftStorage, SnapshotSink } from './storage/types';
 import type { Transport } from './transport/types';
 import {
@@ -19,6 +20,12 @@ import {
   type SnapshotMeta,
   type StateMachine,
 } from './types';
+
+const MAX_RETRY_DELAY_MS = 2000;
+const SNAPSHOT_RETRY_MS = 30_000;
+
+/** Thrown out of a storage retry when the node stops meanwhile. */
+class StorageRetryAborted extends Error {}
 
 export interface RaftNodeOptions {
   id: NodeId;
@@ -67,6 +74,12 @@ export class RaftNode implements RaftHandle {
   private loop: Promise<void> | null = null;
   private stopped = false;
   private failed: unknown = null;
+  /** Set while storage refuses writes (disk full…): proposals fail fast, reads go on. */
+  private degraded: StorageUnavailableError | null = null;
+  /** Cuts a storage retry's back-off sleep short when the node stops. */
+  private wakeRetry: (() => void) | null = null;
+  /** No snapshot attempt before this time (epoch ms) after one failed. */
+  private snapshotNotBefore = 0;
 
   private readonly pending = new Map<number, PendingEntry>();
   private readonly reads = new Map<number, ReadBatch>();
@@ -131,6 +144,7 @@ export class RaftNode implements RaftHandle {
     if (this.stopped) return;
     this.stopped = true;
     if (this.timer !== null) clearInterval(this.timer);
+    this.wakeRetry?.();
     await this.loop;
     await this.options.transport?.close();
     this.failAll(new NotLeaderError(null, null));
@@ -145,6 +159,8 @@ export class RaftNode implements RaftHandle {
   readBarrier(): Promise<number> {
     const core = this.running();
     if (!core.isLeader()) return Promise.reject(this.notLeader());
+    // The confirming round needs the loop, which is busy retrying storage.
+    if (this.degraded !== null) return Promise.reject(this.degraded);
     let batch = this.openRead;
     if (batch === null) {
       batch = { id: ++this.nextReadId, index: null, waiters: [] };
@@ -226,6 +242,7 @@ export class RaftNode implements RaftHandle {
   /** Appends through `append` and resolves once that entry is applied. */
   private submit(append: (core: RaftCore) => number): Promise<{ index: number; result: unknown }> {
     const core = this.running();
+    if (this.degraded !== null) return Promise.reject(this.degraded);
     let index: number;
     try {
       index = append(core);
@@ -262,23 +279,76 @@ export class RaftNode implements RaftHandle {
   }
 
   private async runLoop(): Promise<void> {
-    const core = this.running();
     try {
+      const core = this.running();
       while (!this.stopped && core.hasReady()) {
         this.openRead = null; // its heartbeat round leaves with this Ready
         await this.handleReady(core, core.ready());
       }
     } catch (err) {
-      // Storage or FSM failure: this server can no longer keep its promises. Stop serving.
-      this.failed = err;
-      this.options.logger?.error({ err }, 'raft loop failed; stopping this server');
-      this.stopped = true;
-      if (this.timer !== null) clearInterval(this.timer);
-      this.failAll(err);
+      if (err instanceof StorageRetryAborted) {
+        this.failAll(new NotLeaderError(null, null));
+      } else {
+        // Storage corruption or an FSM failure: this server can no longer keep its promises.
+        this.failed = err;
+        this.options.logger?.error({ err }, 'raft loop failed; stopping this server');
+        this.stopped = true;
+        if (this.timer !== null) clearInterval(this.timer);
+        this.failAll(err);
+      }
     }
     if (this.scheduled) {
       this.scheduled = false;
       this.schedule();
+    }
+  }
+
+  /**
+   * Runs a storage write until it succeeds. While it fails for a reason storage may recover
+   * from (a full disk…), the node is degraded: the proposals waiting on it and every new one
+   * fail at once, reads go on, and the write is retried with back-off. Holding the same Ready
+   * until it is durable keeps the core exactly in step with what storage holds: nothing is
+   * acknowledged or applied before it is persisted, and nothing persisted is lost.
+   */
+  private async retryStorage<T>(what: string, write: () => Promise<T>): Promise<T> {
+    let delayMs = 50;
+    let since = 0;
+    for (;;) {
+      try {
+        const result = await write();
+        if (this.degraded !== null) {
+          this.options.logger?.warn(
+            { what, degradedForMs: Date.now() - since },
+            'raft storage accepts writes again; resuming',
+          );
+          this.degraded = null;
+        }
+        return result;
+      } catch (err) {
+        const reason = retryableStorageFailure(err);
+        if (reason === null) throw err;
+        if (this.degraded === null) {
+          since = Date.now();
+          this.degraded = new StorageUnavailableError(reason, err);
+          this.options.logger?.error(
+            { err, what },
+            `${this.degraded.message}; refusing writes, serving reads, retrying with back-off`,
+          );
+          // Their entries ride this very write; they are answered now, not when space returns.
+          this.failPending(this.degraded);
+        }
+      }
+      if (this.stopped) throw new StorageRetryAborted();
+      await new Promise<void>((wake) => {
+        const timer = setTimeout(wake, delayMs);
+        this.wakeRetry = () => {
+          clearTimeout(timer);
+          wake();
+        };
+      });
+      this.wakeRetry = null;
+      if (this.stopped) throw new StorageRetryAborted();
+      delayMs = Math.min(delayMs * 2, MAX_RETRY_DELAY_MS);
     }
   }
 
@@ -291,11 +361,13 @@ export class RaftNode implements RaftHandle {
     for (const chunk of rd.snapshotChunks) await this.writeChunk(chunk);
     if (rd.snapshot !== undefined) await this.installSnapshot(rd.snapshot);
     if (rd.entries.length > 0 || rd.hardState !== undefined || rd.membership !== undefined) {
-      await this.options.storage.persist({
-        entries: rd.entries,
-        hardState: rd.hardState,
-        membership: rd.membership,
-      });
+      await this.retryStorage('append to the raft log', () =>
+        this.options.storage.persist({
+          entries: rd.entries,
+          hardState: rd.hardState,
+          membership: rd.membership,
+        }),
+      );
     }
     for (const msg of afterPersist) this.send(msg);
     this.apply(rd);
@@ -314,8 +386,12 @@ export class RaftNode implements RaftHandle {
         this.transfer.reject(new Error('leadership transfer timed out'));
       if (!core.isLeader() || core.status().leadTransferee === null) this.transfer = null;
     }
-    if (core.appliedIndex() - this.snapshotIndex >= this.snapshotThreshold)
-      await this.takeSnapshot(core);
+    if (
+      core.appliedIndex() - this.snapshotIndex >= this.snapshotThreshold &&
+      Date.now() >= this.snapshotNotBefore
+    ) {
+      await this.takeSnapshotOrRetryLater(core);
+    }
   }
 
   private apply(rd: Ready): void {
@@ -377,6 +453,20 @@ export class RaftNode implements RaftHandle {
 
   // ---- snapshots ----------------------------------------------------------------------------
 
+  /** A failed snapshot costs log growth, not availability: log it and try again later. */
+  private async takeSnapshotOrRetryLater(core: RaftCore): Promise<void> {
+    try {
+      await this.takeSnapshot(core);
+      this.snapshotNotBefore = 0;
+    } catch (err) {
+      this.snapshotNotBefore = Date.now() + SNAPSHOT_RETRY_MS;
+      this.options.logger?.error(
+        { err, retryInMs: SNAPSHOT_RETRY_MS },
+        'snapshot failed; the log keeps growing until one succeeds',
+      );
+    }
+  }
+
   private async takeSnapshot(core: RaftCore): Promise<void> {
     const index = core.appliedIndex();
     const term = core.termAt(index);
@@ -398,7 +488,10 @@ export class RaftNode implements RaftHandle {
     const skip = sink.received - chunk.offset;
     if (skip < 0)
       throw new Error(`snapshot chunk at offset ${chunk.offset}, sink has only ${sink.received}`);
-    if (skip < chunk.data.length) await sink.write(sink.received, chunk.data.subarray(skip));
+    if (skip < chunk.data.length) {
+      const data = chunk.data.subarray(skip);
+      await this.retryStorage('write a snapshot chunk', () => sink.write(sink.received, data));
+    }
   }
 
   private async sinkFor(meta: SnapshotMeta): Promise<SnapshotSink> {
@@ -409,22 +502,26 @@ export class RaftNode implements RaftHandle {
       await this.sink.abort();
       this.sink = null;
     }
-    this.sink ??= await this.options.storage.snapshots.openSink(meta);
+    this.sink ??= await this.retryStorage('open a snapshot sink', () =>
+      this.options.storage.snapshots.openSink(meta),
+    );
     return this.sink;
   }
 
   private async installSnapshot(meta: SnapshotMeta): Promise<void> {
     const sink = await this.sinkFor(meta);
     this.sink = null;
-    await sink.finish();
+    await this.retryStorage('store a received snapshot', () => sink.finish());
     const latest = await this.options.storage.snapshots.latest();
     if (latest === null || latest.meta.index !== meta.index) {
       throw new Error(`installed snapshot ${meta.index} is not the newest stored one`);
     }
     this.options.fsm.restore(latest.data, latest.meta);
     // The snapshot replaces the whole log.
-    await this.options.storage.log.truncateSuffix(meta.index + 1);
-    await this.options.storage.compact(meta.index);
+    await this.retryStorage('replace the log with a snapshot', async () => {
+      await this.options.storage.log.truncateSuffix(meta.index + 1);
+      await this.options.storage.compact(meta.index);
+    });
     this.snapshotIndex = meta.index;
   }
 
@@ -474,9 +571,13 @@ export class RaftNode implements RaftHandle {
       : new NotLeaderError(core.status().leaderId, core.leaderAddress());
   }
 
-  private failAll(error: unknown): void {
+  private failPending(error: unknown): void {
     for (const waiting of this.pending.values()) waiting.reject(error);
     this.pending.clear();
+  }
+
+  private failAll(error: unknown): void {
+    this.failPending(error);
     for (const batch of this.reads.values())
       for (const waiter of batch.waiters) waiter.reject(error);
     this.reads.clear();

@@ -44,8 +44,17 @@ export class SqliteStorage implements RaftStorage {
   static async open(dataDir: string, options: SqliteStorageOptions = {}): Promise<SqliteStorage> {
     const logger = options.logger ?? pino({ name: 'raft-storage' });
     const raftDir = join(dataDir, 'raft');
-    await mkdir(raftDir, { recursive: true });
-    const { dataSource, connection } = await openRaftDatabase(join(raftDir, 'raft.db'));
+    const path = join(raftDir, 'raft.db');
+    let opened: Awaited<ReturnType<typeof openRaftDatabase>>;
+    try {
+      await mkdir(raftDir, { recursive: true });
+      opened = await openRaftDatabase(path);
+    } catch (error: unknown) {
+      throw new Error(`cannot open the Raft database ${path}: ${storageReason(error)}`, {
+        cause: error,
+      });
+    }
+    const { dataSource, connection } = opened;
     try {
       const snapshotDir = options.snapshotDir ?? join(raftDir, 'snapshots');
       const snapshots = await FileSnapshotStore.open(snapshotDir, dataSource, logger);
@@ -117,4 +126,11 @@ export class SqliteStorage implements RaftStorage {
         return null;
     }
   }
+}
+
+/** An errno or SQLite code in words, keeping the code: `read-only file system (EROFS)`. */
+function storageReason(error: unknown): string {
+  const code = (error as { code?: unknown }).code;
+  const message = error instanceof Error ? error.message : String(error);
+  return typeof code === 'string' && !message.includes(code) ? `${message} (${code})` : message;
 }
