@@ -402,9 +402,10 @@ export class LocalAgent {
     alsoKeep: ReadonlySet<string>,
   ): void {
     const { service, checks, token } = admitted;
-    this.services.set(service.id, { record: service, source, token });
+    // Saved first: when the disk refuses it (full, read-only), nothing has changed yet.
     if (source.kind === 'api') this.persistence?.saveService({ service, token });
     else this.persistence?.removeService(service.id);
+    this.services.set(service.id, { record: service, source, token });
     if (replaceExistingChecks) {
       // A config service owns exactly its listed checks; API-registered ones bound to it stay.
       const kept = new Set(checks.map((check) => check.definition.id));
@@ -438,6 +439,10 @@ export class LocalAgent {
     keepStatus: boolean,
   ): void {
     const id = definition.id;
+    // Saved first: when the disk refuses it (full, read-only), nothing has changed yet.
+    if (source.kind === 'api')
+      this.persistence?.saveCheck({ definition: { ...definition, status }, token });
+    else this.persistence?.removeCheck(id);
     const existing = this.checks.get(id);
     const keep = keepStatus && existing !== undefined;
     if (existing !== undefined && existing.type !== '' && (!keep || type === '')) {
@@ -453,9 +458,6 @@ export class LocalAgent {
     };
     this.checks.set(id, entry);
     if (type !== '') this.scheduler.add({ ...definition, status: entry.status });
-    if (source.kind === 'api')
-      this.persistence?.saveCheck({ definition: { ...definition, status }, token });
-    else this.persistence?.removeCheck(id);
     if (!keep || existing?.status !== entry.status) this.antiEntropy.clearDeferral(id);
   }
 

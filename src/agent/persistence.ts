@@ -74,14 +74,22 @@ function fileName(id: string): string {
 
 function writeAtomically(path: string, value: unknown): void {
   const temporary = `${path}.tmp`;
-  const fd = openSync(temporary, 'w', 0o600);
   try {
-    writeSync(fd, JSON.stringify(value));
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    const fd = openSync(temporary, 'w', 0o600);
+    try {
+      writeSync(fd, JSON.stringify(value));
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temporary, path);
+  } catch (error) {
+    rmSync(temporary, { force: true });
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason =
+      code === 'ENOSPC' ? 'no space left on device (ENOSPC)' : (error as Error).message;
+    throw new Error(`failed to persist ${path}: ${reason}`, { cause: error });
   }
-  renameSync(temporary, path);
 }
 
 function readAll<T>(dir: string, warn: (message: string) => void): T[] {
