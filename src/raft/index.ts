@@ -5,6 +5,8 @@ export { MemoryStorage } from './storage/memory';
 export { RaftCore, type RaftCoreOptions, type CoreStatus } from './core';
 export type { Ready, ReadState, SnapshotChunk, SoftState } from './ready';
 export type { Transport } from './transport/types';
+export { InProcessNetwork } from './transport/memory';
+export { TcpTransport, type TcpTransportOptions } from './transport/tcp';
 export * from './messages';
 export * from './types';
 export {

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import type { RaftMessage } from './messages';
 import { RaftNode } from './node';
 import { MemoryStorage } from './storage/memory';
-import type { Transport } from './transport/types';
+import { InProcessNetwork } from './transport/memory';
 import {
   NotLeaderError,
   type LogEntry,
@@ -11,26 +10,6 @@ import {
   type SnapshotMeta,
   type StateMachine,
 } from './types';
-
-/** Delivers messages between nodes of one process asynchronously, copied as a wire would. */
-class InProcessNetwork {
-  private readonly handlers = new Map<string, (msg: RaftMessage) => void>();
-
-  transport(address: string): Transport {
-    return {
-      start: async (handler) => {
-        this.handlers.set(address, handler);
-      },
-      send: (to, msg) => {
-        const copy = structuredClone(msg);
-        setImmediate(() => this.handlers.get(to.address)?.(copy));
-      },
-      close: async () => {
-        this.handlers.delete(address);
-      },
-    };
-  }
-}
 
 /** Applies commands that are numbers; the state is the list of them. */
 class ListFsm implements StateMachine {
