@@ -39,7 +39,17 @@ function option(name: string, fallback: number): number {
 async function startAgent(): Promise<{ child: ChildProcess; address: string }> {
   const child = spawn(
     process.execPath,
-    [join(ROOT, 'dist/src/main.js'), 'agent', '-dev', '-http-port', '0', '-dns-port', '-1'],
+    [
+      join(ROOT, 'dist/src/main.js'),
+      'agent',
+      '-dev',
+      '-http-port',
+      '0',
+      '-dns-port',
+      '-1',
+      '-server-port',
+      '0',
+    ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   const address = await new Promise<string>((done, fail) => {

@@ -69,6 +69,8 @@ async function startAgent(main: string): Promise<{ process: ChildProcess; addres
       '-1',
       '-grpc-port',
       '-1',
+      '-server-port',
+      '0',
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );

@@ -88,6 +88,7 @@ export function buildAgentConfig(merged: ConfigObject, ctx: BuildContext): Built
     limits: {
       kvMaxValueSize: read.number('limits.kv_max_value_size'),
       txnMaxReqLen: read.number('limits.txn_max_req_len'),
+      rpcMaxConnsPerClient: read.number('limits.rpc_max_conns_per_client'),
     },
     tombstoneTtlMs: read.number('consulate.tombstone_ttl'),
     agentTimings: {

@@ -23,7 +23,7 @@ export const DEFAULT_CONFIG: Readonly<Record<string, unknown>> = {
   log_json: false,
   default_query_time: '300s',
   max_query_time: '600s',
-  limits: { kv_max_value_size: 524288, txn_max_req_len: 524288 },
+  limits: { kv_max_value_size: 524288, txn_max_req_len: 524288, rpc_max_conns_per_client: 100 },
   session_ttl_min: '10s',
   check_update_interval: '5m',
   reconnect_timeout: '72h',

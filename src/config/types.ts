@@ -16,6 +16,8 @@ export interface PortsConfig {
 export interface LimitsConfig {
   kvMaxValueSize: number;
   txnMaxReqLen: number;
+  /** Connections one source IP may hold open on the server port (Consul: 100). */
+  rpcMaxConnsPerClient: number;
 }
 
 export interface AgentConfig {

@@ -90,14 +90,13 @@ function parseIndex(query: QueryValues): number {
 }
 
 /**
- * Makes sure the read may be served in `consistency` mode: stale always; default mode needs a
- * known leader (waiting up to rpc_hold_timeout for one); consistent confirms leadership with a
- * quorum first.
+ * Makes sure the read may be served in `consistency` mode: stale always; default mode once this
+ * server has applied what the leader had (waiting up to rpc_hold_timeout for a leader);
+ * consistent after the leader confirmed its leadership with a quorum.
  */
 export async function prepareRead(runtime: AgentRuntime, consistency: Consistency): Promise<void> {
   if (consistency === 'stale') return;
-  await requireLeader(runtime);
-  if (consistency === 'consistent') await runtime.raft.readBarrier();
+  await runtime.readIndex(consistency === 'consistent');
 }
 
 /** Resolves once a leader is known; after rpc_hold_timeout without one, `No cluster leader`. */
@@ -194,7 +193,7 @@ async function waitForChange<T>(
       if (remaining <= 0 || disconnected) break;
       const changed = await result.watchSet.wait(remaining);
       if (!changed) break;
-      if (options.consistency === 'consistent') await runtime.raft.readBarrier();
+      if (options.consistency === 'consistent') await runtime.readIndex(true);
       result = runOnce(runtime, read);
     }
     return result;

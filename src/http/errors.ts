@@ -1,7 +1,7 @@
 // Errors of the HTTP API and the one mapping from any thrown value to Consul's status + text.
 import { HttpException } from '@nestjs/common';
 
-import { NotLeaderError, StorageUnavailableError } from '../raft';
+import { LeadershipLostError, NotLeaderError, StorageUnavailableError } from '../raft';
 
 /** An error whose status code and plain-text body are exactly what Consul answers. */
 export class HttpError extends Error {
@@ -49,7 +49,11 @@ export function errorResponse(error: unknown): ErrorResponse {
     };
   }
   // Logged by Raft once when storage starts failing, not once per refused request.
-  if (error instanceof NotLeaderError || error instanceof StorageUnavailableError) {
+  if (
+    error instanceof NotLeaderError ||
+    error instanceof LeadershipLostError ||
+    error instanceof StorageUnavailableError
+  ) {
     return { status: 500, body: error.message, closeConnection: false, unexpected: false };
   }
   // Nest hands Fastify's own errors (malformed requests) over as HttpExceptions.

@@ -11,6 +11,7 @@ import type { RaftStorage, SnapshotSink } from './storage/types';
 import type { Transport } from './transport/types';
 import {
   EntryType,
+  LeadershipLostError,
   NotLeaderError,
   type Membership,
   type NodeId,
@@ -432,11 +433,12 @@ export class RaftNode implements RaftHandle {
   private leadershipChanged(core: RaftCore, leaderId: NodeId | null): void {
     if (!core.isLeader()) {
       // Outcomes of these proposals are unknown now: they may still commit under the next leader.
-      const error = this.notLeader();
+      const lost = new LeadershipLostError();
       for (const [index, waiting] of this.pending) {
         this.pending.delete(index);
-        waiting.reject(error);
+        waiting.reject(lost);
       }
+      const error = this.notLeader();
       // Confirmed reads (index known) stay valid; unconfirmed ones cannot be confirmed any more.
       this.openRead = null;
       for (const [id, batch] of this.reads) {

@@ -67,6 +67,17 @@ export class NotLeaderError extends Error {
   }
 }
 
+/**
+ * Leadership changed after a proposal was appended and before it committed: it may still commit
+ * under the next leader, or be lost. The caller cannot know (hashicorp/raft's ErrLeadershipLost).
+ */
+export class LeadershipLostError extends Error {
+  constructor() {
+    super('leadership lost while committing log');
+    this.name = 'LeadershipLostError';
+  }
+}
+
 export type RaftRole = 'follower' | 'pre-candidate' | 'candidate' | 'leader';
 
 export interface RaftStatus {

@@ -220,10 +220,10 @@ export class ClientConnection {
     this.clearIdle();
     this.socket.destroy();
     this.outbox.length = 0;
-    const error = new RpcConnectionError(this.address, reason);
     for (const call of [...this.pending.values()]) {
+      const mayHaveArrived = call.frame === null;
       this.settle(call);
-      call.reject(error);
+      call.reject(new RpcConnectionError(this.address, reason, { mayHaveArrived }));
     }
     this.onClosed(this);
   }

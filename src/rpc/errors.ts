@@ -29,13 +29,19 @@ export class RpcRemoteError extends Error {
 /** The connection to `address` could not be made or was lost before the answer came. */
 export class RpcConnectionError extends Error {
   override name = 'RpcConnectionError';
+  /**
+   * Whether the call had been written when the connection failed: then the server may have
+   * run it, and only an idempotent call may be retried.
+   */
+  readonly mayHaveArrived: boolean;
 
   constructor(
     readonly address: string,
     readonly reason: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; mayHaveArrived?: boolean },
   ) {
     super(`rpc connection to ${address}: ${reason}`, options);
+    this.mayHaveArrived = options?.mayHaveArrived ?? false;
   }
 }
 

@@ -6,13 +6,16 @@ import { startDnsServer } from '../dns';
 import { Renderer, resourceFromObject } from '../render';
 import { createHttpServer } from '../http';
 import type { AgentConfig, LoadedAgentConfig } from '../config';
-import { MemoryStorage, RaftNode } from '../raft';
+import { MemoryStorage, RaftNode, TcpTransport } from '../raft';
+import { ConnPool, RpcServer } from '../rpc';
 import { SqliteStorage } from '../raft/storage';
 import type { RaftStorage } from '../raft/storage';
 import type { Membership, RaftHandle } from '../raft';
 import { encodeCommand, Fsm, StateStore, type Command } from '../state';
 import type { AgentRuntime } from './runtime';
 import { ConfigWatcher } from './config-watch';
+import { LeaderForwarder } from './forward';
+import { serveRaftRpc } from './rpc-handlers';
 import { TombstoneGc } from './tombstone-gc';
 import { waitForReplay } from './replay';
 
@@ -52,10 +55,22 @@ export async function startServerAgent(
   const cleanup: (() => Promise<void>)[] = [() => storage.close()];
   try {
     const store = new StateStore();
-    const address = `${config.advertiseAddr}:${config.ports.server}`;
+    // The server port carries RPC and Raft; Raft addresses are RPC addresses.
+    const rpc = new RpcServer({
+      host: config.bindAddr,
+      port: config.ports.server,
+      logger: logger.child({ module: 'rpc' }),
+      maxConnsPerClient: config.limits.rpcMaxConnsPerClient,
+    });
+    await rpc.listen();
+    cleanup.unshift(() => rpc.close());
+    const pool = new ConnPool({ logger: logger.child({ module: 'rpc-pool' }) });
+    cleanup.unshift(async () => pool.close());
+    const address = `${config.advertiseAddr}:${rpc.port}`;
     const raft = new RaftNode({
       id: config.nodeId,
       address,
+      transport: new TcpTransport({ server: rpc, logger: logger.child({ module: 'raft-net' }) }),
       storage,
       fsm: new Fsm(store),
       bootstrap: bootstrapMembership(config, address),
@@ -65,6 +80,7 @@ export async function startServerAgent(
     });
     await raft.start();
     cleanup.unshift(() => raft.stop());
+    serveRaftRpc(rpc, raft);
     if (config.bootstrapExpect > 1) {
       logger.info(
         { expect: config.bootstrapExpect },
@@ -75,7 +91,18 @@ export async function startServerAgent(
 
     const gc = startTombstoneGc(config, raft, logger);
     cleanup.unshift(async () => gc.stop());
-    const agent = new RunningServerAgent(config, raft, store, gc, logger, cleanup, options);
+    const forwarder = new LeaderForwarder(raft, pool);
+    const agent = new RunningServerAgent(
+      config,
+      raft,
+      forwarder,
+      store,
+      gc,
+      logger,
+      cleanup,
+      options,
+    );
+    agent.serverAddress = address;
     cleanup.unshift(() => agent.local.stop());
     agent.local.start();
     const http = await createHttpServer(agent, { logger: logger.child({ module: 'http' }) });
@@ -164,9 +191,13 @@ class RunningServerAgent implements ServerAgent {
   private current: AgentConfig;
   private stopping: Promise<void> | null = null;
 
+  /** host:port of the server port (RPC and Raft). */
+  serverAddress = '';
+
   constructor(
     config: AgentConfig,
     readonly raft: RaftHandle,
+    private readonly forwarder: LeaderForwarder,
     readonly store: StateStore,
     private readonly gc: TombstoneGc,
     private readonly logger: Logger,
@@ -182,7 +213,7 @@ class RunningServerAgent implements ServerAgent {
   }
 
   async apply(cmd: Command): Promise<unknown> {
-    const { index, result } = await this.raft.propose(encodeCommand(cmd));
+    const { index, result } = await this.forwarder.apply(encodeCommand(cmd));
     if (leavesTombstones(cmd)) this.gc.hint(index);
     return result;
   }
@@ -200,6 +231,10 @@ class RunningServerAgent implements ServerAgent {
       { services: config.serviceDefinitions.length, checks: config.checkDefinitions.length },
       'configuration reloaded',
     );
+  }
+
+  readIndex(consistent: boolean, signal?: AbortSignal): Promise<number> {
+    return this.forwarder.readIndex(consistent, signal);
   }
 
   reload(next: AgentConfig): void {

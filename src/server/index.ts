@@ -2,3 +2,6 @@
 export type { AgentRuntime } from './runtime';
 export { startServerAgent, type ServerAgent } from './agent';
 export { TombstoneGc, type TombstoneGcOptions } from './tombstone-gc';
+export { LeaderForwarder, RPC_HOLD_TIMEOUT_MS } from './forward';
+export { serveRaftRpc } from './rpc-handlers';
+export { RaftApply, RaftReadIndex, StatusLeader, StatusPeers } from './raft-rpc';

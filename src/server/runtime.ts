@@ -18,6 +18,12 @@ export interface AgentRuntime {
    */
   apply(cmd: Command): Promise<unknown>;
   /**
+   * Waits until this server's store has applied everything the leader had applied (confirmed by
+   * a quorum when `consistent`); a follower asks the leader over the server port. Rejects with
+   * NotLeaderError when no leader answers within rpc_hold_timeout.
+   */
+  readIndex(consistent: boolean, signal?: AbortSignal): Promise<number>;
+  /**
    * Re-reads every configuration source and applies what Consul reloads (§11.4). Rejects with
    * the error, changing nothing, when a file is broken or reload is not available.
    */
