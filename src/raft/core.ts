@@ -397,6 +397,14 @@ export class RaftCore {
     };
   }
 
+  /** On the leader, how far each other server's log is known to match; empty elsewhere. */
+  followerMatches(): { id: NodeId; match: number }[] {
+    if (this.role !== 'leader') return [];
+    return [...this.progress.values()]
+      .filter((pr) => pr.id !== this.id)
+      .map((pr) => ({ id: pr.id, match: pr.match }));
+  }
+
   /** The configuration in force (that of the newest membership entry in the log). */
   membership(): Membership {
     return this.configs.latest();

@@ -7,7 +7,7 @@ import { isLeaderReplication, type RaftMessage, type SnapshotChunkRequest } from
 import { seededRandom } from './random';
 import type { Ready, SnapshotChunk } from './ready';
 import { retryableStorageFailure, StorageUnavailableError } from './storage-failure';
-import type { RaftStorage, SnapshotSink } from './storage/types';
+import type { RaftDurableState, RaftStorage, SnapshotSink } from './storage/types';
 import type { Transport } from './transport/types';
 import {
   EntryType,
@@ -15,6 +15,7 @@ import {
   NotLeaderError,
   type Membership,
   type NodeId,
+  type PeerStats,
   type RaftHandle,
   type RaftStatus,
   type ServerInfo,
@@ -91,6 +92,10 @@ export class RaftNode implements RaftHandle {
   private readonly leaderListeners = new Set<(leaderId: NodeId | null) => void>();
   private leaderId: NodeId | null = null;
   private lastContact = 0;
+  /** When each peer last sent us anything (epoch ms): autopilot's last-contact input. */
+  private readonly lastHeard = new Map<NodeId, number>();
+  /** Set while bootstrapCluster rebuilds the core: messages meanwhile are dropped. */
+  private bootstrapping = false;
   private snapshotIndex = 0;
   private sink: SnapshotSink | null = null;
   /** Senders outside our configuration (a leader seen before the entry that adds us). */
@@ -120,7 +125,20 @@ export class RaftNode implements RaftHandle {
       fsm.restore(latest.data, latest.meta);
       this.snapshotIndex = latest.meta.index;
     }
-    const core = new RaftCore({
+    const core = this.newCore(durable);
+    this.core = core;
+    await this.options.transport?.start((msg) => this.receive(msg));
+    this.timer = setInterval(() => {
+      if (this.bootstrapping) return;
+      this.core?.tick();
+      this.schedule();
+    }, this.tickMs);
+    this.campaignIfAlone(core);
+    this.schedule();
+  }
+
+  private newCore(durable: RaftDurableState): RaftCore {
+    return new RaftCore({
       id: this.options.id,
       random: seededRandom(this.options.seed ?? Math.floor(Math.random() * 2 ** 32)),
       durable,
@@ -129,16 +147,58 @@ export class RaftNode implements RaftHandle {
       trailingLogs: this.options.trailingLogs,
       maxInflight: this.options.maxInflight,
     });
-    this.core = core;
-    await this.options.transport?.start((msg) => this.receive(msg));
-    this.timer = setInterval(() => {
-      core.tick();
-      this.schedule();
-    }, this.tickMs);
+  }
+
+  /** A lone voter has nobody to wait for: it elects itself at once (the -dev agent). */
+  private campaignIfAlone(core: RaftCore): void {
     const voters = core.membership().servers.filter((s) => s.voter);
-    // A lone voter has nobody to wait for: elect itself at once (the -dev agent).
     if (voters.length === 1 && voters[0].id === this.options.id) core.campaign();
-    this.schedule();
+  }
+
+  async bootstrapCluster(membership: Membership): Promise<boolean> {
+    const { storage } = this.options;
+    this.running();
+    this.bootstrapping = true;
+    try {
+      await this.loop; // nothing of the empty core may still be on its way to storage
+      const durable = await storage.load();
+      const empty =
+        durable.hardState === null && durable.entries.length === 0 && durable.snapshot === null;
+      if (!empty || this.core?.membership().servers.length !== 0) return false;
+      const { entry, hardState } = bootstrapState(membership);
+      await storage.persist({ entries: [entry], hardState, membership });
+      const core = this.newCore(await storage.load());
+      this.core = core;
+      this.campaignIfAlone(core);
+      this.options.logger?.info(
+        { servers: membership.servers.map((server) => server.id) },
+        'bootstrapped the cluster configuration',
+      );
+      return true;
+    } finally {
+      this.bootstrapping = false;
+      this.schedule();
+    }
+  }
+
+  peerStats(): PeerStats[] {
+    const core = this.core;
+    if (core === null || !core.isLeader()) return [];
+    const now = Date.now();
+    const matches = new Map(core.followerMatches().map((f) => [f.id, f.match]));
+    return core
+      .membership()
+      .servers.filter((server) => server.id !== this.options.id)
+      .map((server) => {
+        const heard = this.lastHeard.get(server.id);
+        return {
+          id: server.id,
+          address: server.address,
+          voter: server.voter,
+          matchIndex: matches.get(server.id) ?? 0,
+          lastContactMs: heard === undefined ? -1 : now - heard,
+        };
+      });
   }
 
   async stop(): Promise<void> {
@@ -258,7 +318,10 @@ export class RaftNode implements RaftHandle {
   }
 
   private receive(msg: RaftMessage): void {
-    if (this.stopped || this.core === null || msg.to !== this.options.id) return;
+    if (this.stopped || this.bootstrapping || this.core === null || msg.to !== this.options.id) {
+      return;
+    }
+    this.lastHeard.set(msg.from, Date.now());
     if (msg.type === 'append' || msg.type === 'heartbeat' || msg.type === 'snapshot') {
       this.lastContact = Date.now();
     }
@@ -270,7 +333,7 @@ export class RaftNode implements RaftHandle {
   }
 
   private schedule(): void {
-    if (this.scheduled || this.stopped) return;
+    if (this.scheduled || this.stopped || this.bootstrapping) return;
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;

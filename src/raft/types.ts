@@ -101,6 +101,16 @@ export interface RaftStatus {
  * What the rest of the agent sees of Raft (implemented by the host loop, RaftNode).
  * A single-server dev agent and a multi-server cluster expose the same face.
  */
+export interface PeerStats {
+  id: NodeId;
+  address: string;
+  voter: boolean;
+  /** Highest index known to match the leader's log. */
+  matchIndex: number;
+  /** Milliseconds since the leader last heard from it; -1 when never. */
+  lastContactMs: number;
+}
+
 export interface RaftHandle {
   /** Appends a command; resolves with the FSM's result once the entry is committed and applied. */
   propose(data: Uint8Array): Promise<{ index: number; result: unknown }>;
@@ -115,6 +125,16 @@ export interface RaftHandle {
   onApplied(listener: (appliedIndex: number) => void): () => void;
   /** Fires when the leader (or its absence) changes. */
   onLeaderChange(listener: (leaderId: NodeId | null) => void): () => void;
+  /**
+   * On the leader, every other server of the configuration: how far its log matches ours and
+   * when we last heard from it (autopilot's health inputs). Empty on other servers.
+   */
+  peerStats(): PeerStats[];
+  /**
+   * Writes `membership` as the first configuration when this server has no Raft state at all
+   * (Consul's bootstrap_expect). False, changing nothing, when it already has state.
+   */
+  bootstrapCluster(membership: Membership): Promise<boolean>;
   addVoter(id: NodeId, address: string): Promise<void>;
   addNonVoter(id: NodeId, address: string): Promise<void>;
   promote(id: NodeId): Promise<void>;

@@ -5,3 +5,12 @@ export { TombstoneGc, type TombstoneGcOptions } from './tombstone-gc';
 export { LeaderForwarder, RPC_HOLD_TIMEOUT_MS } from './forward';
 export { serveRaftRpc } from './rpc-handlers';
 export { RaftApply, RaftReadIndex, StatusLeader, StatusPeers } from './raft-rpc';
+export { ExpectBootstrapper, type ExpectBootstrapOptions } from './bootstrap-expect';
+export {
+  Autopilot,
+  DEFAULT_AUTOPILOT,
+  type AutopilotConfig,
+  type AutopilotHealth,
+  type ServerHealth,
+} from './autopilot';
+export type { KnownServer, ServerDiscovery, ServerStatus } from './servers';

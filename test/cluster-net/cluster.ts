@@ -59,7 +59,7 @@ export async function listen(port = 0): Promise<RpcServer> {
 export async function startServer(
   id: string,
   rpc: RpcServer,
-  membership: Membership,
+  membership: Membership | undefined,
   storage: RaftStorage,
   options: ClusterOptions,
 ): Promise<Server> {
