@@ -33,6 +33,14 @@ export const DEFAULT_CONFIG: Readonly<Record<string, unknown>> = {
   enable_local_script_checks: false,
   auto_reload_config: false,
   acl: { enabled: false, default_policy: 'allow', down_policy: 'extend-cache' },
+  performance: { raft_multiplier: 5 },
+  autopilot: {
+    cleanup_dead_servers: true,
+    last_contact_threshold: '200ms',
+    max_trailing_logs: 250,
+    min_quorum: 0,
+    server_stabilization_time: '10s',
+  },
   consulate: {
     tombstone_ttl: '15m',
     anti_entropy_interval: '60s',

@@ -219,6 +219,13 @@ export const CONFIG_SCHEMA: Readonly<Record<string, KeySchema>> = {
   verify_incoming_https: bool,
   verify_server_hostname: bool,
   raft_boltdb: object({ no_freelist_sync: bool }),
+  autopilot: object({
+    cleanup_dead_servers: bool,
+    last_contact_threshold: duration,
+    max_trailing_logs: uint,
+    min_quorum: uint,
+    server_stabilization_time: duration,
+  }),
   performance: object({
     raft_multiplier: { type: 'int', min: 1, max: 10 },
     rpc_hold_timeout: duration,

@@ -20,6 +20,22 @@ export interface LimitsConfig {
   rpcMaxConnsPerClient: number;
 }
 
+/** Raft's clock: ticks of `tickMs`, elections after 10–20 ticks, heartbeats every tick. */
+export interface RaftTiming {
+  tickMs: number;
+  electionTicks: number;
+  heartbeatTicks: number;
+}
+
+/** The agent's `autopilot {}` stanza (seeds the cluster's autopilot configuration). */
+export interface AutopilotSettings {
+  cleanupDeadServers: boolean;
+  lastContactThresholdMs: number;
+  maxTrailingLogs: number;
+  minQuorum: number;
+  serverStabilizationTimeMs: number;
+}
+
 export interface AgentConfig {
   dev: boolean;
   server: boolean;
@@ -86,6 +102,9 @@ export interface AgentConfig {
   logFile: string | null;
   /** Raft knobs (Consul's raft_snapshot_threshold / raft_trailing_logs); null = Raft's default. */
   raftSnapshotThreshold: number | null;
+  /** From performance.raft_multiplier (Consul's formula); -dev runs faster. */
+  raftTiming: RaftTiming;
+  autopilot: AutopilotSettings;
   raftTrailingLogs: number | null;
   httpConfig: HttpConfig;
   acl: AclConfig;

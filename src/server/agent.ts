@@ -75,6 +75,9 @@ export async function startServerAgent(
       fsm: new Fsm(store),
       bootstrap: bootstrapMembership(config, address),
       snapshotThreshold: config.raftSnapshotThreshold ?? undefined,
+      tickMs: config.raftTiming.tickMs,
+      electionTicks: config.raftTiming.electionTicks,
+      heartbeatTicks: config.raftTiming.heartbeatTicks,
       trailingLogs: config.raftTrailingLogs ?? undefined,
       logger: logger.child({ module: 'raft' }),
     });
