@@ -39,7 +39,18 @@ function option(name: string, fallback: number): number {
 async function startAgent(): Promise<{ child: ChildProcess; address: string }> {
   const child = spawn(
     process.execPath,
-    [join(ROOT, 'dist/src/main.js'), 'agent', '-dev', '-http-port', '0', '-dns-port', '-1'],
+    [
+      join(ROOT, 'dist/src/main.js'),
+      'agent',
+      '-dev',
+      '-http-port',
+      '0',
+      '-dns-port',
+      '-1',
+      // Every template's long polls come from 127.0.0.1: above Consul's 200 per client.
+      '-hcl',
+      'limits { http_max_conns_per_client = 65536 }',
+    ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   const address = await new Promise<string>((done, fail) => {

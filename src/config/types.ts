@@ -16,6 +16,13 @@ export interface PortsConfig {
 export interface LimitsConfig {
   kvMaxValueSize: number;
   txnMaxReqLen: number;
+  /** Concurrent HTTP connections per client IP (limits.http_max_conns_per_client); 0: no limit. */
+  httpMaxConnsPerClient: number;
+  /**
+   * Time to receive a whole HTTP request, headers and body, in ms (consulate.http_read_timeout;
+   * Consul has no such key); waiting for the answer (blocking queries) does not count.
+   */
+  httpReadTimeoutMs: number;
 }
 
 export interface AgentConfig {
@@ -104,6 +111,8 @@ export interface HttpConfig {
   responseHeaders: Record<string, string>;
   blockEndpoints: string[];
   allowWriteHttpFrom: string[];
+  /** Request line plus headers, in bytes (http_config.max_header_bytes; Go's 1 MiB when 0). */
+  maxHeaderBytes: number;
 }
 
 export interface AclConfig {

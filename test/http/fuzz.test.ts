@@ -12,7 +12,7 @@ let t: TestAgent;
 before(async () => {
   t = await startTestAgent([], (config) => ({
     ...config,
-    limits: { kvMaxValueSize: 2048, txnMaxReqLen: 16 * 1024 },
+    limits: { ...config.limits, kvMaxValueSize: 2048, txnMaxReqLen: 16 * 1024 },
   }));
 });
 after(async () => {

@@ -13,7 +13,7 @@ before(async () => {
   t = await startTestAgent([], (config) => ({
     ...config,
     prettyJson: false,
-    limits: { kvMaxValueSize: KV_MAX, txnMaxReqLen: TXN_MAX },
+    limits: { ...config.limits, kvMaxValueSize: KV_MAX, txnMaxReqLen: TXN_MAX },
   }));
 });
 after(async () => {
