@@ -11,7 +11,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AgentRuntime } from '../server';
 import type { ReadResult } from '../state';
 import { blockingRead, type QueryOptions, type StoreWatchSet } from './blocking';
-import { encodeJson, type JsonValue } from './json';
+import type { JsonValue } from './json';
+import { encodeJsonSliced } from './json-slices';
 import { sendEncodedJson, wantsPretty } from './respond';
 
 /** A store read with its JSON shaping deferred. */
@@ -31,10 +32,13 @@ const ANSWER_NEUTRAL = new Set([
 const MAX_CACHED_ANSWERS = 256;
 const MAX_CACHED_BYTES = 64 * 1024 * 1024;
 
+/** Bytes, not a string: turning ~1 MB of text into bytes again would cost as much as a hit. */
+type EncodedAnswer = Buffer | readonly Buffer[];
+
 interface CachedAnswer {
   index: number;
-  /** Bytes, not a string: turning ~1 MB of text into bytes again would cost as much as a hit. */
-  body: Buffer;
+  body: EncodedAnswer;
+  bytes: number;
 }
 
 /** Encoded answers by request (least recently used first), bounded by count and size. */
@@ -42,7 +46,7 @@ class AnswerCache {
   private readonly answers = new Map<string, CachedAnswer>();
   private bytes = 0;
 
-  get(key: string, index: number): Buffer | undefined {
+  get(key: string, index: number): EncodedAnswer | undefined {
     const hit = this.answers.get(key);
     if (hit === undefined || hit.index !== index) return undefined;
     this.answers.delete(key);
@@ -50,11 +54,12 @@ class AnswerCache {
     return hit.body;
   }
 
-  set(key: string, index: number, body: Buffer): void {
+  set(key: string, index: number, body: EncodedAnswer): void {
     this.drop(key);
-    if (body.length > MAX_CACHED_BYTES / 4) return;
-    this.answers.set(key, { index, body });
-    this.bytes += body.length;
+    const bytes = Buffer.isBuffer(body) ? body.length : body.reduce((n, b) => n + b.length, 0);
+    if (bytes > MAX_CACHED_BYTES / 4) return;
+    this.answers.set(key, { index, body, bytes });
+    this.bytes += bytes;
     for (const oldest of this.answers.keys()) {
       if (this.answers.size <= MAX_CACHED_ANSWERS && this.bytes <= MAX_CACHED_BYTES) break;
       this.drop(oldest);
@@ -65,7 +70,7 @@ class AnswerCache {
     const old = this.answers.get(key);
     if (old === undefined) return;
     this.answers.delete(key);
-    this.bytes -= old.body.length;
+    this.bytes -= old.bytes;
   }
 }
 
@@ -85,7 +90,7 @@ export async function sendView(
   const key = answerKey(request, pretty);
   let body = answers.get(key, index);
   if (body === undefined) {
-    body = Buffer.from(encodeJson(value(), pretty));
+    body = await encodeJsonSliced(value(), pretty);
     answers.set(key, index, body);
   }
   sendEncodedJson(request, reply, body);
