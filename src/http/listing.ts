@@ -44,9 +44,32 @@ interface CachedAnswer {
 /** Encoded answers by request (least recently used first), bounded by count and size. */
 class AnswerCache {
   private readonly answers = new Map<string, CachedAnswer>();
+  /** Answers being encoded (in slices): the same question asked meanwhile waits for it. */
+  private readonly encoding = new Map<string, { index: number; body: Promise<EncodedAnswer> }>();
   private bytes = 0;
 
-  get(key: string, index: number): EncodedAnswer | undefined {
+  /** The cached answer, or the one `encode` makes (once, however many ask at the same time). */
+  async answer(
+    key: string,
+    index: number,
+    encode: () => Promise<EncodedAnswer>,
+  ): Promise<EncodedAnswer> {
+    const cached = this.get(key, index);
+    if (cached !== undefined) return cached;
+    const pending = this.encoding.get(key);
+    if (pending !== undefined && pending.index === index) return pending.body;
+    const body = encode();
+    this.encoding.set(key, { index, body });
+    try {
+      const encoded = await body;
+      this.set(key, index, encoded);
+      return encoded;
+    } finally {
+      if (this.encoding.get(key)?.body === body) this.encoding.delete(key);
+    }
+  }
+
+  private get(key: string, index: number): EncodedAnswer | undefined {
     const hit = this.answers.get(key);
     if (hit === undefined || hit.index !== index) return undefined;
     this.answers.delete(key);
@@ -54,7 +77,7 @@ class AnswerCache {
     return hit.body;
   }
 
-  set(key: string, index: number, body: EncodedAnswer): void {
+  private set(key: string, index: number, body: EncodedAnswer): void {
     this.drop(key);
     const bytes = Buffer.isBuffer(body) ? body.length : body.reduce((n, b) => n + b.length, 0);
     if (bytes > MAX_CACHED_BYTES / 4) return;
@@ -88,11 +111,7 @@ export async function sendView(
   let answers = cache.get(runtime);
   if (answers === undefined) cache.set(runtime, (answers = new AnswerCache()));
   const key = answerKey(request, pretty);
-  let body = answers.get(key, index);
-  if (body === undefined) {
-    body = await encodeJsonSliced(value(), pretty);
-    answers.set(key, index, body);
-  }
+  const body = await answers.answer(key, index, () => encodeJsonSliced(value(), pretty));
   sendEncodedJson(request, reply, body);
 }
 
