@@ -89,7 +89,7 @@ describe('DNS over TCP on the agent (Consul deadlines)', () => {
 });
 
 describe('DnsServer TCP deadlines', () => {
-  const limits = { readTimeoutMs: 600, idleTimeoutMs: 900, maxQueries: 128 };
+  const limits = { readTimeoutMs: 2000, idleTimeoutMs: 1500, maxQueries: 128 };
   let t: DnsTestAgent;
   let server: DnsServer;
   let port: number;
@@ -131,7 +131,7 @@ describe('DnsServer TCP deadlines', () => {
     const query = framed(queryPacket('consul', 'SOA'));
     try {
       for (let i = 1; i <= 4; i++) {
-        await sleep(limits.idleTimeoutMs / 2);
+        await sleep(limits.idleTimeoutMs / 4);
         client.socket.write(query);
         await eventually(() => client.answers() === i, `answer ${i}`);
       }
