@@ -96,6 +96,8 @@ export function buildAgentConfig(merged: ConfigObject, ctx: BuildContext): Built
       kvMaxValueSize: read.number('limits.kv_max_value_size'),
       txnMaxReqLen: read.number('limits.txn_max_req_len'),
       rpcMaxConnsPerClient: read.number('limits.rpc_max_conns_per_client'),
+      httpMaxConnsPerClient: read.number('limits.http_max_conns_per_client'),
+      httpReadTimeoutMs: read.number('consulate.http_read_timeout'),
     },
     tombstoneTtlMs: read.number('consulate.tombstone_ttl'),
     agentTimings: {
@@ -250,6 +252,7 @@ function buildHttpConfig(read: Reader): HttpConfig {
     responseHeaders: read.stringMap('http_config.response_headers'),
     blockEndpoints: read.strings('http_config.block_endpoints'),
     allowWriteHttpFrom: read.strings('http_config.allow_write_http_from'),
+    maxHeaderBytes: read.optNumber('http_config.max_header_bytes') ?? 0,
   };
 }
 

@@ -23,7 +23,12 @@ export const DEFAULT_CONFIG: Readonly<Record<string, unknown>> = {
   log_json: false,
   default_query_time: '300s',
   max_query_time: '600s',
-  limits: { kv_max_value_size: 524288, txn_max_req_len: 524288, rpc_max_conns_per_client: 100 },
+  limits: {
+    kv_max_value_size: 524288,
+    txn_max_req_len: 524288,
+    http_max_conns_per_client: 200,
+    rpc_max_conns_per_client: 100,
+  },
   session_ttl_min: '10s',
   check_update_interval: '5m',
   reconnect_timeout: '72h',
@@ -46,6 +51,7 @@ export const DEFAULT_CONFIG: Readonly<Record<string, unknown>> = {
     anti_entropy_interval: '60s',
     reap_interval: '30s',
     min_deregister_critical_after: '1m',
+    http_read_timeout: '30s',
   },
 };
 

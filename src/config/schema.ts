@@ -294,5 +294,7 @@ export const CONFIG_SCHEMA: Readonly<Record<string, KeySchema>> = {
     anti_entropy_interval: duration,
     reap_interval: duration,
     min_deregister_critical_after: duration,
+    // Time to receive a whole HTTP request (headers and body); 0 turns it off.
+    http_read_timeout: { type: 'duration', minMs: 0 },
   }),
 };

@@ -18,6 +18,13 @@ export interface LimitsConfig {
   txnMaxReqLen: number;
   /** Connections one source IP may hold open on the server port (Consul: 100). */
   rpcMaxConnsPerClient: number;
+  /** Concurrent HTTP connections per client IP (limits.http_max_conns_per_client); 0: no limit. */
+  httpMaxConnsPerClient: number;
+  /**
+   * Time to receive a whole HTTP request, headers and body, in ms (consulate.http_read_timeout;
+   * Consul has no such key); waiting for the answer (blocking queries) does not count.
+   */
+  httpReadTimeoutMs: number;
 }
 
 /** Raft's clock: ticks of `tickMs`, elections after 10–20 ticks, heartbeats every tick. */
@@ -125,6 +132,8 @@ export interface HttpConfig {
   responseHeaders: Record<string, string>;
   blockEndpoints: string[];
   allowWriteHttpFrom: string[];
+  /** Request line plus headers, in bytes (http_config.max_header_bytes; Go's 1 MiB when 0). */
+  maxHeaderBytes: number;
 }
 
 export interface AclConfig {

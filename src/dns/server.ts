@@ -1,6 +1,9 @@
 // The DNS listeners: UDP and TCP on every client address, one port (ports.dns; 0 picks a free
 // one, shared by all listeners). TCP carries length-prefixed messages (RFC 1035 §4.2.2), several
-// per connection, with an idle timeout so that silent clients cannot pin sockets.
+// per connection, under the deadlines of Consul's DNS server (miekg/dns defaults): each message
+// must arrive whole within a deadline (2 s for the first, 8 s of idle time for each next one,
+// counted from the previous answer), and a connection serves at most 128 queries. A client that
+// trickles a byte now and then cannot pin a socket.
 import { createSocket, type SocketOptions, type Socket as UdpSocket } from 'node:dgram';
 import { lookup } from 'node:dns';
 import { createServer, isIP, isIPv6, type Server, type Socket } from 'node:net';
@@ -9,7 +12,21 @@ import type { Logger } from 'pino';
 import { framed } from './encode';
 import type { DnsHandler, HandlerResult } from './handler';
 
-const TCP_IDLE_MS = 8000;
+export interface TcpLimits {
+  /** The first message must arrive whole within this long after the connection opens. */
+  readTimeoutMs: number;
+  /** Each next message must arrive whole within this long after the previous one was answered. */
+  idleTimeoutMs: number;
+  /** Queries served on one connection before it is closed. */
+  maxQueries: number;
+}
+
+/** miekg/dns's defaults, which Consul's DNS server keeps. */
+export const CONSUL_TCP_LIMITS: Readonly<TcpLimits> = {
+  readTimeoutMs: 2000,
+  idleTimeoutMs: 8000,
+  maxQueries: 128,
+};
 /** Attempts at finding a port free for both UDP and TCP when the config says 0. */
 const EPHEMERAL_ATTEMPTS = 10;
 
@@ -23,6 +40,7 @@ export class DnsServer {
     private readonly hosts: readonly string[],
     private readonly port: number,
     private readonly logger: Logger,
+    private readonly tcpLimits: Readonly<TcpLimits> = CONSUL_TCP_LIMITS,
   ) {}
 
   /** Binds every host on UDP and TCP; returns `host:port` of each (the UDP and TCP port agree). */
@@ -66,7 +84,7 @@ export class DnsServer {
     socket.on('message', (message, remote) => {
       this.reply(this.handler.handle(message, 'udp'), (response) => {
         // Without a callback a failed send surfaces as the socket's 'error' event (logged).
-        socket.send(response, remote.port, remote.address);
+        if (response !== null) socket.send(response, remote.port, remote.address);
       });
     });
     return new Promise((resolve, reject) => {
@@ -93,12 +111,33 @@ export class DnsServer {
   }
 
   private serveConnection(connection: Socket): void {
+    const { readTimeoutMs, idleTimeoutMs, maxQueries } = this.tcpLimits;
     this.connections.add(connection);
-    connection.setTimeout(TCP_IDLE_MS, () => connection.destroy());
-    connection.on('close', () => this.connections.delete(connection));
     connection.on('error', (error) => this.logger.debug({ err: error }, 'dns: tcp connection'));
+    let received = 0;
+    let unanswered = 0;
+    // The deadline for the next whole message; time spent answering does not count against it.
+    let deadline: NodeJS.Timeout | undefined;
+    const awaitMessage = (ms: number): void => {
+      clearTimeout(deadline);
+      deadline = setTimeout(() => {
+        if (unanswered === 0) connection.destroy();
+      }, ms);
+    };
+    awaitMessage(readTimeoutMs);
+    connection.on('close', () => {
+      clearTimeout(deadline);
+      this.connections.delete(connection);
+    });
+    const answered = (response: Buffer | null): void => {
+      unanswered--;
+      if (connection.destroyed) return;
+      if (response !== null) connection.write(framed(response));
+      if (received < maxQueries) awaitMessage(idleTimeoutMs);
+      else if (unanswered === 0) connection.destroySoon();
+    };
     let pending: Buffer = Buffer.alloc(0);
-    connection.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer): void => {
       pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
       while (pending.length >= 2) {
         const size = pending.readUInt16BE(0);
@@ -109,28 +148,36 @@ export class DnsServer {
         if (pending.length < 2 + size) break;
         const message = pending.subarray(2, 2 + size);
         pending = pending.subarray(2 + size);
-        this.reply(this.handler.handle(message, 'tcp'), (response) => {
-          if (connection.destroyed) return;
-          connection.write(framed(response));
-        });
+        received++;
+        unanswered++;
+        clearTimeout(deadline);
+        this.reply(this.handler.handle(message, 'tcp'), answered);
+        if (received === maxQueries) {
+          // Whatever else the client sent is not read: the connection ends after the answers.
+          connection.off('data', onData);
+          connection.pause();
+          return;
+        }
       }
-    });
+    };
+    connection.on('data', onData);
   }
 
-  private reply(result: HandlerResult | Promise<HandlerResult>, send: (b: Buffer) => void): void {
+  /** Hands `send` the response, or null when the handler chose not to answer (or failed). */
+  private reply(
+    result: HandlerResult | Promise<HandlerResult>,
+    send: (response: Buffer | null) => void,
+  ): void {
     if (result instanceof Promise) {
-      result.then(
-        (response) => {
-          if (response !== null) send(response);
-        },
-        (error: unknown) => this.logger.error({ err: error }, 'dns: request failed'),
-      );
-    } else if (result !== null) {
+      result.then(send, (error: unknown) => {
+        this.logger.error({ err: error }, 'dns: request failed');
+        send(null);
+      });
+    } else {
       send(result);
     }
   }
 }
-
 /**
  * Replies go to the sender's address, always an IP literal: resolving it through dns.lookup
  * would cost a tick per packet, so literals answer at once (names still go to dns.lookup).

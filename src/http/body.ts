@@ -3,7 +3,7 @@
 // chunked bodies that announce no length.
 import type { FastifyRequest } from 'fastify';
 
-import type { HttpError } from './errors';
+import { HttpError } from './errors';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -39,9 +39,13 @@ export async function readBody(
       cleanup();
       resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size));
     };
-    const onError = (error: Error): void => {
+    const onError = (error: NodeJS.ErrnoException): void => {
       cleanup();
-      reject(error);
+      // The connection closed mid-body (the client left, or the read timeout cut it): nothing
+      // can be answered and it is not ours to log.
+      reject(
+        error.code === 'ECONNRESET' ? new HttpError(400, 'Request body incomplete', true) : error,
+      );
     };
     const cleanup = (): void => {
       stream.off('data', onData).off('end', onEnd).off('error', onError);

@@ -14,6 +14,8 @@ export function queryValues(query: QueryValues, name: string): string[] {
 
 /** A filter whose failures (compiling now, evaluating later) are Consul's 500 with its text. */
 export interface ListFilter {
+  /** False without ?filter: `apply` then keeps every item. */
+  readonly active: boolean;
   apply<T>(items: readonly T[], json: (item: T) => unknown): T[];
 }
 
@@ -25,6 +27,7 @@ export function parseFilter(query: QueryValues, selectors: readonly string[]): L
     throw asServerError(error);
   }
   return {
+    active: queryValue(query, 'filter') !== '',
     apply: (items, json) => {
       try {
         return items.filter((item) => filter.matches(json(item)));

@@ -10,7 +10,7 @@ import {
   type JsonObject,
 } from './catalog-json';
 import { hasAllTags, satisfiesNodeMeta, sortNear, type ListFilter } from './catalog-params';
-import type { JsonValue } from './json';
+import { jsonRows, type JsonValue } from './json';
 import type { View } from './listing';
 
 export interface ListOptions {
@@ -29,6 +29,21 @@ export interface ServiceListOptions extends ListOptions {
 const identity = (item: JsonObject): JsonObject => item;
 const nodeNameOf = (item: JsonObject): string => item.Node as string;
 
+/**
+ * `rows` shaped as JSON, through ?filter and ordered by ?near. Without either they are shaped
+ * only as the answer is encoded, a slice at a time (10,000 instances take hundreds of ms).
+ */
+export function listJson<T>(
+  rows: readonly T[],
+  shape: (row: T) => JsonObject,
+  filter: ListFilter,
+  near: string,
+  nodeOf: (item: JsonObject) => string,
+): JsonValue {
+  if (!filter.active && near === '') return jsonRows(rows, shape);
+  return sortNear(filter.apply(rows.map(shape), identity), near, nodeOf);
+}
+
 /** GET /v1/catalog/nodes: nodes sorted by name. */
 export function catalogNodesView(
   store: StateStore,
@@ -37,10 +52,8 @@ export function catalogNodesView(
 ): View {
   const { value: nodes, index } = store.catalogNodes(ws);
   const shape = (): JsonValue => {
-    const items = nodes
-      .filter((node) => satisfiesNodeMeta(node.meta, options.nodeMeta))
-      .map(nodeJson);
-    return sortNear(options.filter.apply(items, identity), options.near, nodeNameOf);
+    const rows = nodes.filter((node) => satisfiesNodeMeta(node.meta, options.nodeMeta));
+    return listJson(rows, nodeJson, options.filter, options.near, nodeNameOf);
   };
   return { value: shape, index };
 }
@@ -87,14 +100,14 @@ export function catalogServiceView(
 ): View {
   const { value: instances, index } = store.catalogServiceNodes(service, ws);
   const shape = (): JsonValue => {
-    const items = instances
-      .filter(
-        ({ node, service: row }) =>
-          (options.tags === null || hasAllTags(row.tags, options.tags)) &&
-          satisfiesNodeMeta(node.meta, options.nodeMeta),
-      )
-      .map(({ node, service: row }) => serviceNodeJson(node, row));
-    return sortNear(options.filter.apply(items, identity), options.near, nodeNameOf);
+    const rows = instances.filter(
+      ({ node, service: row }) =>
+        (options.tags === null || hasAllTags(row.tags, options.tags)) &&
+        satisfiesNodeMeta(node.meta, options.nodeMeta),
+    );
+    const json = ({ node, service: row }: (typeof rows)[number]): JsonObject =>
+      serviceNodeJson(node, row);
+    return listJson(rows, json, options.filter, options.near, nodeNameOf);
   };
   return { value: shape, index };
 }

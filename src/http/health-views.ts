@@ -3,12 +3,11 @@
 // ?filter, then ?passing and ?near.
 import type { CatalogNode, HealthCheck, StateStore, WatchSetBuilder } from '../state';
 import { checkServiceNodeJson, healthCheckJson, type JsonObject } from './catalog-json';
-import { hasAllTags, satisfiesNodeMeta, sortNear, type ListFilter } from './catalog-params';
-import { nodesByName, type ListOptions, type ServiceListOptions } from './catalog-views';
+import { hasAllTags, satisfiesNodeMeta, type ListFilter } from './catalog-params';
+import { listJson, nodesByName, type ListOptions, type ServiceListOptions } from './catalog-views';
 import type { JsonValue } from './json';
 import type { View } from './listing';
 
-const identity = (item: JsonObject): JsonObject => item;
 const checkNodeOf = (item: JsonObject): string => item.Node as string;
 
 /** GET /v1/health/node/:node: every check of the node, by check ID. */
@@ -19,7 +18,7 @@ export function healthNodeView(
   ws: WatchSetBuilder,
 ): View {
   const { value, index } = store.healthNodeChecks(node, ws);
-  return { value: () => filter.apply(value.map(healthCheckJson), identity), index };
+  return { value: () => listJson(value, healthCheckJson, filter, '', checkNodeOf), index };
 }
 
 /** GET /v1/health/checks/:service: the checks of the service's instances (no node checks). */
@@ -36,11 +35,7 @@ export function healthChecksView(
       ? value
       : withNodeMeta(value, options.nodeMeta, store.catalogNodes().value);
   const shape = (): JsonValue =>
-    sortNear(
-      options.filter.apply(checks.map(healthCheckJson), identity),
-      options.near,
-      checkNodeOf,
-    );
+    listJson(checks, healthCheckJson, options.filter, options.near, checkNodeOf);
   return { value: shape, index };
 }
 
@@ -62,9 +57,8 @@ export function healthServiceView(
         satisfiesNodeMeta(entry.node.meta, options.nodeMeta) &&
         (!options.passing || entry.checks.every((check) => check.status === 'passing')),
     );
-    const items = options.filter.apply(entries.map(checkServiceNodeJson), identity);
     const nodeOf = (item: JsonObject): string => (item.Node as JsonObject).Node as string;
-    return sortNear(items, options.near, nodeOf);
+    return listJson(entries, checkServiceNodeJson, options.filter, options.near, nodeOf);
   };
   return { value: shape, index };
 }
@@ -86,7 +80,7 @@ export function healthStateView(
     rows = withNodeMeta(rows, options.nodeMeta, nodes.value);
   }
   const shape = (): JsonValue =>
-    sortNear(options.filter.apply(rows.map(healthCheckJson), identity), options.near, checkNodeOf);
+    listJson(rows, healthCheckJson, options.filter, options.near, checkNodeOf);
   return { value: shape, index };
 }
 

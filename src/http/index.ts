@@ -1,7 +1,7 @@
 // The HTTP API of the agent: a Nest application on Fastify, bound to every client address.
 import 'reflect-metadata';
 
-import { createServer, type RequestListener, type Server } from 'node:http';
+import type { RequestListener, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 import type { LoggerService } from '@nestjs/common';
@@ -10,8 +10,10 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import type { FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
 import pino, { type Logger } from 'pino';
 
+import type { AgentConfig } from '../config';
 import type { AgentRuntime } from '../server';
 import { HANDLER_READ_METHODS, isWellFormedContentType, leaveBodyUnread } from './body';
+import { ClientConnections, clientErrorsAnsweredByServer, createApiServer } from './connections';
 import { HttpContext } from './context';
 import { ApiExceptionFilter, sendError } from './exception.filter';
 import { HttpError } from './errors';
@@ -51,12 +53,16 @@ export async function createHttpServer(
   const context = new HttpContext(runtime, logger, options.maxTxnOps);
 
   let handler: RequestListener | undefined;
+  // One count per client IP over every listener, as Consul's one limiter for all HTTP servers.
+  const clients = new ClientConnections(() => runtime.config.limits.httpMaxConnsPerClient);
+  const config = (): AgentConfig => runtime.config;
   const fastifyOptions: FastifyServerOptions<Server> & { skipMiddie: boolean } = {
     // Keep Fastify's request handler so that extra client addresses can serve it too.
     serverFactory: (listener) => {
       handler = listener;
-      return createServer(listener);
+      return createApiServer(listener, clients, config);
     },
+    clientErrorHandler: clientErrorsAnsweredByServer,
     logger: false,
     exposeHeadRoutes: false,
     // Blocking queries hold connections for minutes: close must not wait for them.
@@ -111,7 +117,7 @@ export async function createHttpServer(
       const port = (main.address() as AddressInfo).port;
       const addresses = [formatAddress(main)];
       for (const host of others) {
-        const server = createServer(handler);
+        const server = createApiServer(handler as RequestListener, clients, config);
         server.keepAliveTimeout = main.keepAliveTimeout;
         await new Promise<void>((resolve, reject) => {
           server.once('error', reject);

@@ -11,7 +11,47 @@ export type JsonValue =
   | bigint
   | string
   | readonly JsonValue[]
+  | JsonRows
   | { readonly [field: string]: JsonValue | undefined };
+
+/**
+ * An array whose elements are shaped only as they are encoded: a listing of 100,000 rows then
+ * never exists as 100,000 objects at once, and the sliced encoder (json-slices.ts) shapes
+ * them a slice at a time.
+ */
+export interface JsonRows {
+  readonly length: number;
+  element(index: number): JsonValue;
+  /** The shaped array (JSON.stringify calls this). */
+  toJSON(): JsonValue[];
+}
+
+/** `rows` as a JSON array of `shape(row)`. */
+export function jsonRows<T>(rows: readonly T[], shape: (row: T) => JsonValue): JsonRows {
+  return {
+    length: rows.length,
+    element: (index) => shape(rows[index]),
+    toJSON: () => rows.map((row) => shape(row)),
+  };
+}
+
+export function isJsonRows(value: JsonValue | undefined): value is JsonRows {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as Partial<JsonRows>).element === 'function'
+  );
+}
+
+const MAX_EXACT = BigInt(Number.MAX_SAFE_INTEGER);
+
+/**
+ * A uint64 in the form the encoder writes fastest: a number while exact (same digits), else the
+ * bigint (which sends the value holding it down the slower hand-written path).
+ */
+export function uint64Json(value: bigint): number | bigint {
+  return value <= MAX_EXACT ? Number(value) : value;
+}
 
 const HTML_UNSAFE = /[<>&\u2028\u2029]/;
 const HTML_UNSAFE_GLOBAL = /[<>&\u2028\u2029]/g;
@@ -52,6 +92,7 @@ export function encodeJson(value: JsonValue, pretty: boolean): string {
 }
 
 function encodeCompact(value: JsonValue): string {
+  if (isJsonRows(value)) value = value.toJSON();
   switch (typeof value) {
     case 'string':
       return jsonString(value);
@@ -83,6 +124,7 @@ function encodeCompact(value: JsonValue): string {
 }
 
 function encodeIndented(value: JsonValue, indent: string): string {
+  if (isJsonRows(value)) value = value.toJSON();
   if (value === null || typeof value !== 'object') return encodeCompact(value);
   const inner = indent + '    ';
   if (isArray(value)) {

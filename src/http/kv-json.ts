@@ -2,13 +2,18 @@
 // when empty), Session (omitted when empty), CreateIndex, ModifyIndex; and /v1/txn answers.
 import type { KvEntry, MixedTxnResult, TxnOpResult } from '../state';
 import { healthCheckJson, nodeJson, nodeServiceJson } from './catalog-json';
-import { encodeJson, type JsonValue } from './json';
+import { encodeJson, jsonRows, uint64Json, type JsonValue } from './json';
+
+/** A listing of rows (`?recurse`), shaped as it is encoded. */
+export function kvEntriesJson(entries: readonly KvEntry[]): JsonValue {
+  return jsonRows(entries, kvEntryJson);
+}
 
 export function kvEntryJson(entry: KvEntry): JsonValue {
   return {
     LockIndex: entry.lockIndex,
     Key: entry.key,
-    Flags: entry.flags,
+    Flags: uint64Json(entry.flags),
     Value: entry.value.length === 0 ? null : base64(entry.value),
     Session: entry.session === null || entry.session === '' ? undefined : entry.session,
     CreateIndex: entry.createIndex,
@@ -44,7 +49,7 @@ export function kvEntryBody(entry: KvEntry, pretty: boolean): Buffer {
  */
 export function txnResultJson(result: MixedTxnResult): { Results: JsonValue; Errors: JsonValue } {
   return {
-    Results: result.results === null ? null : result.results.map(txnOpResultJson),
+    Results: result.results === null ? null : jsonRows(result.results, txnOpResultJson),
     Errors:
       result.errors === null
         ? null

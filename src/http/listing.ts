@@ -11,7 +11,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AgentRuntime } from '../server';
 import type { ReadResult } from '../state';
 import { blockingRead, type QueryOptions, type StoreWatchSet } from './blocking';
-import { encodeJson, type JsonValue } from './json';
+import type { JsonValue } from './json';
+import { encodeJsonSliced } from './json-slices';
 import { sendEncodedJson, wantsPretty } from './respond';
 
 /** A store read with its JSON shaping deferred. */
@@ -31,18 +32,44 @@ const ANSWER_NEUTRAL = new Set([
 const MAX_CACHED_ANSWERS = 256;
 const MAX_CACHED_BYTES = 64 * 1024 * 1024;
 
+/** Bytes, not a string: turning ~1 MB of text into bytes again would cost as much as a hit. */
+type EncodedAnswer = Buffer | readonly Buffer[];
+
 interface CachedAnswer {
   index: number;
-  /** Bytes, not a string: turning ~1 MB of text into bytes again would cost as much as a hit. */
-  body: Buffer;
+  body: EncodedAnswer;
+  bytes: number;
 }
 
 /** Encoded answers by request (least recently used first), bounded by count and size. */
 class AnswerCache {
   private readonly answers = new Map<string, CachedAnswer>();
+  /** Answers being encoded (in slices): the same question asked meanwhile waits for it. */
+  private readonly encoding = new Map<string, { index: number; body: Promise<EncodedAnswer> }>();
   private bytes = 0;
 
-  get(key: string, index: number): Buffer | undefined {
+  /** The cached answer, or the one `encode` makes (once, however many ask at the same time). */
+  async answer(
+    key: string,
+    index: number,
+    encode: () => Promise<EncodedAnswer>,
+  ): Promise<EncodedAnswer> {
+    const cached = this.get(key, index);
+    if (cached !== undefined) return cached;
+    const pending = this.encoding.get(key);
+    if (pending !== undefined && pending.index === index) return pending.body;
+    const body = encode();
+    this.encoding.set(key, { index, body });
+    try {
+      const encoded = await body;
+      this.set(key, index, encoded);
+      return encoded;
+    } finally {
+      if (this.encoding.get(key)?.body === body) this.encoding.delete(key);
+    }
+  }
+
+  private get(key: string, index: number): EncodedAnswer | undefined {
     const hit = this.answers.get(key);
     if (hit === undefined || hit.index !== index) return undefined;
     this.answers.delete(key);
@@ -50,11 +77,12 @@ class AnswerCache {
     return hit.body;
   }
 
-  set(key: string, index: number, body: Buffer): void {
+  private set(key: string, index: number, body: EncodedAnswer): void {
     this.drop(key);
-    if (body.length > MAX_CACHED_BYTES / 4) return;
-    this.answers.set(key, { index, body });
-    this.bytes += body.length;
+    const bytes = Buffer.isBuffer(body) ? body.length : body.reduce((n, b) => n + b.length, 0);
+    if (bytes > MAX_CACHED_BYTES / 4) return;
+    this.answers.set(key, { index, body, bytes });
+    this.bytes += bytes;
     for (const oldest of this.answers.keys()) {
       if (this.answers.size <= MAX_CACHED_ANSWERS && this.bytes <= MAX_CACHED_BYTES) break;
       this.drop(oldest);
@@ -65,7 +93,7 @@ class AnswerCache {
     const old = this.answers.get(key);
     if (old === undefined) return;
     this.answers.delete(key);
-    this.bytes -= old.body.length;
+    this.bytes -= old.bytes;
   }
 }
 
@@ -83,11 +111,7 @@ export async function sendView(
   let answers = cache.get(runtime);
   if (answers === undefined) cache.set(runtime, (answers = new AnswerCache()));
   const key = answerKey(request, pretty);
-  let body = answers.get(key, index);
-  if (body === undefined) {
-    body = Buffer.from(encodeJson(value(), pretty));
-    answers.set(key, index, body);
-  }
+  const body = await answers.answer(key, index, () => encodeJsonSliced(value(), pretty));
   sendEncodedJson(request, reply, body);
 }
 

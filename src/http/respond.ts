@@ -1,10 +1,12 @@
 // Writing responses the way Consul's HTTP layer does: JSON or text bodies, gzip when asked for
 // (Consul wraps every handler in a gzip handler with min size 0), and the headers every
 // response carries. Every response of the API leaves through `finish`.
-import { gzip, gzipSync } from 'node:zlib';
+import { Readable } from 'node:stream';
+import { createGzip, gzipSync } from 'node:zlib';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
-import { encodeJson, type JsonValue } from './json';
+import type { JsonValue } from './json';
+import { encodeJsonSliced } from './json-slices';
 import { hasQueryFlag } from './query';
 
 const JSON_TYPE = 'application/json';
@@ -18,39 +20,65 @@ const COMMON_HEADERS = {
   vary: 'Accept-Encoding',
 } as const;
 
+/** A body: text, bytes, or bytes in consecutive pieces (a large answer encoded in slices). */
+export type ResponseBody = string | Buffer | readonly Buffer[];
+
 /** Sends `body` with `status`; compresses it when the client accepts gzip and it is non-empty. */
 export function finish(
   request: FastifyRequest,
   reply: FastifyReply,
   status: number,
   contentType: string | null,
-  body: string | Buffer,
+  body: ResponseBody,
 ): void {
   reply.code(status).headers(COMMON_HEADERS);
   if (contentType !== null) reply.header('content-type', contentType);
-  if (body.length === 0) {
+  // Buffers pass through Fastify untouched (strings would get a charset appended to the type).
+  const pieces =
+    typeof body === 'string' ? [Buffer.from(body)] : Buffer.isBuffer(body) ? [body] : body;
+  const length = pieces.reduce((sum, piece) => sum + piece.length, 0);
+  if (length === 0) {
     // Like Go, no Content-Type on an empty body.
     reply.send();
     return;
   }
-  // Buffers pass through Fastify untouched (strings would get a charset appended to the type).
   if (!acceptsGzip(request)) {
-    reply.send(typeof body === 'string' ? Buffer.from(body) : body);
+    sendPieces(reply, pieces, length);
     return;
   }
   reply.header('content-encoding', 'gzip');
-  if (body.length <= SYNC_GZIP_LIMIT) {
-    reply.send(gzipSync(body));
+  if (length <= SYNC_GZIP_LIMIT) {
+    reply.send(gzipSync(pieces.length === 1 ? pieces[0] : Buffer.concat(pieces, length)));
     return;
   }
-  gzip(body, (error, compressed) => {
-    if (error !== null) {
-      reply.removeHeader('content-encoding');
-      reply.send(typeof body === 'string' ? Buffer.from(body) : body);
-    } else {
-      reply.send(compressed);
-    }
+  // Off the event loop (zlib's thread pool), fed piece by piece.
+  const compressed: Buffer[] = [];
+  const gzip = createGzip();
+  gzip.on('data', (chunk: Buffer) => compressed.push(chunk));
+  gzip.on('end', () =>
+    sendPieces(
+      reply,
+      compressed,
+      compressed.reduce((n, c) => n + c.length, 0),
+    ),
+  );
+  gzip.on('error', () => {
+    reply.removeHeader('content-encoding');
+    sendPieces(reply, pieces, length);
   });
+  for (const piece of pieces) gzip.write(piece);
+  gzip.end();
+}
+
+// Pieces are streamed as they are, with the length announced up front: joining them into one
+// buffer would copy megabytes in one go.
+function sendPieces(reply: FastifyReply, pieces: readonly Buffer[], length: number): void {
+  if (pieces.length === 1) {
+    reply.send(pieces[0]);
+    return;
+  }
+  reply.header('content-length', String(length));
+  reply.send(Readable.from(pieces));
 }
 
 /** Whether `?pretty` was given or the agent indents all JSON (-dev). */
@@ -58,21 +86,22 @@ export function wantsPretty(request: FastifyRequest, agentPretty: boolean): bool
   return agentPretty || hasQueryFlag(request, 'pretty');
 }
 
-export function sendJson(
+/** Sends `value` as JSON; a large value is encoded in slices that let other requests through. */
+export async function sendJson(
   request: FastifyRequest,
   reply: FastifyReply,
   value: JsonValue,
   pretty: boolean,
   status = 200,
-): void {
-  finish(request, reply, status, JSON_TYPE, encodeJson(value, pretty));
+): Promise<void> {
+  finish(request, reply, status, JSON_TYPE, await encodeJsonSliced(value, pretty));
 }
 
 /** Sends JSON the caller already encoded (hot paths encode entries by hand, or cache them). */
 export function sendEncodedJson(
   request: FastifyRequest,
   reply: FastifyReply,
-  json: string | Buffer,
+  json: ResponseBody,
   status = 200,
 ): void {
   finish(request, reply, status, JSON_TYPE, json);

@@ -7,7 +7,11 @@ import { eventually, sleep, startTestAgent, type HttpResult, type TestAgent } fr
 
 let t: TestAgent;
 before(async () => {
-  t = await startTestAgent();
+  // 1,000 waiters from one address: above Consul's default of 200 connections per client.
+  t = await startTestAgent([], (config) => ({
+    ...config,
+    limits: { ...config.limits, httpMaxConnsPerClient: 2000 },
+  }));
 });
 after(async () => {
   await t.stop();

@@ -24,7 +24,7 @@ export class AgentChecksController {
   constructor(private readonly http: HttpContext) {}
 
   @Get('checks')
-  checks(@Req() request: FastifyRequest, @Res() reply: FastifyReply): void {
+  async checks(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const { local, config } = this.http.runtime;
     const filter = agentFilter(request, HEALTH_CHECK_SELECTORS);
     const out: { [id: string]: JsonValue } = {};
@@ -32,7 +32,7 @@ export class AgentChecksController {
       const json = agentCheckJson(check, config.nodeName);
       if (filter.matches(json)) out[check.definition.id] = json;
     }
-    sendJson(request, reply, out, wantsPretty(request, config.prettyJson));
+    return sendJson(request, reply, out, wantsPretty(request, config.prettyJson));
   }
 
   @Put('check/register')

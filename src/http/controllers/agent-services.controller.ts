@@ -31,7 +31,7 @@ export class AgentServicesController {
   constructor(private readonly http: HttpContext) {}
 
   @Get('services')
-  services(@Req() request: FastifyRequest, @Res() reply: FastifyReply): void {
+  async services(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const { local, config } = this.http.runtime;
     const filter = agentFilter(request, NODE_SERVICE_SELECTORS);
     const out: { [id: string]: JsonValue } = {};
@@ -39,7 +39,7 @@ export class AgentServicesController {
       const json = agentServiceJson(service, config.datacenter);
       if (filter.matches(json)) out[service.record.id] = json;
     }
-    sendJson(request, reply, out, wantsPretty(request, config.prettyJson));
+    return sendJson(request, reply, out, wantsPretty(request, config.prettyJson));
   }
 
   @Get('service/*')
@@ -61,7 +61,7 @@ export class AgentServicesController {
     if (service === undefined) throw new HttpError(404, `unknown service ID: ${id}`);
     const contentHash = serviceContentHash(service, runtime.config.datacenter);
     reply.header('x-consul-contenthash', contentHash);
-    sendJson(
+    return sendJson(
       request,
       reply,
       agentServiceJson(service, runtime.config.datacenter, contentHash),
@@ -106,7 +106,7 @@ export class AgentServicesController {
   }
 
   @Get('health/service/name/*')
-  healthByName(@Req() request: FastifyRequest, @Res() reply: FastifyReply): void {
+  async healthByName(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const { local, config } = this.http.runtime;
     const name = pathSuffix(request, '/v1/agent/health/service/name/');
     if (name === '') throw badRequest('Missing serviceName');
@@ -131,11 +131,11 @@ export class AgentServicesController {
     }
     reply.header('x-consul-reason', status);
     if (wantsText(request)) return sendText(request, reply, code, status);
-    sendJson(request, reply, result, wantsPretty(request, config.prettyJson), code);
+    return sendJson(request, reply, result, wantsPretty(request, config.prettyJson), code);
   }
 
   @Get('health/service/id/*')
-  healthById(@Req() request: FastifyRequest, @Res() reply: FastifyReply): void {
+  async healthById(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const { local, config } = this.http.runtime;
     const id = pathSuffix(request, '/v1/agent/health/service/id/');
     if (id === '') throw badRequest('Missing serviceID');
@@ -158,7 +158,7 @@ export class AgentServicesController {
       Service: agentServiceJson(service, config.datacenter),
       Checks: checks.map((check) => agentCheckJson(check, config.nodeName)),
     };
-    sendJson(request, reply, body, pretty, code);
+    return sendJson(request, reply, body, pretty, code);
   }
 }
 

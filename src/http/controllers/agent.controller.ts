@@ -31,7 +31,7 @@ export class AgentController {
   constructor(private readonly http: HttpContext) {}
 
   @Get('self')
-  self(@Req() request: FastifyRequest, @Res() reply: FastifyReply): void {
+  async self(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const { runtime } = this.http;
     const { config } = runtime;
     const body: JsonValue = {
@@ -61,14 +61,14 @@ export class AgentController {
         Ports: { Plaintext: config.ports.grpc, TLS: config.ports.grpcTls },
       },
     };
-    sendJson(request, reply, body, wantsPretty(request, config.prettyJson));
+    return sendJson(request, reply, body, wantsPretty(request, config.prettyJson));
   }
 
   /** Without gossip this agent is the only member it knows: itself, alive. */
   @Get('members')
-  members(@Req() request: FastifyRequest, @Res() reply: FastifyReply): void {
+  async members(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const { config } = this.http.runtime;
-    sendJson(request, reply, [member(config)], wantsPretty(request, config.prettyJson));
+    return sendJson(request, reply, [member(config)], wantsPretty(request, config.prettyJson));
   }
 
   @Put('reload')

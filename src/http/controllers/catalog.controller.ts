@@ -26,21 +26,31 @@ export class CatalogController {
   constructor(private readonly http: HttpContext) {}
 
   @Get('datacenters')
-  datacenters(@Req() request: FastifyRequest, @Res() reply: FastifyReply): void {
+  async datacenters(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const { config } = this.http.runtime;
-    sendJson(request, reply, [config.datacenter], wantsPretty(request, config.prettyJson));
+    return sendJson(request, reply, [config.datacenter], wantsPretty(request, config.prettyJson));
   }
 
   @Put('register')
   async register(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     await registerInCatalog(this.http.runtime, request);
-    sendJson(request, reply, true, wantsPretty(request, this.http.runtime.config.prettyJson));
+    return sendJson(
+      request,
+      reply,
+      true,
+      wantsPretty(request, this.http.runtime.config.prettyJson),
+    );
   }
 
   @Put('deregister')
   async deregister(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     await deregisterFromCatalog(this.http.runtime, request);
-    sendJson(request, reply, true, wantsPretty(request, this.http.runtime.config.prettyJson));
+    return sendJson(
+      request,
+      reply,
+      true,
+      wantsPretty(request, this.http.runtime.config.prettyJson),
+    );
   }
 
   @Get('nodes')

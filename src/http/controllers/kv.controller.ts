@@ -9,7 +9,7 @@ import { blockingRead, parseQueryOptions, requireLeader } from '../blocking';
 import { readBody } from '../body';
 import { HttpContext } from '../context';
 import { badRequest, serverError, tooLarge } from '../errors';
-import { kvEntryBody, kvEntryJson } from '../kv-json';
+import { kvEntriesJson, kvEntryBody } from '../kv-json';
 import { pathSuffix } from '../path';
 import {
   encodeQuery,
@@ -55,7 +55,7 @@ export class KvController {
         store.kvList(key, ws),
       );
       if (entries.length === 0) return sendEmpty(request, reply, 404);
-      return sendJson(request, reply, entries.map(kvEntryJson), pretty);
+      return sendJson(request, reply, kvEntriesJson(entries), pretty);
     }
 
     if (key === '') throw badRequest('Missing key name');
@@ -111,7 +111,7 @@ export class KvController {
       // A plain set always answers true; only a CAS reports whether it wrote.
       written = cas === undefined ? true : applied === true;
     }
-    sendJson(request, reply, written, wantsPretty(request, runtime.config.prettyJson));
+    return sendJson(request, reply, written, wantsPretty(request, runtime.config.prettyJson));
   }
 
   @Delete('*')
@@ -134,7 +134,7 @@ export class KvController {
     const applied = await runtime.apply(command);
     const deleted =
       command.type === 'kv-delete' && command.cas !== undefined ? applied === true : true;
-    sendJson(request, reply, deleted, wantsPretty(request, runtime.config.prettyJson));
+    return sendJson(request, reply, deleted, wantsPretty(request, runtime.config.prettyJson));
   }
 
   /**

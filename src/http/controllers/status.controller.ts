@@ -13,7 +13,7 @@ export class StatusController {
 
   /** `"ip:port"` of the leader, `""` when there is none. */
   @Get('leader')
-  leader(@Req() request: FastifyRequest, @Res() reply: FastifyReply): void {
+  async leader(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const { runtime } = this.http;
     checkDatacenter(queryOf(request), runtime);
     const status = runtime.raft.status();
@@ -23,18 +23,18 @@ export class StatusController {
         : (status.leaderAddress ??
           status.membership.servers.find((server) => server.id === status.leaderId)?.address ??
           '');
-    sendJson(request, reply, leader, wantsPretty(request, runtime.config.prettyJson));
+    return sendJson(request, reply, leader, wantsPretty(request, runtime.config.prettyJson));
   }
 
   /** The voters' addresses, in configuration order. */
   @Get('peers')
-  peers(@Req() request: FastifyRequest, @Res() reply: FastifyReply): void {
+  async peers(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const { runtime } = this.http;
     checkDatacenter(queryOf(request), runtime);
     const peers = runtime.raft
       .status()
       .membership.servers.filter((server) => server.voter)
       .map((server) => server.address);
-    sendJson(request, reply, peers, wantsPretty(request, runtime.config.prettyJson));
+    return sendJson(request, reply, peers, wantsPretty(request, runtime.config.prettyJson));
   }
 }

@@ -121,7 +121,13 @@ export class TxnController {
         ? { type: 'txn', ops: known.map((op) => (op as { op: KvTxnOp }).op) }
         : { type: 'txn-mixed', ops: known },
     )) as MixedTxnResult;
-    sendJson(request, reply, txnResultJson(result), pretty, result.errors === null ? 200 : 409);
+    return sendJson(
+      request,
+      reply,
+      txnResultJson(result),
+      pretty,
+      result.errors === null ? 200 : 409,
+    );
   }
 }
 
