@@ -196,17 +196,15 @@ describe('watch sets', () => {
     assert.deepEqual(store.watchStats(), { waiters: 0 });
   });
 
-  it('wakes 10,000 waiters on one key within a few milliseconds', async () => {
+  // How fast they wake is bench/kv's fan-out measurement, not this test's.
+  it('wakes all of 10,000 waiters on one key and unregisters them', async () => {
     const store = new StateStore();
     const waits = Array.from({ length: 10_000 }, () => watchKey(store, 'hot').wait(60_000));
     assert.equal(store.watchStats().waiters, 10_000);
-    const started = performance.now();
     apply(store, set('hot'));
     const results = await Promise.all(waits);
-    const elapsed = performance.now() - started;
     assert.ok(results.every((changed) => changed));
     assert.equal(store.watchStats().waiters, 0);
-    assert.ok(elapsed < 100, `waking 10k waiters took ${elapsed.toFixed(1)} ms`);
   });
 
   it('does not wake 1,000 waiters on unrelated keys', async () => {
