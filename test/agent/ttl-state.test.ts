@@ -110,3 +110,22 @@ test('deregistering a TTL check deletes its saved state', async (t) => {
   await put(agent, '/v1/agent/check/deregister/gone');
   assert.equal(existsSync(path), false);
 });
+
+test('a check registered through the API as passing comes back critical after a restart', async (t) => {
+  const dir = tempDir(t);
+  const args = agentArgs(dir);
+  let agent = await startAgent(args);
+  t.after(() => agent.stop('SIGKILL'));
+  // Port 1 refuses; a 10m interval keeps the first run far away (its output would be non-empty).
+  await put(agent, '/v1/agent/check/register', {
+    ID: 'tcp',
+    Name: 'tcp',
+    TCP: '127.0.0.1:1',
+    Interval: '10m',
+    Status: 'passing',
+  });
+  assert.equal((await checks(agent)).tcp.Status, 'passing');
+  await agent.stop('SIGTERM');
+  agent = await startAgent(args);
+  assert.equal((await checks(agent)).tcp.Status, 'critical');
+});
