@@ -17,14 +17,26 @@ for pair in "${needed[@]}"; do
     missing+=("$pkg")
   fi
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+# The Python Consul clients the compatibility tests drive (test/compat), under Debian's python3.
+# python3-consul2 conflicts with python3-consul (both ship the module `consul`): it is unpacked
+# beside it instead, and the tests put it first on PYTHONPATH.
+if ! /usr/bin/python3 -c 'import consul' >/dev/null 2>&1; then
+  missing+=(python3-consul)
+fi
+consul2_dir=/usr/local/lib/consulate-peers/python3-consul2
+consul2_missing=0
+[ -f "$consul2_dir/usr/lib/python3/dist-packages/consul/__init__.py" ] || consul2_missing=1
+[ ${#missing[@]} -eq 0 ] && [ "$consul2_missing" = 0 ] && exit 0
 
 if [ "$(id -u)" != "0" ] || ! command -v apt-get >/dev/null 2>&1; then
-  echo "ensure-system-packages: missing ${missing[*]}; install them (apt-get install -y ${missing[*]}) — tests that drive them will fail" >&2
+  [ ${#missing[@]} -gt 0 ] &&
+    echo "ensure-system-packages: missing ${missing[*]}; install them (apt-get install -y ${missing[*]}) — tests that drive them will fail" >&2
+  [ "$consul2_missing" = 1 ] &&
+    echo "ensure-system-packages: python3-consul2 is not unpacked in $consul2_dir (apt-get download python3-consul2; dpkg -x python3-consul2_*.deb $consul2_dir) — its tests will fail" >&2
   exit 0
 fi
 
-echo "ensure-system-packages: installing ${missing[*]}" >&2
+[ ${#missing[@]} -gt 0 ] && echo "ensure-system-packages: installing ${missing[*]}" >&2
 # Keep package scripts from starting system daemons (nginx on :80 and the like): tests run their own.
 policy=/usr/sbin/policy-rc.d
 created_policy=0
@@ -36,4 +48,14 @@ fi
 trap '[ "$created_policy" = 1 ] && rm -f "$policy"' EXIT
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+if [ ${#missing[@]} -gt 0 ]; then
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+if [ "$consul2_missing" = 1 ]; then
+  echo "ensure-system-packages: unpacking python3-consul2 into $consul2_dir" >&2
+  download=$(mktemp -d)
+  (cd "$download" && apt-get download -qq -o APT::Sandbox::User=root python3-consul2 >/dev/null)
+  mkdir -p "$consul2_dir"
+  dpkg -x "$download"/python3-consul2_*.deb "$consul2_dir"
+  rm -rf "$download"
+fi

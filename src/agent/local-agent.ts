@@ -22,6 +22,7 @@ import {
   scriptChecksPolicy,
   validateCheckDefinition,
   type CheckDefinition,
+  type CheckResult,
   type CheckSource,
   type CheckStatus,
   type CheckType,
@@ -249,13 +250,23 @@ export class LocalAgent {
     this.changed();
   }
 
-  /** A TTL check's report (pass/warn/fail/update). */
+  /** A TTL check's report (pass/warn/fail/update), kept in data_dir until its TTL runs out. */
   updateTtl(id: string, status: CheckStatus, output: string): void {
     const entry = this.checks.get(id);
     if (entry === undefined || entry.type !== 'ttl') {
       throw new DefinitionError(500, `CheckID ${JSON.stringify(id)} does not have associated TTL`);
     }
-    this.scheduler.updateTtl(id, status, output);
+    const stored = this.scheduler.updateTtl(id, status, output);
+    if (this.persistence === null) return;
+    try {
+      const ttlMs = entry.definition.ttl ?? 0;
+      this.persistence.saveCheckState(id, { status, output: stored }, ttlMs, Date.now());
+    } catch (err) {
+      throw new DefinitionError(
+        500,
+        `failed persisting state for check ${JSON.stringify(id)}: ${(err as Error).message}`,
+      );
+    }
   }
 
   setNodeMaintenance(enable: boolean, reason: string): void {
@@ -389,7 +400,9 @@ export class LocalAgent {
         }
         type = validation.type;
       }
-      this.putCheck(definition, type, definition.status ?? 'critical', token, API, false);
+      // Consul restores API checks critical (a TTL check's saved state may then lift that), so
+      // that a restart never puts a possibly unhealthy service back into the pool.
+      this.putCheck(definition, type, 'critical', token, API, false);
     }
   }
 
@@ -448,16 +461,18 @@ export class LocalAgent {
     if (existing !== undefined && existing.type !== '' && (!keep || type === '')) {
       this.scheduler.remove(id);
     }
+    // A TTL check (re)added picks up the status it was last given, unless that has expired.
+    const saved = !keep && type === 'ttl' ? this.savedTtlState(id) : null;
     const entry: CheckEntry = {
       definition,
       type,
-      status: keep ? existing.status : status,
-      output: keep ? existing.output : '',
+      status: keep ? existing.status : (saved?.status ?? status),
+      output: keep ? existing.output : (saved?.output ?? ''),
       source,
       token,
     };
     this.checks.set(id, entry);
-    if (type !== '') this.scheduler.add({ ...definition, status: entry.status });
+    if (type !== '') this.scheduler.add({ ...definition, status: entry.status }, entry.output);
     if (!keep || existing?.status !== entry.status) this.antiEntropy.clearDeferral(id);
   }
 
@@ -467,7 +482,15 @@ export class LocalAgent {
     this.checks.delete(id);
     if (entry.type !== '') this.scheduler.remove(id);
     this.persistence?.removeCheck(id);
+    this.persistence?.removeCheckState(id);
     this.antiEntropy.clearDeferral(id);
+  }
+
+  private savedTtlState(id: string): CheckResult | null {
+    if (this.persistence === null) return null;
+    return this.persistence.loadCheckState(id, Date.now(), (message) =>
+      this.logger.warn({ check: id }, message),
+    );
   }
 
   private onCheckResult(checkId: string, status: CheckStatus, output: string): void {

@@ -1,6 +1,8 @@
 // Services and checks registered through the API (and maintenance checks) survive a restart, as
 // in Consul: one JSON file per service in <data_dir>/services and per check in <data_dir>/checks,
-// named by a hash of the ID, written atomically (temporary file, fsync, rename).
+// named by a hash of the ID, written atomically (temporary file, fsync, rename). The last status
+// a TTL check was given is kept in <data_dir>/checks/state with an expiry (now + TTL), as Consul's
+// persistCheckState/loadCheckState do, so that a restart does not flip healthy services critical.
 import { createHash } from 'node:crypto';
 import {
   closeSync,
@@ -11,10 +13,11 @@ import {
   readFileSync,
   renameSync,
   rmSync,
+  writeFileSync,
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import type { CheckDefinition } from './checks';
+import { CHECK_STATUSES, type CheckDefinition, type CheckResult, type CheckStatus } from './checks';
 import type { AgentServiceRecord } from './definitions';
 
 export interface PersistedService {
@@ -27,15 +30,26 @@ export interface PersistedCheck {
   token: string;
 }
 
+/** A TTL check's last reported state, in Consul's persistedCheckState JSON shape. */
+interface PersistedCheckState {
+  CheckID: string;
+  Output: string;
+  Status: string;
+  /** Unix seconds after which the state is stale and not restored. */
+  Expires: number;
+}
+
 export class AgentPersistence {
   private readonly servicesDir: string;
   private readonly checksDir: string;
+  private readonly checkStateDir: string;
 
   constructor(dataDir: string) {
     this.servicesDir = join(dataDir, 'services');
     this.checksDir = join(dataDir, 'checks');
+    this.checkStateDir = join(this.checksDir, 'state');
     mkdirSync(this.servicesDir, { recursive: true });
-    mkdirSync(this.checksDir, { recursive: true });
+    mkdirSync(this.checkStateDir, { recursive: true });
   }
 
   saveService(record: PersistedService): void {
@@ -54,6 +68,64 @@ export class AgentPersistence {
     rmSync(join(this.checksDir, fileName(id)), { force: true });
   }
 
+  /**
+   * Records a TTL check's status until `ttlMs` from `nowMs`. Written often (every heartbeat), so
+   * like Consul without fsync: a crash loses at most the latest report, never the file.
+   */
+  saveCheckState(checkId: string, result: CheckResult, ttlMs: number, nowMs: number): void {
+    const state: PersistedCheckState = {
+      CheckID: checkId,
+      Output: result.output,
+      Status: result.status,
+      Expires: Math.floor((nowMs + ttlMs) / 1000),
+    };
+    const path = this.checkStatePath(checkId);
+    writeFileSync(`${path}.tmp`, JSON.stringify(state), { mode: 0o600 });
+    renameSync(`${path}.tmp`, path);
+  }
+
+  /**
+   * The state saved for a TTL check, or null when there is none; a state that has expired, or
+   * that cannot be read, is deleted (and the latter reported through `warn`).
+   */
+  loadCheckState(
+    checkId: string,
+    nowMs: number,
+    warn: (message: string) => void,
+  ): CheckResult | null {
+    const path = this.checkStatePath(checkId);
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      warn(`failed reading check state ${path}: ${(err as Error).message}`);
+      return null;
+    }
+    const state = parseCheckState(text);
+    if (state === null || state.CheckID !== checkId) {
+      warn(`failed decoding check state ${path}: not a state of check ${JSON.stringify(checkId)}`);
+      this.removeCheckState(checkId);
+      return null;
+    }
+    if (Math.floor(nowMs / 1000) >= state.Expires) {
+      this.removeCheckState(checkId);
+      return null;
+    }
+    return { status: state.Status as CheckStatus, output: state.Output };
+  }
+
+  removeCheckState(checkId: string): void {
+    const path = this.checkStatePath(checkId);
+    rmSync(path, { force: true });
+    rmSync(`${path}.tmp`, { force: true });
+  }
+
+  private checkStatePath(checkId: string): string {
+    // Consul's file name: the hex SHA-256 of the check ID.
+    return join(this.checkStateDir, createHash('sha256').update(checkId).digest('hex'));
+  }
+
   /** Every readable record; unreadable files are reported through `warn` and skipped. */
   loadServices(warn: (message: string) => void): PersistedService[] {
     return readAll<PersistedService>(this.servicesDir, warn).filter(
@@ -66,6 +138,24 @@ export class AgentPersistence {
       (record) => typeof record.definition?.id === 'string',
     );
   }
+}
+
+function parseCheckState(text: string): PersistedCheckState | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (typeof value !== 'object' || value === null) return null;
+  const state = value as Record<string, unknown>;
+  const valid =
+    typeof state.CheckID === 'string' &&
+    typeof state.Output === 'string' &&
+    typeof state.Status === 'string' &&
+    (CHECK_STATUSES as readonly string[]).includes(state.Status) &&
+    typeof state.Expires === 'number';
+  return valid ? (state as unknown as PersistedCheckState) : null;
 }
 
 function fileName(id: string): string {

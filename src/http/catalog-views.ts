@@ -112,6 +112,26 @@ export function catalogServiceView(
   return { value: shape, index };
 }
 
+/**
+ * GET /v1/catalog/connect/:service: the connect-capable instances of a service (its sidecar
+ * proxies and connect-native instances). Registrations here keep no Proxy or Connect settings,
+ * so there are none; as in Consul's ConnectServiceNodes with no result, the index and the
+ * wake-ups are those of the service name.
+ */
+export function catalogConnectView(store: StateStore, service: string, ws: WatchSetBuilder): View {
+  const { index } = store.catalogServiceNodes(service, ws);
+  return { value: () => [], index };
+}
+
+/**
+ * An answer read from tables this agent never writes (gateway-service links, a cluster peer's
+ * imports): empty, at their index 0 — which Consul reports as 1 — and only the wait ends a
+ * blocking query on them.
+ */
+export function unwrittenTablesView(empty: [] | null): View {
+  return { value: () => empty, index: 0 };
+}
+
 /** GET /v1/catalog/node/:node: {Node, Services: {ID: NodeService}}, or null for no such node. */
 export function catalogNodeView(
   store: StateStore,

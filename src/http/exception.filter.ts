@@ -7,6 +7,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { HttpContext } from './context';
 import { errorResponse } from './errors';
 import { sendEmpty, sendText } from './respond';
+import { requestPath } from './routes';
 
 @Catch()
 export class ApiExceptionFilter implements ExceptionFilter {
@@ -46,17 +47,27 @@ export function answerUnrouted(
   request: FastifyRequest,
   reply: FastifyReply,
 ): void {
-  const url = request.url;
-  const queryAt = url.indexOf('?');
-  const path = queryAt === -1 ? url : url.slice(0, queryAt);
+  const path = requestPath(request.url);
   const allow = http.routes.allowFor(path);
   if (allow !== null) {
-    reply.header('allow', allow);
-    if (request.method === 'OPTIONS') return sendEmpty(request, reply, 200);
-    return sendText(request, reply, 405, `method ${request.method} not allowed`);
+    if (request.method === 'OPTIONS') {
+      reply.header('allow', allow);
+      return sendEmpty(request, reply, 200);
+    }
+    return answerMethodNotAllowed(request, reply, allow);
   }
   if (path.startsWith('/v1/')) {
     return sendText(request, reply, 404, 'Invalid URL path: not a recognized HTTP API endpoint');
   }
   sendEmpty(request, reply, 404);
+}
+
+/** Consul's answer to a method the endpoint does not take: 405, Allow, `method X not allowed`. */
+export function answerMethodNotAllowed(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  allow: string,
+): void {
+  reply.header('allow', allow);
+  sendText(request, reply, 405, `method ${request.method} not allowed`);
 }

@@ -63,6 +63,15 @@ export function healthServiceView(
   return { value: shape, index };
 }
 
+/**
+ * GET /v1/health/connect/:service: the connect-capable instances with their health. None can
+ * exist (catalog-views.ts, catalogConnectView); the index and wake-ups are the service's.
+ */
+export function healthConnectView(store: StateStore, service: string, ws: WatchSetBuilder): View {
+  const { index } = store.healthServiceNodes(service, ws);
+  return { value: () => [], index };
+}
+
 /** GET /v1/health/state/:state: checks in that status (`any`: all), by node then check ID. */
 export function healthStateView(
   store: StateStore,

@@ -15,11 +15,13 @@ import type { AgentRuntime } from '../server';
 import { HANDLER_READ_METHODS, isWellFormedContentType, leaveBodyUnread } from './body';
 import { ClientConnections, clientErrorsAnsweredByServer, createApiServer } from './connections';
 import { HttpContext } from './context';
-import { ApiExceptionFilter, sendError } from './exception.filter';
+import { answerMethodNotAllowed, ApiExceptionFilter, sendError } from './exception.filter';
 import { HttpError } from './errors';
 import { HttpApiModule } from './http.module';
+import { requestPath, type RouteEntry } from './routes';
 
 export { DEFAULT_MAX_TXN_OPS } from './context';
+export type { RouteEntry } from './routes';
 export {
   blockingRead,
   parseQueryOptions,
@@ -35,6 +37,8 @@ export interface HttpServer {
   listen(): Promise<string[]>;
   /** Stops listening and drops open connections (blocking queries included). */
   close(): Promise<void>;
+  /** Every endpoint the API serves, with the methods it accepts. */
+  routes(): RouteEntry[];
 }
 
 export interface HttpServerOptions {
@@ -92,7 +96,7 @@ export async function createHttpServer(
   }
   fastify.addHook('onRequest', (request, reply, done) => {
     try {
-      onRequest(context, request, reply);
+      if (onRequest(context, request, reply)) return;
     } catch (error) {
       done(error as Error);
       return;
@@ -140,18 +144,28 @@ export async function createHttpServer(
       );
       await app.close();
     },
+    routes: () => context.routes.entries(),
   };
 }
 
 // Per request, before the handler: the reloadable http_config.response_headers and
-// http_config.block_endpoints.
-function onRequest(context: HttpContext, request: FastifyRequest, reply: FastifyReply): void {
+// http_config.block_endpoints, then the method check of the endpoint that owns the path.
+// Returns true when it answered the request itself.
+function onRequest(context: HttpContext, request: FastifyRequest, reply: FastifyReply): boolean {
   const { responseHeaders, blockEndpoints } = context.runtime.config.httpConfig;
   for (const name in responseHeaders) reply.header(name, responseHeaders[name]);
   if (blockEndpoints.length > 0) {
     const path = request.url;
     if (blockEndpoints.some((blocked) => path.startsWith(blocked))) {
       throw new HttpError(403, 'Endpoint is blocked by agent configuration');
+    }
+  }
+  const matched = request.routeOptions.url;
+  if (matched !== undefined) {
+    const allow = context.routes.misrouted(request.method, matched, requestPath(request.url));
+    if (allow !== null) {
+      answerMethodNotAllowed(request, reply, allow);
+      return true;
     }
   }
   // What Fastify's content-type step answered for these methods before they skipped it.
@@ -163,6 +177,7 @@ function onRequest(context: HttpContext, request: FastifyRequest, reply: Fastify
   ) {
     throw new HttpError(415, 'Unsupported Media Type');
   }
+  return false;
 }
 
 function formatAddress(server: Server): string {

@@ -141,9 +141,10 @@ export class CheckScheduler {
    * fields (name, notes, serviceId, status, deregisterCriticalServiceAfter) keeps runner,
    * counters and schedule; any other change restarts the runner with a fresh stagger, keeping
    * the current status and output. Throws Consul's `Invalid check: …` for a malformed
-   * definition; intervals under 1s are raised to 1s.
+   * definition; intervals under 1s are raised to 1s. A new check starts with the definition's
+   * status and `output` (a TTL check's restored state).
    */
-  add(definition: CheckDefinition): void {
+  add(definition: CheckDefinition, output = ''): void {
     if (this.stopped) throw new Error('check scheduler is stopped');
     // Structural validation guards the grid (an interval of 0 would spin); whether script
     // checks are allowed at all is the agent's decision, made before it gets here.
@@ -171,7 +172,7 @@ export class CheckScheduler {
         def,
         type,
         status,
-        output: '',
+        output,
         criticalSince: status === 'critical' ? now : undefined,
         generation: 0,
         running: undefined,

@@ -7,11 +7,13 @@ import { NODE_SELECTORS, NODE_SERVICE_SELECTORS, SERVICE_NODE_SELECTORS } from '
 import { parseQueryOptions } from '../blocking';
 import { parseFilter, parseNear, parseNodeMeta, parseTags } from '../catalog-params';
 import {
+  catalogConnectView,
   catalogNodeServicesView,
   catalogNodesView,
   catalogNodeView,
   catalogServicesView,
   catalogServiceView,
+  unwrittenTablesView,
 } from '../catalog-views';
 import { deregisterFromCatalog, registerInCatalog } from '../catalog-write';
 import { HttpContext } from '../context';
@@ -100,6 +102,29 @@ export class CatalogController {
     await sendView(runtime, request, reply, options, (ws) =>
       catalogServiceView(runtime.store, name, list, ws),
     );
+  }
+
+  /** Consul's catalogServiceNodes with Connect set: the same parameters, checked the same way. */
+  @Get('connect/*')
+  async connect(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    const { runtime } = this.http;
+    const options = parseQueryOptions(request, runtime);
+    const query = queryOf(request);
+    const name = pathSuffix(request, '/v1/catalog/connect/');
+    if (name === '') throw badRequest('Missing service name');
+    parseFilter(query, SERVICE_NODE_SELECTORS);
+    await sendView(runtime, request, reply, options, (ws) =>
+      catalogConnectView(runtime.store, name, ws),
+    );
+  }
+
+  @Get('gateway-services/*')
+  async gatewayServices(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    const { runtime } = this.http;
+    const options = parseQueryOptions(request, runtime);
+    const gateway = pathSuffix(request, '/v1/catalog/gateway-services/');
+    if (gateway === '') throw badRequest('Missing gateway name');
+    await sendView(runtime, request, reply, options, () => unwrittenTablesView(null));
   }
 
   @Get('node/*')

@@ -8,15 +8,17 @@ import { parseQueryOptions } from '../blocking';
 import { parseFilter, parseNear, parseNodeMeta, parsePassing, parseTags } from '../catalog-params';
 import { HttpContext } from '../context';
 import { badRequest } from '../errors';
+import { unwrittenTablesView } from '../catalog-views';
 import {
   healthChecksView,
+  healthConnectView,
   healthNodeView,
   healthServiceView,
   healthStateView,
 } from '../health-views';
 import { sendView } from '../listing';
 import { pathSuffix } from '../path';
-import { queryOf } from '../query';
+import { queryOf, queryValue } from '../query';
 
 @Controller('v1/health')
 export class HealthController {
@@ -52,11 +54,34 @@ export class HealthController {
   }
 
   @Get('service/*')
-  async service(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+  service(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    return this.serviceNodes(request, reply, 'service');
+  }
+
+  @Get('connect/*')
+  connect(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    return this.serviceNodes(request, reply, 'connect');
+  }
+
+  @Get('ingress/*')
+  ingress(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    return this.serviceNodes(request, reply, 'ingress');
+  }
+
+  /**
+   * Consul's healthServiceNodes: the service's instances, its connect-capable ones, or the
+   * ingress gateways in front of it — one parameter set, `?peer` included.
+   */
+  private async serviceNodes(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    kind: 'service' | 'connect' | 'ingress',
+  ): Promise<void> {
     const { runtime } = this.http;
     const options = parseQueryOptions(request, runtime);
     const query = queryOf(request);
-    const service = pathSuffix(request, '/v1/health/service/');
+    const peer = queryValue(query, 'peer');
+    const service = pathSuffix(request, `/v1/health/${kind}/`);
     if (service === '') throw badRequest('Missing service name');
     const list = {
       filter: parseFilter(query, CHECK_SERVICE_NODE_SELECTORS),
@@ -65,9 +90,17 @@ export class HealthController {
       tags: parseTags(query),
       passing: parsePassing(query),
     };
-    await sendView(runtime, request, reply, options, (ws) =>
-      healthServiceView(runtime.store, service, list, ws),
-    );
+    await sendView(runtime, request, reply, options, (ws) => {
+      if (kind === 'connect') {
+        return peer === ''
+          ? healthConnectView(runtime.store, service, ws)
+          : unwrittenTablesView([]);
+      }
+      // Consul picks the tag lookup before the ingress one: `ingress/:s?tag=` lists the service.
+      if (kind === 'ingress' && list.tags === null) return unwrittenTablesView([]);
+      if (peer !== '') return unwrittenTablesView([]);
+      return healthServiceView(runtime.store, service, list, ws);
+    });
   }
 
   @Get('state/*')
