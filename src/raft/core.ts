@@ -67,6 +67,8 @@ export interface CoreStatus {
   lastTerm: number;
   snapshot: SnapshotMeta | null;
   membership: Membership;
+  /** Log index of the entry that set `membership` (0 before any). */
+  membershipIndex: number;
   leadTransferee: NodeId | null;
 }
 
@@ -393,6 +395,7 @@ export class RaftCore {
       lastTerm: this.log.lastTerm(),
       snapshot: this.snapshotMeta,
       membership: this.membership(),
+      membershipIndex: this.configs.latestIndex(),
       leadTransferee: this.leadTransferee,
     };
   }

@@ -249,6 +249,7 @@ export class RaftNode implements RaftHandle {
       lastSnapshotIndex: s.snapshot?.index ?? 0,
       lastSnapshotTerm: s.snapshot?.term ?? 0,
       membership: s.membership,
+      membershipIndex: s.membershipIndex,
       lastContactMs:
         s.role === 'leader' ? 0 : this.lastContact === 0 ? -1 : Date.now() - this.lastContact,
     };

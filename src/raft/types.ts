@@ -93,6 +93,8 @@ export interface RaftStatus {
   lastSnapshotIndex: number;
   lastSnapshotTerm: number;
   membership: Membership;
+  /** Log index of the configuration entry in force. */
+  membershipIndex: number;
   /** Milliseconds since this node last heard from a leader; 0 on the leader itself. */
   lastContactMs: number;
 }

@@ -4,7 +4,7 @@
 // follower asks the leader for its commit index (after a quorum round for `?consistent`) and
 // waits until it has applied that far, so that a read served anywhere sees every write
 // acknowledged before it started, as a read forwarded to the leader would.
-import { RpcConnectionError, RpcRemoteError, type ConnPool } from '../rpc';
+import { RpcConnectionError, RpcRemoteError, type ConnPool, type RpcMethod } from '../rpc';
 import {
   LeadershipLostError,
   NotLeaderError,
@@ -49,6 +49,31 @@ export class LeaderForwarder {
       }
       if (Date.now() >= deadline) throw new NotLeaderError(null, null);
       await this.leaderOrPause(deadline, signal);
+    }
+  }
+
+  /**
+   * Runs `local` on the leader: here when this server leads, else through `method` on the leader
+   * (operator calls: remove a peer, transfer leadership). Retried while no leader is known.
+   */
+  async onLeader<Args, Reply>(
+    method: RpcMethod<Args, Reply>,
+    args: Args,
+    local: () => Promise<Reply>,
+  ): Promise<Reply> {
+    const deadline = Date.now() + this.holdTimeoutMs;
+    for (;;) {
+      if (this.raft.isLeader()) return local();
+      const leader = this.raft.status().leaderAddress;
+      if (leader !== null) {
+        try {
+          return await this.pool.call(leader, method, args);
+        } catch (err) {
+          if (!retryableWrite(err)) throw localError(err);
+        }
+      }
+      if (Date.now() >= deadline) throw new NotLeaderError(null, null);
+      await this.leaderOrPause(deadline);
     }
   }
 

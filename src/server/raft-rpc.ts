@@ -82,3 +82,20 @@ export const StatusLeader: RpcMethod<Record<string, never>, LeaderReply> = defin
   () => ({}),
   (raw) => ({ leader: field(record(raw, 'Status.Leader reply'), 'leader', isString) }),
 );
+
+export interface PeerArgs {
+  /** Server ID; empty to let the leader choose (transfer) — removal needs one. */
+  id: string;
+}
+
+export const OperatorRemovePeer: RpcMethod<PeerArgs, Record<string, never>> = defineMethod(
+  'Operator.RaftRemovePeerByID',
+  (raw) => ({ id: field(record(raw, 'Operator.RaftRemovePeerByID'), 'id', isString) }),
+  () => ({}),
+);
+
+export const OperatorTransferLeader: RpcMethod<PeerArgs, Record<string, never>> = defineMethod(
+  'Operator.RaftTransferLeader',
+  (raw) => ({ id: field(record(raw, 'Operator.RaftTransferLeader'), 'id', isString) }),
+  () => ({}),
+);
