@@ -1,0 +1,81 @@
+// Errors a caller of the server port can see. Each names the address and, where there is one,
+// the method, so that a log line says which server failed and why.
+
+/** How a handler's error travels: its name (so `NotLeaderError` etc. can be recognised), its
+ * message, and its own scalar fields (e.g. `leaderAddress`). */
+export interface WireError {
+  name: string;
+  message: string;
+  data?: Record<string, string | number | boolean | null>;
+}
+
+/** The handler on the remote server failed; `remoteName` is the error's name over there. */
+export class RpcRemoteError extends Error {
+  override name = 'RpcRemoteError';
+  readonly remoteName: string;
+  readonly data: Record<string, string | number | boolean | null>;
+
+  constructor(
+    readonly address: string,
+    readonly method: string,
+    error: WireError,
+  ) {
+    super(error.message);
+    this.remoteName = error.name;
+    this.data = error.data ?? {};
+  }
+}
+
+/** The connection to `address` could not be made or was lost before the answer came. */
+export class RpcConnectionError extends Error {
+  override name = 'RpcConnectionError';
+
+  constructor(
+    readonly address: string,
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`rpc connection to ${address}: ${reason}`, options);
+  }
+}
+
+/** No answer within the call's deadline; the server was told to abandon the call. */
+export class RpcTimeoutError extends Error {
+  override name = 'RpcTimeoutError';
+
+  constructor(
+    readonly address: string,
+    readonly method: string,
+    readonly timeoutMs: number,
+  ) {
+    super(`rpc ${method} to ${address} timed out after ${timeoutMs} ms`);
+  }
+}
+
+/** Turns anything a handler threw into its wire form. */
+export function toWireError(error: unknown): WireError {
+  if (!(error instanceof Error)) return { name: 'Error', message: String(error) };
+  const data: Record<string, string | number | boolean | null> = {};
+  for (const [key, value] of Object.entries(error)) {
+    if (key === 'name' || key === 'message' || key === 'stack') continue;
+    if (
+      value === null ||
+      typeof value === 'string' ||
+      typeof value === 'number' ||
+      typeof value === 'boolean'
+    ) {
+      data[key] = value;
+    }
+  }
+  return { name: error.name, message: error.message, data };
+}
+
+export function errorText(error: unknown): string {
+  if (error instanceof Error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return code !== undefined && !error.message.includes(code)
+      ? `${code}: ${error.message}`
+      : error.message;
+  }
+  return String(error);
+}
