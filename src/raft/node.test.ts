@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import type { RaftMessage } from './messages';
 import { RaftNode } from './node';
 import { MemoryStorage } from './storage/memory';
-import type { Transport } from './transport/types';
+import { MemoryNetwork } from './transport/memory';
 import {
   NotLeaderError,
   type LogEntry,
@@ -11,26 +10,6 @@ import {
   type SnapshotMeta,
   type StateMachine,
 } from './types';
-
-/** Delivers messages between nodes of one process asynchronously, copied as a wire would. */
-class InProcessNetwork {
-  private readonly handlers = new Map<string, (msg: RaftMessage) => void>();
-
-  transport(address: string): Transport {
-    return {
-      start: async (handler) => {
-        this.handlers.set(address, handler);
-      },
-      send: (to, msg) => {
-        const copy = structuredClone(msg);
-        setImmediate(() => this.handlers.get(to.address)?.(copy));
-      },
-      close: async () => {
-        this.handlers.delete(address);
-      },
-    };
-  }
-}
 
 /** Applies commands that are numbers; the state is the list of them. */
 class ListFsm implements StateMachine {
@@ -120,7 +99,7 @@ describe('RaftNode', () => {
   });
 
   it('three nodes replicate, read on the leader, refuse writes on followers and survive a restart', async () => {
-    const network = new InProcessNetwork();
+    const network = new MemoryNetwork();
     const ids = ['n1', 'n2', 'n3'];
     const membership: Membership = {
       servers: ids.map((id) => ({ id, address: `${id}:8300`, voter: true })),
@@ -186,7 +165,7 @@ describe('RaftNode', () => {
   });
 
   it('a new empty server joins as a non-voter, is promoted, and takes over by transfer', async () => {
-    const network = new InProcessNetwork();
+    const network = new MemoryNetwork();
     const servers = ['n1', 'n2', 'n3', 'n4'];
     const fsms = new Map(servers.map((id) => [id, new ListFsm()]));
     const nodes = new Map(
