@@ -106,12 +106,22 @@ describe('snapshot streams', () => {
     }));
     const reply = await openSnapshotStream(server.address, { op: 'save' }, null);
     reply.body.pause();
-    // Kernel socket buffers on loopback hold a few MiB; nothing else may pile up.
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    const stalledAt = pulled.bytes;
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    assert.equal(pulled.bytes, stalledAt, 'the source is not pulled while nobody reads');
-    assert.ok(stalledAt < 64 * 1024 * 1024, `${stalledAt} bytes pulled while nobody read`);
+    // Wait until the server stops pulling (kernel socket buffers on loopback hold a few MiB);
+    // without backpressure it would pull all 512 MiB.
+    let seen = -1;
+    let stableSince = Date.now();
+    await waitFor(
+      'the source to stop being pulled',
+      () => {
+        if (pulled.bytes !== seen) {
+          seen = pulled.bytes;
+          stableSince = Date.now();
+        }
+        return Date.now() - stableSince > 300;
+      },
+      30_000,
+    );
+    assert.ok(seen < 64 * 1024 * 1024, `${seen} bytes pulled while nobody read`);
     reply.body.destroy();
   });
 
