@@ -31,7 +31,7 @@ export class Lane {
   private connected = false;
   private readonly queue: Buffer[] = [];
   private queueBytes = 0;
-  /** Frames handed to the socket whose bytes it may still hold. */
+  /** While unreachable: no dial (and every send dropped) before this time. */
   private retryAt = 0;
   private backoffMs: number;
   private failing = false;
