@@ -3,14 +3,7 @@
 import { networkInterfaces } from 'node:os';
 import { ConfigError, isPlainObject, type ConfigObject } from './normalize';
 import { getPath } from './paths';
-import type {
-  RaftTiming,
-  AclConfig,
-  AgentConfig,
-  DnsConfig,
-  HttpConfig,
-  PortsConfig,
-} from './types';
+import type { AclConfig, AgentConfig, DnsConfig, HttpConfig, PortsConfig } from './types';
 
 export interface BuildContext {
   dev: boolean;
@@ -130,7 +123,7 @@ export function buildAgentConfig(merged: ConfigObject, ctx: BuildContext): Built
     autoReloadConfig: read.bool('auto_reload_config'),
     pidFile: read.optString('pid_file'),
     raftSnapshotThreshold: read.optNumber('raft_snapshot_threshold'),
-    raftTiming: raftTiming(ctx.dev, read.number('performance.raft_multiplier')),
+    raftMultiplier: ctx.dev ? 1 : read.number('performance.raft_multiplier'),
     autopilot: {
       cleanupDeadServers: read.bool('autopilot.cleanup_dead_servers'),
       lastContactThresholdMs: read.number('autopilot.last_contact_threshold'),
@@ -348,13 +341,4 @@ class Reader {
     const value = this.get(path);
     return Array.isArray(value) ? value.filter(isPlainObject) : [];
   }
-}
-
-/**
- * Consul scales Raft's 1 s election and heartbeat timeouts by performance.raft_multiplier
- * (default 5, production advice 1). Elections here start after 10–20 ticks and the leader
- * heartbeats every tick, so a tick is a tenth of the election timeout. -dev runs at 50 ms ticks.
- */
-function raftTiming(dev: boolean, multiplier: number): RaftTiming {
-  return { tickMs: dev ? 50 : 100 * multiplier, electionTicks: 10, heartbeatTicks: 1 };
 }

@@ -27,13 +27,6 @@ export interface LimitsConfig {
   httpReadTimeoutMs: number;
 }
 
-/** Raft's clock: ticks of `tickMs`, elections after 10–20 ticks, heartbeats every tick. */
-export interface RaftTiming {
-  tickMs: number;
-  electionTicks: number;
-  heartbeatTicks: number;
-}
-
 /** The agent's `autopilot {}` stanza (seeds the cluster's autopilot configuration). */
 export interface AutopilotSettings {
   cleanupDeadServers: boolean;
@@ -109,8 +102,8 @@ export interface AgentConfig {
   logFile: string | null;
   /** Raft knobs (Consul's raft_snapshot_threshold / raft_trailing_logs); null = Raft's default. */
   raftSnapshotThreshold: number | null;
-  /** From performance.raft_multiplier (Consul's formula); -dev runs faster. */
-  raftTiming: RaftTiming;
+  /** performance.raft_multiplier: Raft's timeouts are Consul's 1 s bases times this (-dev: 1). */
+  raftMultiplier: number;
   autopilot: AutopilotSettings;
   raftTrailingLogs: number | null;
   httpConfig: HttpConfig;

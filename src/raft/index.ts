@@ -5,8 +5,21 @@ export { MemoryStorage } from './storage/memory';
 export { RaftCore, type RaftCoreOptions, type CoreStatus } from './core';
 export type { Ready, ReadState, SnapshotChunk, SoftState } from './ready';
 export type { Transport } from './transport/types';
-export { InProcessNetwork } from './transport/memory';
-export { TcpTransport, type TcpTransportOptions } from './transport/tcp';
+export {
+  TcpTransport,
+  type PeerStats as TransportPeerStats,
+  type TcpTransportOptions,
+} from './transport/tcp';
+export { MemoryNetwork } from './transport/memory';
+export {
+  DEFAULT_RAFT_MULTIPLIER,
+  DEV_RAFT_BASE_TIMEOUTS,
+  MAX_RAFT_MULTIPLIER,
+  RAFT_BASE_TIMEOUTS,
+  raftTiming,
+  type RaftBaseTimeouts,
+  type RaftTiming,
+} from './timing';
 export * from './messages';
 export * from './types';
 export {

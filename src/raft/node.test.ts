@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { RaftNode } from './node';
 import { MemoryStorage } from './storage/memory';
-import { InProcessNetwork } from './transport/memory';
+import { MemoryNetwork } from './transport/memory';
 import {
   NotLeaderError,
   type LogEntry,
@@ -99,7 +99,7 @@ describe('RaftNode', () => {
   });
 
   it('three nodes replicate, read on the leader, refuse writes on followers and survive a restart', async () => {
-    const network = new InProcessNetwork();
+    const network = new MemoryNetwork();
     const ids = ['n1', 'n2', 'n3'];
     const membership: Membership = {
       servers: ids.map((id) => ({ id, address: `${id}:8300`, voter: true })),
@@ -165,7 +165,7 @@ describe('RaftNode', () => {
   });
 
   it('a new empty server joins as a non-voter, is promoted, and takes over by transfer', async () => {
-    const network = new InProcessNetwork();
+    const network = new MemoryNetwork();
     const servers = ['n1', 'n2', 'n3', 'n4'];
     const fsms = new Map(servers.map((id) => [id, new ListFsm()]));
     const nodes = new Map(
@@ -212,108 +212,5 @@ describe('RaftNode', () => {
     const { result } = await (nodes.get('n4') as RaftNode).propose(command(10));
     assert.equal(result, 11);
     for (const node of nodes.values()) await node.stop();
-  });
-});
-
-/** Memory storage whose log writes fail as a full disk does while `full` is set. */
-function fillableStorage(): { storage: MemoryStorage; setFull(full: boolean): void } {
-  const storage = new MemoryStorage();
-  let full = false;
-  const persist = storage.persist.bind(storage);
-  storage.persist = (batch) =>
-    full
-      ? Promise.reject(
-          Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' }),
-        )
-      : persist(batch);
-  const save = storage.snapshots.save.bind(storage.snapshots);
-  storage.snapshots.save = (meta, data) =>
-    full
-      ? Promise.reject(
-          Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' }),
-        )
-      : save(meta, data);
-  return { storage, setFull: (value) => (full = value) };
-}
-
-async function singleVoter(
-  storage: MemoryStorage,
-  fsm: ListFsm,
-  snapshotThreshold?: number,
-): Promise<RaftNode> {
-  const node = new RaftNode({
-    id: 'a',
-    address: 'a:8300',
-    storage,
-    fsm,
-    bootstrap: { servers: [{ id: 'a', address: 'a:8300', voter: true }] },
-    snapshotThreshold,
-  });
-  running.push(node);
-  await node.start();
-  await waitFor('leadership', () => node.isLeader(), 1000);
-  return node;
-}
-
-describe('RaftNode when storage fills up', () => {
-  it('fails writes with "disk full", stays leader, and resumes on its own once space returns', async () => {
-    const { storage, setFull } = fillableStorage();
-    const fsm = new ListFsm();
-    const node = await singleVoter(storage, fsm);
-    await node.propose(command(1));
-    setFull(true);
-    await assert.rejects(node.propose(command(2)), {
-      name: 'StorageUnavailableError',
-      message: 'Raft log write failed: disk full',
-    });
-    // While degraded, new writes fail at once instead of queueing behind the full disk.
-    await assert.rejects(node.propose(command(3)), /Raft log write failed: disk full/);
-    await assert.rejects(node.readBarrier(), /Raft log write failed: disk full/);
-    assert.equal(node.isLeader(), true);
-    assert.deepEqual(fsm.values, [1]);
-
-    setFull(false);
-    let written: { index: number } | null = null;
-    const deadline = Date.now() + 10_000;
-    while (written === null && Date.now() < deadline) {
-      written = await node.propose(command(4)).catch(() => null);
-      if (written === null) await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    assert.ok(written !== null, 'writes resumed within 10 s');
-    // The entry that was in the failed write is applied once it is durable (never before);
-    // the fast-failed one never reached the log.
-    assert.deepEqual(fsm.values, [1, 2, 4]);
-    const durable = await storage.load();
-    assert.equal(durable.entries[durable.entries.length - 1].index, written.index);
-    await node.stop();
-  });
-
-  it('stops promptly while it is retrying storage', async () => {
-    const { storage, setFull } = fillableStorage();
-    const node = await singleVoter(storage, new ListFsm());
-    setFull(true);
-    await assert.rejects(node.propose(command(1)), /disk full/);
-    const started = Date.now();
-    await node.stop();
-    assert.ok(Date.now() - started < 1000, `stop took ${Date.now() - started} ms`);
-  });
-
-  it('a snapshot that cannot be written is retried later without stopping the node', async () => {
-    const { storage } = fillableStorage();
-    const fsm = new ListFsm();
-    const node = await singleVoter(storage, fsm, 5);
-    const save = storage.snapshots.save.bind(storage.snapshots);
-    let failures = 0;
-    storage.snapshots.save = (meta, data) => {
-      if (failures++ === 0) {
-        return Promise.reject(Object.assign(new Error('ENOSPC'), { code: 'ENOSPC' }));
-      }
-      return save(meta, data);
-    };
-    for (let i = 0; i < 10; i++) await node.propose(command(i));
-    assert.equal(failures, 1, 'one failed attempt, the next one waits for the back-off');
-    assert.deepEqual(fsm.values, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
-    assert.equal(node.isLeader(), true);
-    await node.stop();
   });
 });

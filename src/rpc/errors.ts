@@ -58,11 +58,12 @@ export class RpcTimeoutError extends Error {
   }
 }
 
-/** Turns anything a handler threw into its wire form. */
-export function toWireError(error: unknown): WireError {
-  if (!(error instanceof Error)) return { name: 'Error', message: String(error) };
-  const data: Record<string, string | number | boolean | null> = {};
-  for (const [key, value] of Object.entries(error)) {
+type Scalar = string | number | boolean | null;
+
+/** The string, number, boolean and null fields of `source`, except name/message/stack. */
+export function scalarFields(source: object): Record<string, Scalar> {
+  const data: Record<string, Scalar> = {};
+  for (const [key, value] of Object.entries(source)) {
     if (key === 'name' || key === 'message' || key === 'stack') continue;
     if (
       value === null ||
@@ -73,7 +74,13 @@ export function toWireError(error: unknown): WireError {
       data[key] = value;
     }
   }
-  return { name: error.name, message: error.message, data };
+  return data;
+}
+
+/** Turns anything a handler threw into its wire form. */
+export function toWireError(error: unknown): WireError {
+  if (!(error instanceof Error)) return { name: 'Error', message: String(error) };
+  return { name: error.name, message: error.message, data: scalarFields(error) };
 }
 
 export function errorText(error: unknown): string {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decodePayload, encodeFrame, FrameDecoder, FrameError } from './frames';
+import { decodePayload, encodeFrame, encodePayload, FrameDecoder, FrameError } from './frames';
 
 describe('frames', () => {
   it('frames split at every byte boundary decode to the values sent', () => {
@@ -30,8 +30,9 @@ describe('frames', () => {
     assert.throws(() => decoder.push(header), FrameError);
   });
 
-  it('large integers decode as numbers, never BigInt', () => {
-    const payload = Buffer.from([0xcf, 0, 0, 0x01, 0, 0, 0, 0, 0]);
-    assert.equal(decodePayload(payload), 2 ** 40);
+  it('64-bit integers decode as BigInt, so that uint64 KV flags keep every bit', () => {
+    const payload = Buffer.from([0xcf, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
+    assert.equal(decodePayload(payload), 2n ** 64n - 1n);
+    assert.equal(decodePayload(encodePayload(2 ** 40)), 2 ** 40);
   });
 });

@@ -2,8 +2,9 @@
 // length comes first so that a hostile or broken peer is refused before we buffer its data.
 import { Packr } from 'msgpackr';
 
-/** Large integers stay numbers (never BigInt); maps decode to plain objects. */
-const packr = new Packr({ useRecords: false, int64AsType: 'number' });
+// JS numbers travel as float64 or smaller ints; only bigints (KV flags) use the 64-bit forms and
+// come back as bigints.
+const packr = new Packr({ useRecords: false });
 
 export const FRAME_HEADER_BYTES = 4;
 /** Default bound on one frame's payload for request/response traffic. */

@@ -35,3 +35,14 @@ export {
   type RpcServerOptions,
   type RpcServerStats,
 } from './server';
+export {
+  openSnapshotStream,
+  readOneFrame,
+  serveSnapshotStreams,
+  type SnapshotServeOptions,
+  type SnapshotStreamHandler,
+  type SnapshotStreamOptions,
+  type SnapshotStreamReply,
+  type SnapshotStreamRequest,
+  type SnapshotStreamResponse,
+} from './snapshot-stream';

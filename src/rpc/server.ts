@@ -145,7 +145,8 @@ export class RpcServer {
       if (head === null) return;
       socket.off('readable', readType);
       socket.setTimeout(0);
-      this.route(socket, source, head[0]);
+      // Node updates the stream's listening state on the next tick; hand over after it.
+      process.nextTick(() => this.route(socket, source, head[0]));
     };
     socket.on('readable', readType);
   }

@@ -2,7 +2,7 @@
 // apart by `id`, so replies may come back in any order and many calls share one socket.
 import { FrameError } from './frames';
 import { MAX_METHOD_NAME } from './methods';
-import type { WireError } from './errors';
+import { scalarFields, type WireError } from './errors';
 
 export interface CallFrame {
   kind: 'call';
@@ -61,19 +61,7 @@ export function parseWireError(raw: unknown): WireError {
   if (!isRecord(raw) || typeof raw.name !== 'string' || typeof raw.message !== 'string') {
     throw new FrameError('reply error without name and message');
   }
-  const data: NonNullable<WireError['data']> = {};
-  if (isRecord(raw.data)) {
-    for (const [key, value] of Object.entries(raw.data)) {
-      if (
-        value === null ||
-        typeof value === 'string' ||
-        typeof value === 'number' ||
-        typeof value === 'boolean'
-      ) {
-        data[key] = value;
-      }
-    }
-  }
+  const data = isRecord(raw.data) ? scalarFields(raw.data) : {};
   return { name: raw.name, message: raw.message, data };
 }
 

@@ -6,7 +6,7 @@ import { startDnsServer } from '../dns';
 import { Renderer, resourceFromObject } from '../render';
 import { createHttpServer } from '../http';
 import type { AgentConfig, LoadedAgentConfig } from '../config';
-import { MemoryStorage, RaftNode, TcpTransport } from '../raft';
+import { MemoryStorage, RaftNode, raftTiming, TcpTransport } from '../raft';
 import { ConnPool, RpcServer } from '../rpc';
 import { SqliteStorage } from '../raft/storage';
 import type { RaftStorage } from '../raft/storage';
@@ -75,9 +75,7 @@ export async function startServerAgent(
       fsm: new Fsm(store),
       bootstrap: bootstrapMembership(config, address),
       snapshotThreshold: config.raftSnapshotThreshold ?? undefined,
-      tickMs: config.raftTiming.tickMs,
-      electionTicks: config.raftTiming.electionTicks,
-      heartbeatTicks: config.raftTiming.heartbeatTicks,
+      ...raftTicks(config),
       trailingLogs: config.raftTrailingLogs ?? undefined,
       logger: logger.child({ module: 'raft' }),
     });
@@ -292,4 +290,14 @@ async function runAll(steps: (() => Promise<void>)[], logger: Logger): Promise<v
       logger.error({ err: error }, 'shutdown step failed');
     }
   }
+}
+
+/** RaftNode's clock from performance.raft_multiplier, as Consul scales hashicorp/raft's timeouts. */
+function raftTicks(config: AgentConfig): {
+  tickMs: number;
+  electionTicks: number;
+  heartbeatTicks: number;
+} {
+  const { tickMs, electionTicks, heartbeatTicks } = raftTiming(config.raftMultiplier);
+  return { tickMs, electionTicks, heartbeatTicks };
 }

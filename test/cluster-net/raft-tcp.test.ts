@@ -1,134 +1,119 @@
-// RaftNodes of one process talking over real TCP through the server port: elections,
-// replication, failover, catch-up through InstallSnapshot, and hostile bytes on a Raft stream.
+// RaftNode clusters in one process over the real TCP transport (RpcServer per node on
+// 127.0.0.x): election, replication, restart catch-up, InstallSnapshot, failover.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
+import { command, NetCluster } from './support';
 
-import { MemoryStorage } from '../../src/raft';
-import { RpcType } from '../../src/rpc';
-import { SqliteStorage } from '../../src/raft/storage';
-import {
-  leaderOf,
-  listen,
-  proposeMany,
-  silent,
-  startCluster,
-  startServer,
-  stopServer,
-  waitFor,
-  type Server,
-} from './cluster';
+const clusters: NetCluster[] = [];
+after(async () => {
+  for (const cluster of clusters) await cluster.stop();
+});
 
-describe('Raft over TCP', () => {
-  it('three servers elect one leader and replicate to every follower', async () => {
-    const servers = await startCluster(3);
-    const leader = await waitFor('a leader', () => leaderOf(servers));
-    await proposeMany(leader, 0, 200);
-    const expected = Array.from({ length: 200 }, (_, i) => i);
-    for (const server of servers) {
-      await waitFor(`${server.id} to apply`, () => server.fsm.values.length === 200);
-      assert.deepEqual(
-        [...server.fsm.values].sort((a, b) => a - b),
-        expected,
-      );
-    }
-    assert.deepEqual(servers[0].fsm.values, servers[1].fsm.values);
-    assert.deepEqual(servers[1].fsm.values, servers[2].fsm.values);
-    for (const server of servers) await stopServer(server);
+async function startCluster(
+  options: ConstructorParameters<typeof NetCluster>[0],
+): Promise<NetCluster> {
+  const cluster = new NetCluster(options);
+  clusters.push(cluster);
+  await cluster.start();
+  return cluster;
+}
+
+async function proposeAll(
+  cluster: NetCluster,
+  leader: string,
+  from: number,
+  count: number,
+  padding = 0,
+): Promise<void> {
+  const node = cluster.node(leader);
+  await Promise.all(
+    Array.from({ length: count }, (_, i) => node.propose(command(from + i, padding))),
+  );
+}
+
+describe('RaftNode over TCP', () => {
+  it('three servers elect one leader and replicate proposals to every server', async () => {
+    const cluster = await startCluster({ size: 3, storage: 'memory' });
+    const leader = await cluster.leader();
+    await proposeAll(cluster, leader, 0, 200);
+    await cluster.converged(200);
+    await cluster.stop();
   });
 
-  it('a new leader serves writes after the old one stops, and the old one catches up on restart', async () => {
-    const servers = await startCluster(3);
-    const first = await waitFor('a leader', () => leaderOf(servers));
-    await proposeMany(first, 0, 50);
-    await stopServer(first);
-    const rest = servers.filter((s) => s !== first);
-    const second = await waitFor('a new leader', () => leaderOf(rest));
-    assert.notEqual(second.id, first.id);
-    await proposeMany(second, 50, 50);
-
-    // The old leader comes back on its address with its storage and catches up.
-    const membership = {
-      servers: servers.map((s) => ({ id: s.id, address: s.address, voter: true })),
-    };
-    const restarted = await startServer(
-      first.id,
-      await listen(first.port),
-      membership,
-      first.storage,
-      {},
-    );
-    await waitFor('the restarted server to catch up', () => restarted.fsm.values.length === 100);
-    assert.deepEqual(restarted.fsm.values, second.fsm.values);
-    for (const server of [...rest, restarted]) await stopServer(server);
+  it('five servers elect one leader, replicate, and elect another when the leader stops', async () => {
+    const cluster = await startCluster({ size: 5, storage: 'memory' });
+    const first = await cluster.leader();
+    await proposeAll(cluster, first, 0, 100);
+    await cluster.converged(100);
+    await cluster.stopMember(first);
+    const second = await cluster.leader([first]);
+    assert.notEqual(second, first);
+    const { result } = await cluster.node(second).propose(command(100));
+    assert.equal(result, 101);
+    await cluster.converged(101);
+    await cluster.stop();
   });
 
-  it('a follower that missed compacted entries catches up through InstallSnapshot', async () => {
-    const servers = await startCluster(3, { snapshotThreshold: 20, trailingLogs: 5 });
-    const leader = await waitFor('a leader', () => leaderOf(servers));
-    const follower = servers.find((s) => s !== leader) as Server;
-    await stopServer(follower);
-    await proposeMany(leader, 0, 150);
-    const status = leader.node.status();
-    assert.ok(status.lastSnapshotIndex > 0, 'the leader compacted its log');
+  it('a restarted follower catches up on what it missed', async () => {
+    const cluster = await startCluster({ size: 3, storage: 'memory' });
+    const leader = await cluster.leader();
+    await proposeAll(cluster, leader, 0, 50);
+    await cluster.converged(50);
+    const follower = cluster.ids.find((id) => id !== leader) as string;
+    await cluster.stopMember(follower);
+    await proposeAll(cluster, leader, 50, 50);
+    await cluster.startMember(follower);
+    const digest = await cluster.converged(100);
+    assert.equal(cluster.member(follower).fsm.digest(), digest);
+    await cluster.stop();
+  });
 
-    const membership = {
-      servers: servers.map((s) => ({ id: s.id, address: s.address, voter: true })),
-    };
-    const fresh = new MemoryStorage();
-    const back = await startServer(follower.id, await listen(follower.port), membership, fresh, {
-      snapshotThreshold: 20,
-      trailingLogs: 5,
+  it('a follower behind the compacted log receives the snapshot in chunks over TCP', async () => {
+    const cluster = await startCluster({
+      size: 3,
+      storage: 'memory',
+      snapshotThreshold: 100,
+      trailingLogs: 10,
     });
-    await waitFor('the follower to catch up', () => back.fsm.values.length === 150);
-    assert.deepEqual(back.fsm.values, leader.fsm.values);
-    assert.ok(back.node.status().lastSnapshotIndex > 0, 'it was brought up by a snapshot');
-    for (const server of servers.filter((s) => s !== follower)) await stopServer(server);
-    await stopServer(back);
+    const leader = await cluster.leader();
+    const follower = cluster.ids.find((id) => id !== leader) as string;
+    await cluster.stopMember(follower);
+    // 3000 commands of 1 KiB: the snapshot (~3 MiB) needs several 1 MiB chunks.
+    for (let batch = 0; batch < 30; batch++)
+      await proposeAll(cluster, leader, batch * 100, 100, 1024);
+    assert.ok(cluster.node(leader).status().lastSnapshotIndex > 0, 'the leader compacted');
+    await cluster.startMember(follower);
+    const digest = await cluster.converged(3000);
+    const restarted = cluster.member(follower);
+    assert.ok(restarted.fsm.restoredAt > 0, 'the follower restored from a snapshot');
+    assert.equal(restarted.fsm.digest(), digest);
+    await cluster.stop();
   });
 
-  it('five servers on SQLite storage keep committing with two of them down', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'raft-tcp-'));
-    try {
-      const servers = await startCluster(5, {
-        storage: (id) => SqliteStorage.open(join(dir, id), { logger: silent }),
-      });
-      const leader = await waitFor('a leader', () => leaderOf(servers));
-      await proposeMany(leader, 0, 20);
-      const followers = servers.filter((s) => s !== leader);
-      await stopServer(followers[0]);
-      await stopServer(followers[1]);
-      await proposeMany(leader, 20, 20);
-      for (const server of [leader, followers[2], followers[3]]) {
-        await waitFor(`${server.id} to apply`, () => server.fsm.values.length === 40);
-      }
-      for (const server of [leader, followers[2], followers[3]]) await stopServer(server);
-      for (const server of servers) await server.storage.close();
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+  it('three servers on SQLite survive restarts: a follower catches up from disk and the leader fails over', async () => {
+    const cluster = await startCluster({
+      size: 3,
+      storage: 'sqlite',
+      snapshotThreshold: 200,
+      trailingLogs: 20,
+    });
+    const leader = await cluster.leader();
+    await proposeAll(cluster, leader, 0, 100);
+    await cluster.converged(100);
+    const follower = cluster.ids.find((id) => id !== leader) as string;
+    await cluster.stopMember(follower);
+    for (let batch = 0; batch < 4; batch++)
+      await proposeAll(cluster, leader, 100 + batch * 100, 100);
+    await cluster.startMember(follower);
+    await cluster.converged(500);
+    assert.ok(cluster.member(follower).fsm.restoredAt > 0, 'caught up through InstallSnapshot');
 
-  it('garbage on a Raft connection closes that connection and the cluster keeps working', async () => {
-    const servers = await startCluster(3);
-    const leader = await waitFor('a leader', () => leaderOf(servers));
-    for (const junk of [
-      Buffer.from([RpcType.Raft, 0xff, 0xff, 0xff, 0xff]), // announces a 4 GiB frame
-      Buffer.concat([Buffer.from([RpcType.Raft, 0, 0, 0, 3]), Buffer.from([0xc1, 0xc1, 0xc1])]),
-      Buffer.concat([Buffer.from([RpcType.Raft, 0, 0, 0, 1]), Buffer.from([0x2a])]), // the number 42
-    ]) {
-      const socket = connect({ host: '127.0.0.1', port: leader.port });
-      await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
-      socket.write(junk);
-      await new Promise<void>((resolve) => socket.once('close', () => resolve()));
-    }
-    await proposeMany(leader, 0, 10);
-    for (const server of servers) {
-      await waitFor(`${server.id} to apply`, () => server.fsm.values.length === 10);
-    }
-    for (const server of servers) await stopServer(server);
+    await cluster.stopMember(leader);
+    const next = await cluster.leader([leader]);
+    await proposeAll(cluster, next, 500, 10);
+    await cluster.startMember(leader);
+    const digest = await cluster.converged(510);
+    assert.equal(cluster.member(leader).fsm.digest(), digest);
+    await cluster.stop();
   });
 });

@@ -1,20 +1,19 @@
-// Raft between RaftNodes of one process: messages are delivered asynchronously and copied as a
-// wire would copy them. For tests and in-process clusters; servers use TcpTransport.
+// Transport between RaftNodes of one process, for tests: messages are copied (as a wire would)
+// and delivered on a later turn of the event loop. Addresses not started are unreachable and
+// their messages are dropped, as TcpTransport drops them.
 import type { RaftMessage } from '../messages';
 import type { Transport } from './types';
 
-export class InProcessNetwork {
+export class MemoryNetwork {
   private readonly handlers = new Map<string, (msg: RaftMessage) => void>();
-  /** Addresses whose traffic is dropped both ways (a crude partition). */
-  private readonly cut = new Set<string>();
 
+  /** The transport of the server listening at `address`. */
   transport(address: string): Transport {
     return {
       start: async (handler) => {
         this.handlers.set(address, handler);
       },
       send: (to, msg) => {
-        if (this.cut.has(address) || this.cut.has(to.address)) return;
         const copy = structuredClone(msg);
         setImmediate(() => this.handlers.get(to.address)?.(copy));
       },
@@ -22,14 +21,5 @@ export class InProcessNetwork {
         this.handlers.delete(address);
       },
     };
-  }
-
-  /** Drops every message to and from `address` until healed. */
-  isolate(address: string): void {
-    this.cut.add(address);
-  }
-
-  heal(address: string): void {
-    this.cut.delete(address);
   }
 }

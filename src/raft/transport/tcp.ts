@@ -1,244 +1,192 @@
-// Raft between servers over the server port: a connection that opens with RpcType.Raft carries
-// one-way msgpack frames, each a RaftMessage. Every peer gets two outbound connections, as
-// hashicorp/raft keeps heartbeats apart from replication: appends and snapshot chunks travel on
-// the bulk lane, everything else (votes, heartbeats, responses, TimeoutNow) on the control lane,
-// so that a heartbeat never waits behind a megabyte of entries. Delivery is best effort: a lane
-// that is congested or down drops messages, and Raft's own retries (probes, heartbeats,
-// election timeouts) recover from the loss.
-import { connect, type Socket } from 'node:net';
-import type { Logger } from 'pino';
-
+// Raft over the server port. Every server dials two connections (protocol byte RpcType.Raft) to
+// each peer it talks to: a control lane for heartbeats, votes, TimeoutNow and every response, and
+// a bulk lane for AppendEntries and InstallSnapshot chunks. Heartbeats thus never queue behind a
+// large append (hashicorp/raft keeps a separate heartbeat connection for the same reason).
+// Appends are pipelined: the core keeps up to maxInflight unacknowledged appends per follower
+// and acknowledgements return on the follower's own control lane; this transport bounds what it
+// buffers per lane and drops past that (Raft retransmits). Inbound connections of either lane
+// are read the same way: each frame is one RaftMessage, checked before the core sees it.
+import type { Socket } from 'node:net';
+import pino, { type Logger } from 'pino';
 import {
-  encodeFrame,
   decodePayload,
+  encodeFrame,
+  errorText,
   FrameDecoder,
-  parseAddress,
   RpcType,
   type RpcServer,
 } from '../../rpc';
-import type { RaftMessage, RaftMessageType } from '../messages';
+import type { RaftMessage } from '../messages';
 import type { ServerInfo } from '../types';
+import { Lane, type LaneStats } from './lane';
 import type { Transport } from './types';
+import { parseRaftMessage, splitAppend } from './wire';
 
 export interface TcpTransportOptions {
-  /** The server port listener this transport takes RpcType.Raft connections from. */
+  /** The server port this transport takes RpcType.Raft connections from. */
   server: RpcServer;
   logger?: Logger;
-  /** Bytes a bulk lane may hold unsent before further appends are dropped. */
-  maxBulkBufferedBytes?: number;
-  /** Bytes a control lane may hold unsent before further messages are dropped. */
-  maxControlBufferedBytes?: number;
-  /** Largest frame accepted from a peer (an append batch or a snapshot chunk). */
+  /** Largest frame accepted from a peer. */
   maxFrameBytes?: number;
+  /** Appends carrying more entry bytes than this are sent as several consecutive appends. */
+  maxAppendBytes?: number;
+  /** Bound on what one bulk lane buffers (frames, bytes). */
+  bulkWindow?: { frames: number; bytes: number };
+  controlWindow?: { frames: number; bytes: number };
   connectTimeoutMs?: number;
-  /** After a failed dial, messages to that peer are dropped for this long before the next try. */
-  redialDelayMs?: number;
+  /** Back-off before dialing an unreachable peer again: doubles from min to max. */
+  backoffMs?: { min: number; max: number };
 }
 
-const BULK_TYPES: ReadonlySet<RaftMessageType> = new Set(['append', 'snapshot']);
-const MESSAGE_TYPES: ReadonlySet<string> = new Set<RaftMessageType>([
-  'pre-vote',
-  'vote',
-  'pre-vote-response',
-  'vote-response',
-  'append',
-  'append-response',
-  'heartbeat',
-  'heartbeat-response',
-  'snapshot',
-  'snapshot-response',
-  'timeout-now',
-]);
+export interface PeerStats {
+  control: LaneStats;
+  bulk: LaneStats;
+}
+
+const DEFAULT_MAX_FRAME_BYTES = 64 * 1024 * 1024;
+const DEFAULT_MAX_APPEND_BYTES = 4 * 1024 * 1024;
+
+/** The two lanes to one peer; logs once when it becomes unreachable and once when it answers. */
+class Peer {
+  readonly control: Lane;
+  readonly bulk: Lane;
+  private unreachableSince: number | null = null;
+
+  constructor(
+    private readonly address: string,
+    options: TcpTransportOptions,
+    private readonly logger: Logger,
+  ) {
+    const lane = (window: { frames: number; bytes: number }): Lane =>
+      new Lane({
+        address,
+        maxFrames: window.frames,
+        maxBytes: window.bytes,
+        connectTimeoutMs: options.connectTimeoutMs ?? 5000,
+        backoffMinMs: options.backoffMs?.min ?? 50,
+        backoffMaxMs: options.backoffMs?.max ?? 1000,
+        onReachability: (reason) => this.reachability(reason),
+      });
+    this.control = lane(options.controlWindow ?? { frames: 4096, bytes: 4 * 1024 * 1024 });
+    this.bulk = lane(options.bulkWindow ?? { frames: 1024, bytes: 64 * 1024 * 1024 });
+  }
+
+  close(): void {
+    this.control.close();
+    this.bulk.close();
+  }
+
+  private reachability(reason: string | null): void {
+    if (reason !== null && this.unreachableSince === null) {
+      this.unreachableSince = Date.now();
+      this.logger.warn(
+        { peer: this.address, reason },
+        `raft: peer ${this.address} unreachable (${reason}); dropping messages to it until it answers`,
+      );
+    } else if (reason === null && this.unreachableSince !== null) {
+      const downMs = Date.now() - this.unreachableSince;
+      this.unreachableSince = null;
+      this.logger.info(
+        { peer: this.address, downMs },
+        `raft: peer ${this.address} reachable again after ${downMs} ms`,
+      );
+    }
+  }
+}
 
 export class TcpTransport implements Transport {
-  private readonly lanes = new Map<string, Lane>();
+  private readonly logger: Logger;
+  private readonly peers = new Map<string, Peer>();
   private readonly inbound = new Set<Socket>();
   private unregister: (() => void) | null = null;
+  private handler: ((msg: RaftMessage) => void) | null = null;
   private closed = false;
-  private readonly warned = new Set<string>();
 
-  constructor(private readonly options: TcpTransportOptions) {}
+  constructor(private readonly options: TcpTransportOptions) {
+    this.logger = options.logger ?? pino({ name: 'raft-transport' });
+  }
 
   async start(handler: (msg: RaftMessage) => void): Promise<void> {
+    if (this.closed) throw new Error('raft transport is closed');
+    this.handler = handler;
     this.unregister = this.options.server.handleProtocol(RpcType.Raft, (socket) =>
-      this.accept(socket, handler),
+      this.accept(socket),
     );
   }
 
   send(to: ServerInfo, msg: RaftMessage): void {
     if (this.closed) return;
-    const bulk = BULK_TYPES.has(msg.type);
-    const key = `${bulk ? 'bulk' : 'control'} ${to.address}`;
-    let lane = this.lanes.get(key);
-    if (lane === undefined) {
-      lane = new Lane(to.address, bulk, this.options, (problem) => this.warnOnce(key, problem));
-      this.lanes.set(key, lane);
+    try {
+      const peer = this.peer(to.address);
+      if (msg.type === 'append') {
+        const maxBytes = this.options.maxAppendBytes ?? DEFAULT_MAX_APPEND_BYTES;
+        for (const piece of splitAppend(msg, maxBytes)) peer.bulk.send(encodeFrame(piece));
+      } else if (msg.type === 'snapshot') {
+        peer.bulk.send(encodeFrame(msg));
+      } else {
+        peer.control.send(encodeFrame(msg));
+      }
+    } catch (err) {
+      // A bad address in the configuration or an unencodable message: drop it, say why.
+      this.logger.error(
+        { err, to: to.id, address: to.address },
+        `raft: cannot send ${msg.type} to ${to.address}: ${errorText(err)}`,
+      );
     }
-    lane.send(msg);
+  }
+
+  /** Per-peer lane statistics (tests and `consulate info`). */
+  peerStats(address: string): PeerStats | undefined {
+    const peer = this.peers.get(address);
+    return peer === undefined
+      ? undefined
+      : { control: peer.control.stats(), bulk: peer.bulk.stats() };
   }
 
   async close(): Promise<void> {
     this.closed = true;
     this.unregister?.();
-    for (const lane of this.lanes.values()) lane.close();
-    this.lanes.clear();
+    this.unregister = null;
+    this.handler = null;
+    for (const peer of this.peers.values()) peer.close();
+    this.peers.clear();
     for (const socket of this.inbound) socket.destroy();
     this.inbound.clear();
   }
 
-  /** Frames from one peer connection, each a RaftMessage; anything else closes it. */
-  private accept(socket: Socket, handler: (msg: RaftMessage) => void): void {
+  private peer(address: string): Peer {
+    let peer = this.peers.get(address);
+    if (peer === undefined) {
+      peer = new Peer(address, this.options, this.logger);
+      this.peers.set(address, peer);
+    }
+    return peer;
+  }
+
+  private accept(socket: Socket): void {
     if (this.closed) {
       socket.destroy();
       return;
     }
+    const remote = `${socket.remoteAddress}:${socket.remotePort}`;
+    const decoder = new FrameDecoder(this.options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES);
     this.inbound.add(socket);
     socket.once('close', () => this.inbound.delete(socket));
-    const remote = `${socket.remoteAddress ?? 'unknown'}:${socket.remotePort ?? 0}`;
-    const decoder = new FrameDecoder(this.options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES);
     socket.on('data', (chunk: Buffer) => {
-      let payloads: Buffer[];
+      let messages: RaftMessage[];
       try {
-        payloads = decoder.push(chunk);
+        messages = decoder.push(chunk).map((payload) => parseRaftMessage(decodePayload(payload)));
       } catch (err) {
-        this.warnOnce(remote, `raft: closing ${remote}: ${(err as Error).message}`);
+        this.logger.warn(
+          { remote, err },
+          `raft: closing connection from ${remote}: ${errorText(err)}`,
+        );
         socket.destroy();
         return;
       }
-      for (const payload of payloads) {
-        let message: unknown;
-        try {
-          message = decodePayload(payload);
-        } catch (err) {
-          this.warnOnce(remote, `raft: closing ${remote}: undecodable frame: ${String(err)}`);
-          socket.destroy();
-          return;
-        }
-        if (!isRaftMessage(message)) {
-          this.warnOnce(remote, `raft: closing ${remote}: frame is not a Raft message`);
-          socket.destroy();
-          return;
-        }
-        try {
-          handler(message);
-        } catch (err) {
-          // A peer's message the core cannot take must not take this server down.
-          this.warnOnce(remote, `raft: closing ${remote}: message refused: ${String(err)}`);
-          socket.destroy();
-          return;
-        }
-      }
+      for (const msg of messages) this.handler?.(msg);
     });
+    socket.on('end', () => socket.end());
     socket.resume();
   }
-
-  private warnOnce(key: string, message: string): void {
-    if (this.warned.has(key)) return;
-    if (this.warned.size > 1024) this.warned.clear();
-    this.warned.add(key);
-    this.options.logger?.warn(message);
-  }
-}
-
-/** Default bound on one Raft frame: an append batch or a snapshot chunk with room to spare. */
-const DEFAULT_MAX_FRAME_BYTES = 64 * 1024 * 1024;
-
-/** One outbound connection to one peer, dialed on demand and again after it fails. */
-class Lane {
-  private socket: Socket | null = null;
-  private connected = false;
-  /** Frames written before the connection was up, flushed on connect. */
-  private waiting: Buffer[] = [];
-  private waitingBytes = 0;
-  private nextDialAt = 0;
-  private closed = false;
-  private readonly limit: number;
-
-  constructor(
-    private readonly address: string,
-    bulk: boolean,
-    private readonly options: TcpTransportOptions,
-    private readonly warn: (problem: string) => void,
-  ) {
-    this.limit = bulk
-      ? (options.maxBulkBufferedBytes ?? 64 * 1024 * 1024)
-      : (options.maxControlBufferedBytes ?? 4 * 1024 * 1024);
-  }
-
-  send(msg: RaftMessage): void {
-    if (this.closed) return;
-    if (this.socket === null && !this.dial()) return;
-    const frame = encodeFrame(msg);
-    if (!this.connected) {
-      if (this.waitingBytes + frame.length > this.limit) return;
-      this.waiting.push(frame);
-      this.waitingBytes += frame.length;
-      return;
-    }
-    const socket = this.socket as Socket;
-    // Congested: drop rather than queue without bound; Raft resends what matters.
-    if (socket.writableLength + frame.length > this.limit) return;
-    socket.write(frame);
-  }
-
-  close(): void {
-    this.closed = true;
-    this.socket?.destroy();
-    this.socket = null;
-  }
-
-  /** Starts a connection unless a recent dial failed; false when the message must be dropped. */
-  private dial(): boolean {
-    if (Date.now() < this.nextDialAt) return false;
-    let target: { host: string; port: number };
-    try {
-      target = parseAddress(this.address);
-    } catch (err) {
-      this.warn(`raft: cannot reach peer: ${(err as Error).message}`);
-      this.nextDialAt = Date.now() + (this.options.redialDelayMs ?? 1000);
-      return false;
-    }
-    const socket = connect({ host: target.host, port: target.port, noDelay: true });
-    this.socket = socket;
-    this.connected = false;
-    socket.setTimeout(this.options.connectTimeoutMs ?? 5000, () =>
-      socket.destroy(new Error('connect timed out')),
-    );
-    socket.once('connect', () => {
-      socket.setTimeout(0);
-      this.connected = true;
-      socket.cork();
-      socket.write(Buffer.of(RpcType.Raft));
-      for (const frame of this.waiting) socket.write(frame);
-      socket.uncork();
-      this.waiting = [];
-      this.waitingBytes = 0;
-    });
-    // Nothing is read on an outbound lane; replies come on the peer's own connection to us.
-    socket.resume();
-    socket.on('error', (err) => {
-      this.warn(`raft: connection to ${this.address} failed: ${err.message}`);
-    });
-    socket.once('close', () => {
-      if (this.socket !== socket) return;
-      this.socket = null;
-      this.waiting = [];
-      this.waitingBytes = 0;
-      if (!this.connected) this.nextDialAt = Date.now() + (this.options.redialDelayMs ?? 200);
-      this.connected = false;
-    });
-    return true;
-  }
-}
-
-function isRaftMessage(value: unknown): value is RaftMessage {
-  if (typeof value !== 'object' || value === null) return false;
-  const msg = value as Record<string, unknown>;
-  return (
-    typeof msg.type === 'string' &&
-    MESSAGE_TYPES.has(msg.type) &&
-    typeof msg.from === 'string' &&
-    typeof msg.to === 'string' &&
-    typeof msg.term === 'number'
-  );
 }
