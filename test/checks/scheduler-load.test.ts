@@ -23,13 +23,16 @@ test(`${CHECKS} HTTP checks at 1s all run, pass and account for every slot`, asy
         http: target.url,
         interval: INTERVAL_MS,
       });
-    // The first interval is the stagger: every check has run once after it.
-    await new Promise((resolve) => setTimeout(resolve, INTERVAL_MS + 200));
+    // The first interval is the stagger; on a loaded machine the first round can take longer.
+    const passing = (): number => [...statuses.values()].filter((s) => s === 'passing').length;
+    const deadline = Date.now() + 60_000;
+    while (passing() < CHECKS && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.equal(passing(), CHECKS, 'every check reached the target and passed');
     scheduler.resetStats();
     await new Promise((resolve) => setTimeout(resolve, MEASURE_MS));
     const stats = scheduler.stats();
-    const passing = [...statuses.values()].filter((s) => s === 'passing').length;
-    assert.equal(passing, CHECKS, 'every check reached the target and passed');
     const slots = (CHECKS * MEASURE_MS) / INTERVAL_MS;
     const accounted = stats.runs + stats.overlapsSkipped + stats.lateSlotsSkipped;
     assert.ok(Math.abs(accounted - slots) <= CHECKS, `slots ${slots}, accounted ${accounted}`);

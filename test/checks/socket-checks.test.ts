@@ -84,6 +84,11 @@ describe('UDP check', () => {
     const result = await runUdpCheck({ address: `127.0.0.1:${silentPort}`, timeoutMs: 300 });
     assert.equal(result.status, 'passing');
     assert.ok(performance.now() - started >= 290);
+    // On a starved event loop the check's timer can fire before the listener's read is served.
+    const deadline = Date.now() + 2000;
+    while (received === 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
     assert.equal(received, 1, 'the datagram reached the listener');
   });
 

@@ -124,6 +124,9 @@ describe('cluster formation', () => {
     );
     await waitFor('the fourth server to be promoted', () => voters(leader).includes('d'), 15_000);
     assert.equal(fourth.server.node.status().lastLogIndex > 0, true, 'it did not bootstrap alone');
+    await waitFor('the fourth server to apply its promotion', () =>
+      voters(fourth.server).includes('d'),
+    );
     assert.deepEqual(voters(fourth.server), ['a', 'b', 'c', 'd']);
 
     discovery.set({ ...fourth.known, status: 'left' });
