@@ -62,12 +62,6 @@ export async function runAgent(argv: readonly string[]): Promise<number> {
     logger.error({ err: reason }, 'unhandled promise rejection (a bug: please report it)');
   });
   for (const warning of warnings) logger.warn(warning);
-  if (config.retryJoin.length > 0 || config.retryJoinWan.length > 0) {
-    logger.info(
-      { retry_join: config.retryJoin, retry_join_wan: config.retryJoinWan },
-      'join addresses stored; joining comes with the gossip work',
-    );
-  }
 
   // Signals that arrive while starting are held and handled once the agent runs. There is
   // always a listener: without one a signal gets its default action and kills the process.

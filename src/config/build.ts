@@ -56,6 +56,11 @@ export function buildAgentConfig(merged: ConfigObject, ctx: BuildContext): Built
     .split(/\s+/)
     .filter((addr) => addr !== '');
   if (clientAddr.length === 0) throw new ConfigError('client_addr cannot be empty');
+  // addresses.http / addresses.dns override client_addr for that listener, as in Consul.
+  const listenerAddr = (key: string): string[] | null => {
+    const own = (read.optString(`addresses.${key}`) ?? '').split(/\s+/).filter((a) => a !== '');
+    return own.length > 0 ? own : null;
+  };
 
   const defaultQueryTimeMs = read.number('default_query_time');
   const maxQueryTimeMs = read.number('max_query_time');
@@ -73,6 +78,7 @@ export function buildAgentConfig(merged: ConfigObject, ctx: BuildContext): Built
     nodeName,
     nodeId: nodeId?.toLowerCase() ?? null,
     clientAddr,
+    addresses: { http: listenerAddr('http'), dns: listenerAddr('dns') },
     bindAddr,
     advertiseAddr,
     advertiseAddrWan: read.optString('advertise_addr_wan') ?? advertiseAddr,
@@ -89,6 +95,7 @@ export function buildAgentConfig(merged: ConfigObject, ctx: BuildContext): Built
       kvMaxValueSize: read.number('limits.kv_max_value_size'),
       txnMaxReqLen: read.number('limits.txn_max_req_len'),
       rpcMaxConnsPerClient: read.number('limits.rpc_max_conns_per_client'),
+      rpcHandshakeTimeoutMs: read.number('limits.rpc_handshake_timeout'),
       httpMaxConnsPerClient: read.number('limits.http_max_conns_per_client'),
       httpReadTimeoutMs: read.number('consulate.http_read_timeout'),
     },
@@ -124,6 +131,7 @@ export function buildAgentConfig(merged: ConfigObject, ctx: BuildContext): Built
     pidFile: read.optString('pid_file'),
     raftSnapshotThreshold: read.optNumber('raft_snapshot_threshold'),
     raftMultiplier: ctx.dev ? 1 : read.number('performance.raft_multiplier'),
+    rpcHoldTimeoutMs: read.number('performance.rpc_hold_timeout'),
     autopilot: {
       cleanupDeadServers: read.bool('autopilot.cleanup_dead_servers'),
       lastContactThresholdMs: read.number('autopilot.last_contact_threshold'),

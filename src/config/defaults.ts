@@ -28,6 +28,7 @@ export const DEFAULT_CONFIG: Readonly<Record<string, unknown>> = {
     txn_max_req_len: 524288,
     http_max_conns_per_client: 200,
     rpc_max_conns_per_client: 100,
+    rpc_handshake_timeout: '5s',
   },
   session_ttl_min: '10s',
   check_update_interval: '5m',
@@ -38,7 +39,7 @@ export const DEFAULT_CONFIG: Readonly<Record<string, unknown>> = {
   enable_local_script_checks: false,
   auto_reload_config: false,
   acl: { enabled: false, default_policy: 'allow', down_policy: 'extend-cache' },
-  performance: { raft_multiplier: 5 },
+  performance: { raft_multiplier: 5, rpc_hold_timeout: '7s' },
   autopilot: {
     cleanup_dead_servers: true,
     last_contact_threshold: '200ms',

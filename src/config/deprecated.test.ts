@@ -200,14 +200,11 @@ test('raft_boltdb is accepted with a warning that it has no effect on the SQLite
   assert.match(warnings[0], /raft\.hcl\)$/);
 });
 
-test('start_join and start_join_wan add to the join lists with a warning', () => {
-  const { config, warnings } = loadFile(
-    'join.hcl',
-    'retry_join = ["10.0.0.1"]\nstart_join = ["10.0.0.2"]\nstart_join_wan = ["10.1.0.1"]',
+test('start_join is refused under its own name while there is no gossip to join', () => {
+  assert.throws(
+    () => loadFile('join.hcl', 'start_join = ["10.0.0.2"]'),
+    /join\.hcl: (start_join \(sets retry_join\)|retry_join): gossip membership is not available yet/,
   );
-  assert.deepEqual(config.retryJoin, ['10.0.0.1', '10.0.0.2']);
-  assert.deepEqual(config.retryJoinWan, ['10.1.0.1']);
-  assert.match(warnings[0], /^The 'start_join' field is deprecated\. Use the 'retry_join' field/);
 });
 
 test("the top-level ui key becomes ui_config.enabled with Consul's warning", () => {

@@ -254,47 +254,66 @@ test('the deprecated -dc flag works with a warning; port 0 is accepted', () => {
   assert.deepEqual(warnings, ['The -dc flag is deprecated. Use -datacenter instead']);
 });
 
-test('Consul keys used by later work are accepted and typed now', () => {
+test('Consul keys this build honours are accepted and typed', () => {
   const hcl = [
     'primary_datacenter = "dc1"',
-    'addresses { http = "127.0.0.1" }',
+    'addresses { http = "127.0.0.2 127.0.0.3" }',
+    'performance { rpc_hold_timeout = "3s" }',
+    'limits { rpc_handshake_timeout = "2s" }',
     'ui_config { enabled = true }',
     'dns_config { allow_stale = true max_stale = "87600h" service_ttl { "*" = "5s" } soa { min_ttl = 0 } }',
-    'limits { txn_max_req_len = 2048 http_max_conns_per_client = 200 rpc_rate = -1 }',
-    'retry_join = ["10.0.0.1"]',
+    'limits { txn_max_req_len = 2048 http_max_conns_per_client = 200 }',
     'acl { down_policy = "deny" token_ttl = "30s" tokens { agent = "t" } }',
     'performance { raft_multiplier = 1 }',
-    'telemetry { prometheus_retention_time = "60s" disable_hostname = true }',
     'enable_script_checks = true',
     'check_update_interval = "5m"',
     'http_config { response_headers { "Access-Control-Allow-Origin" = "*" } }',
     'watches = [{ type = "key" key = "a" args = ["/bin/true"] }]',
-    'leave_on_terminate = true',
-    'skip_leave_on_interrupt = false',
     'disable_host_node_id = true',
     'auto_reload_config = true',
-    'reconnect_timeout = "8h"',
-    'session_ttl_min = "1s"',
     'consulate { tombstone_ttl = "2s" }',
     'check { name = "mem" ttl = "30s" }',
   ].join('\n');
   const { config } = load(['-dev', '-hcl', hcl]);
+  assert.deepEqual(config.addresses, { http: ['127.0.0.2', '127.0.0.3'], dns: null });
+  assert.equal(config.rpcHoldTimeoutMs, 3000);
+  assert.equal(config.limits.rpcHandshakeTimeoutMs, 2000);
   assert.equal(config.ui, true);
-  assert.deepEqual(config.retryJoin, ['10.0.0.1']);
   assert.equal(config.acl.enabled, false);
   assert.equal(config.acl.downPolicy, 'deny');
   assert.deepEqual(config.acl.tokens, { agent: 't' });
   assert.equal(config.enableScriptChecks, true);
   assert.deepEqual(config.httpConfig.responseHeaders, { 'Access-Control-Allow-Origin': '*' });
   assert.equal(config.watches.length, 1);
-  assert.equal(config.reconnectTimeoutMs, 8 * 3_600_000);
-  assert.equal(config.sessionTtlMinMs, 1000);
   assert.equal(config.tombstoneTtlMs, 2000);
   assert.equal(config.limits.txnMaxReqLen, 2048);
   assert.deepEqual(config.checks, [{ name: 'mem', ttl: '30s' }]);
   assert.deepEqual((config.merged.dns_config as Record<string, unknown>).service_ttl, {
     '*': 5000,
   });
+});
+
+test('Consul keys for features not built yet are refused, each named with the reason', () => {
+  for (const [hcl, reason] of [
+    ['retry_join = ["10.0.0.1"]', /retry_join: gossip membership is not available yet/],
+    ['leave_on_terminate = true', /leave_on_terminate = true: gossip membership/],
+    ['reconnect_timeout = "8h"', /reconnect_timeout = .*gossip membership/],
+    [
+      'telemetry { prometheus_retention_time = "60s" }',
+      /telemetry: telemetry is not available yet/,
+    ],
+    ['limits { rpc_rate = 100 }', /limits\.rpc_rate = 100: RPC rate limiting/],
+    ['session_ttl_min = "1s"', /session_ttl_min = .*sessions are not available yet/],
+    ['disable_remote_exec = false', /disable_remote_exec = false: remote execution/],
+    ['dns_config { use_cache = true }', /dns_config\.use_cache = true: the agent cache/],
+  ] as const) {
+    assert.throws(() => load(['-dev', '-hcl', hcl]), reason, hcl);
+  }
+  // Consul's own default for reconnect_timeout asks for nothing.
+  assert.equal(load(['-dev']).config.reconnectTimeoutMs, 72 * 3_600_000);
+});
+
+test('a reconnect_timeout below 8h is refused for its value first', () => {
   assert.throws(
     () => load(['-dev', '-hcl', 'reconnect_timeout = "1h"']),
     /reconnect_timeout: 1h is below the minimum of 8h/,

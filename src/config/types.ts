@@ -18,6 +18,8 @@ export interface LimitsConfig {
   txnMaxReqLen: number;
   /** Connections one source IP may hold open on the server port (Consul: 100). */
   rpcMaxConnsPerClient: number;
+  /** Time a new server-port connection has to name its protocol (Consul: 5 s). */
+  rpcHandshakeTimeoutMs: number;
   /** Concurrent HTTP connections per client IP (limits.http_max_conns_per_client); 0: no limit. */
   httpMaxConnsPerClient: number;
   /**
@@ -49,6 +51,8 @@ export interface AgentConfig {
   nodeId: string;
   /** Addresses the HTTP/DNS/gRPC listeners bind to (client_addr, space-separated list allowed). */
   clientAddr: string[];
+  /** addresses.http / addresses.dns: where that listener binds instead of client_addr. */
+  addresses: { http: string[] | null; dns: string[] | null };
   bindAddr: string;
   advertiseAddr: string;
   ports: PortsConfig;
@@ -104,6 +108,8 @@ export interface AgentConfig {
   raftSnapshotThreshold: number | null;
   /** performance.raft_multiplier: Raft's timeouts are Consul's 1 s bases times this (-dev: 1). */
   raftMultiplier: number;
+  /** How long a request waits for a leader before `No cluster leader` (Consul: 7 s). */
+  rpcHoldTimeoutMs: number;
   autopilot: AutopilotSettings;
   raftTrailingLogs: number | null;
   httpConfig: HttpConfig;

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { loadAgentConfig, parseAgentArgs, type LoadedAgentConfig } from './load';
 import type { ConfigObject, ConfigValue } from './normalize';
 import { setPath } from './paths';
-import { UNAVAILABLE_SETTINGS } from './unavailable';
+import { CONFIG_SCHEMA, type KeySchema } from './schema';
+import { UNAVAILABLE_SETTINGS, type UnavailableSetting } from './unavailable';
 
 const KEY = 'pUqJrVyVRj5jsiYEkM/tFQYfWyJIv4s3XkvDwy7Cu5s=';
 
@@ -33,19 +34,44 @@ function loadDir(
   }
 }
 
-/** A value that asks for the feature, per the kind of key. */
-function askingValue(path: string): ConfigValue {
+/** The schema entry of a dotted key path. */
+function schemaOf(path: string): KeySchema | undefined {
+  const [head, ...rest] = path.split('.');
+  let schema: KeySchema | undefined = CONFIG_SCHEMA[head];
+  for (const part of rest) schema = schema?.type === 'object' ? schema.keys[part] : undefined;
+  return schema;
+}
+
+/** A value that asks for the feature, of the key's type. */
+function askingValue(setting: UnavailableSetting): ConfigValue {
+  const { path } = setting;
   if (path === 'ports.https') return 8501;
   if (path === 'encrypt') return KEY;
   if (path === 'http_config.allow_write_http_from') return ['127.0.0.0/8'];
-  if (/(enabled|verify_[a-z_]+|use_auto_cert|allow_tls|\.tls)$/.test(path)) return true;
-  return '/etc/consul.d/value';
+  const schema = schemaOf(path);
+  switch (schema?.type) {
+    case 'bool':
+      return setting.asks(true);
+    case 'duration':
+      return path.startsWith('reconnect_timeout') ? '9h' : '30s';
+    case 'int':
+    case 'float':
+      return 5;
+    case 'port':
+      return 21000;
+    case 'string-list':
+      return ['10.0.0.1'];
+    case 'object':
+      return { disable_hostname: true };
+    default:
+      return '/etc/consul.d/value';
+  }
 }
 
 for (const setting of UNAVAILABLE_SETTINGS) {
   test(`${setting.path} asking for its feature is refused, naming the file and the reason`, () => {
     const file: ConfigObject = {};
-    setPath(file, setting.path, askingValue(setting.path));
+    setPath(file, setting.path, askingValue(setting));
     assert.throws(
       () => loadDir({ 'agent.json': file }),
       (err: Error) => {

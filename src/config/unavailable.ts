@@ -7,11 +7,13 @@ import { ConfigError, type ConfigObject, type ConfigValue } from './normalize';
 import { getPath } from './paths';
 
 export interface UnavailableSetting {
-  /** Canonical key path in the merged configuration. */
+  /** Canonical key path in the merged configuration (a whole stanza for `telemetry`). */
   path: string;
   /** Whether the value asks for the feature (`verify_incoming = false` asks for nothing). */
   asks: (value: ConfigValue) => boolean;
   reason: string;
+  /** Only a value the user wrote asks (Consul's built-in default, e.g. reconnect_timeout, does not). */
+  userOnly?: boolean;
 }
 
 const ACLS =
@@ -22,7 +24,23 @@ const GOSSIP_ENCRYPTION = 'gossip encryption is not available yet: this agent ha
 const WRITE_ALLOWLIST =
   'limiting writes by client address is not available yet in this version of Consulate; starting would accept writes from every address';
 
+const GOSSIP =
+  'gossip membership is not available yet in this version of Consulate: there is no LAN or WAN pool to join, leave or reconnect';
+const TELEMETRY =
+  'telemetry is not available yet in this version of Consulate: no metrics are collected or sent';
+const RPC_LIMITS = 'RPC rate limiting is not available yet in this version of Consulate';
+const SESSIONS = 'sessions are not available yet in this version of Consulate';
+const REMOTE_EXEC = 'remote execution (consul exec) is not available in Consulate';
+const AGENT_CACHE =
+  'the agent cache for DNS is not available yet in this version of Consulate: every DNS answer is read afresh';
+const GRPC = 'gRPC is not available in this build of Consulate: nothing would listen there';
+const CONNECT =
+  'Connect (service mesh) is not available in Consulate: no sidecar or expose ports are used';
+const NAMESPACES = 'namespaces (Consul Enterprise) are not available in Consulate';
+
 const isTrue = (value: ConfigValue): boolean => value === true;
+const isFalse = (value: ConfigValue): boolean => value === false;
+const isAny = (): boolean => true;
 const isSet = (value: ConfigValue): boolean =>
   value !== '' && !(Array.isArray(value) && value.length === 0);
 const isPort = (value: ConfigValue): boolean => typeof value === 'number' && value > 0;
@@ -61,6 +79,38 @@ export const UNAVAILABLE_SETTINGS: readonly UnavailableSetting[] = [
   { path: 'auto_config.authorization.enabled', asks: isTrue, reason: TLS },
   { path: 'encrypt', asks: isSet, reason: GOSSIP_ENCRYPTION },
   { path: 'http_config.allow_write_http_from', asks: isSet, reason: WRITE_ALLOWLIST },
+  { path: 'limits.https_handshake_timeout', asks: isAny, reason: TLS },
+  ...[
+    'retry_join',
+    'retry_interval',
+    'retry_max',
+    'retry_join_wan',
+    'retry_interval_wan',
+    'retry_max_wan',
+    'rejoin_after_leave',
+    'leave_on_terminate',
+    'skip_leave_on_interrupt',
+    'reconnect_timeout',
+    'reconnect_timeout_wan',
+    'performance.leave_drain_time',
+  ].map((path) => ({ path, asks: isAny, reason: GOSSIP, userOnly: true })),
+  { path: 'telemetry', asks: isAny, reason: TELEMETRY, userOnly: true },
+  { path: 'limits.rpc_rate', asks: isAny, reason: RPC_LIMITS, userOnly: true },
+  { path: 'limits.rpc_max_burst', asks: isAny, reason: RPC_LIMITS, userOnly: true },
+  { path: 'limits.rpc_client_timeout', asks: isAny, reason: RPC_LIMITS, userOnly: true },
+  { path: 'session_ttl_min', asks: isAny, reason: SESSIONS, userOnly: true },
+  { path: 'disable_remote_exec', asks: isFalse, reason: REMOTE_EXEC },
+  { path: 'dns_config.use_cache', asks: isTrue, reason: AGENT_CACHE },
+  { path: 'dns_config.cache_max_age', asks: isAny, reason: AGENT_CACHE, userOnly: true },
+  { path: 'dns_config.prefer_namespace', asks: isTrue, reason: NAMESPACES },
+  { path: 'addresses.https', asks: isSet, reason: TLS },
+  ...['addresses.grpc', 'addresses.grpc_tls'].map((path) => ({ path, asks: isSet, reason: GRPC })),
+  ...['sidecar_min_port', 'sidecar_max_port', 'expose_min_port', 'expose_max_port'].map((key) => ({
+    path: `ports.${key}`,
+    asks: isAny,
+    reason: CONNECT,
+    userOnly: true,
+  })),
 ];
 
 /** Throws a ConfigError listing every setting of `merged` that asks for an unavailable feature. */
@@ -69,6 +119,8 @@ export function refuseUnavailable(merged: ConfigObject, layers: readonly ConfigL
   for (const setting of UNAVAILABLE_SETTINGS) {
     const value = getPath(merged, setting.path) as ConfigValue | undefined;
     if (value === undefined || !setting.asks(value)) continue;
+    const source = settingSource(layers, setting.path);
+    if (setting.userOnly === true && (source === null || source.kind === 'defaults')) continue;
     refused.push(`${describeSetting(layers, setting.path, value)}: ${setting.reason}`);
   }
   if (refused.length > 0) throw new ConfigError(refused.join('\n'));

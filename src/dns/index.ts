@@ -24,7 +24,8 @@ export async function startDnsServer(
 ): Promise<RunningDns | null> {
   const { ports, clientAddr } = backend.config;
   if (ports.dns < 0) return null;
-  const server = new DnsServer(new DnsHandler(backend, logger), clientAddr, ports.dns, logger);
+  const hosts = backend.config.addresses.dns ?? clientAddr;
+  const server = new DnsServer(new DnsHandler(backend, logger), hosts, ports.dns, logger);
   const addresses = await server.listen();
   logger.info({ addresses }, 'dns listening');
   return { addresses, close: () => server.close() };

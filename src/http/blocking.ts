@@ -24,8 +24,6 @@ export interface QueryOptions {
 /** A watch set as the state store hands it out; reads record into it. */
 export type StoreWatchSet = ReturnType<AgentRuntime['store']['newWatchSet']>;
 
-/** How long a read waits for a leader before `No cluster leader` (Consul's rpc_hold_timeout). */
-export const RPC_HOLD_TIMEOUT_MS = 7000;
 // Consul adds a random stagger of up to wait/16 so that many watchers do not return together.
 const JITTER_FRACTION = 16;
 // Go's time.Duration is int64 nanoseconds; longer strings fail to parse.
@@ -102,7 +100,7 @@ export async function prepareRead(runtime: AgentRuntime, consistency: Consistenc
 /** Resolves once a leader is known; after rpc_hold_timeout without one, `No cluster leader`. */
 export async function requireLeader(runtime: AgentRuntime): Promise<void> {
   if (runtime.raft.isLeader() || runtime.raft.status().leaderId !== null) return;
-  await awaitLeader(runtime, RPC_HOLD_TIMEOUT_MS);
+  await awaitLeader(runtime, runtime.config.rpcHoldTimeoutMs);
 }
 
 function awaitLeader(runtime: AgentRuntime, timeoutMs: number): Promise<void> {

@@ -115,7 +115,7 @@ export async function createHttpServer(
   const extraServers: Server[] = [];
   return {
     async listen(): Promise<string[]> {
-      const [first, ...others] = runtime.config.clientAddr;
+      const [first, ...others] = runtime.config.addresses.http ?? runtime.config.clientAddr;
       await app.listen(runtime.config.ports.http, first);
       const main = app.getHttpServer() as Server;
       const port = (main.address() as AddressInfo).port;

@@ -61,6 +61,7 @@ export async function startServerAgent(
       port: config.ports.server,
       logger: logger.child({ module: 'rpc' }),
       maxConnsPerClient: config.limits.rpcMaxConnsPerClient,
+      handshakeTimeoutMs: config.limits.rpcHandshakeTimeoutMs,
     });
     await rpc.listen();
     cleanup.unshift(() => rpc.close());
@@ -92,7 +93,7 @@ export async function startServerAgent(
 
     const gc = startTombstoneGc(config, raft, logger);
     cleanup.unshift(async () => gc.stop());
-    const forwarder = new LeaderForwarder(raft, pool);
+    const forwarder = new LeaderForwarder(raft, pool, config.rpcHoldTimeoutMs);
     const agent = new RunningServerAgent(
       config,
       raft,
