@@ -1,4 +1,5 @@
 // The parsed form of a filter expression (go-bexpr's grammar) and the error every stage throws.
+import type { GoRegexp } from '../regexp';
 
 /** go-bexpr's operator names, as its error messages print them. */
 export type MatchOperator =
@@ -11,18 +12,31 @@ export interface MatchExpression {
   operator: MatchOperator;
   /** The value as written, unquoted; null for `is empty` / `is not empty`. */
   value: string | null;
-  /** Compiled once for `matches` / `not matches`. */
-  pattern: RegExp | null;
+  /** Compiled once for `matches` / `not matches` (RE2, as Go's regexp). */
+  pattern: GoRegexp | null;
 }
 
+/**
+ * `a or b or c` is one node with three operands (go-bexpr nests them to the right; the meaning
+ * is the same), so that a long flat chain adds no depth for the parser or the evaluator to
+ * recurse through: only parentheses nest, and the parser bounds how deep.
+ */
 export type Expression =
   | MatchExpression
   | { kind: 'not'; operand: Expression }
-  | { kind: 'and' | 'or'; left: Expression; right: Expression };
+  | { kind: 'and' | 'or'; operands: Expression[] };
 
 /** A filter that failed to compile or to evaluate; `message` reads like Consul's. */
 export class FilterError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /**
+     * The expression asks for what is refused outright rather than failing as go-bexpr fails: a
+     * regular expression RE2 rejects, or nesting or a pattern past our limits. HTTP answers
+     * these 400; the other errors keep Consul's 500.
+     */
+    readonly refused = false,
+  ) {
     super(message);
     this.name = 'FilterError';
   }

@@ -8,14 +8,17 @@
 // - the value is coerced to the type of the field it meets: numbers parse (Go's ParseInt base
 //   prefixes or a float), booleans take Go's ParseBool spellings, anything else stays a string;
 // - `in`/`contains`: a substring of a string, an element of an array, a key of an object.
+import type { GoRegexp } from '../regexp';
 import { FilterError, selectorText, type Expression, type MatchExpression } from './ast';
 
+// Recursion follows the expression's parentheses only (and/or chains are flat), which the parser
+// bounds; selectors recurse no deeper than the item's own fields.
 export function evaluate(expression: Expression, item: unknown): boolean {
   switch (expression.kind) {
     case 'and':
-      return evaluate(expression.left, item) && evaluate(expression.right, item);
+      return expression.operands.every((operand) => evaluate(operand, item));
     case 'or':
-      return evaluate(expression.left, item) || evaluate(expression.right, item);
+      return expression.operands.some((operand) => evaluate(operand, item));
     case 'not':
       return !evaluate(expression.operand, item);
     case 'match':
@@ -118,7 +121,7 @@ function isEmpty(match: MatchExpression, value: unknown): boolean {
 
 function matches(match: MatchExpression, value: unknown): boolean {
   if (typeof value !== 'string') throw invalidOperator(match);
-  return (match.pattern as RegExp).test(value);
+  return (match.pattern as GoRegexp).test(value);
 }
 
 // strconv.ParseInt(s, 0, 64) forms, else strconv.ParseFloat.

@@ -2,8 +2,10 @@
 // run per result item. Errors read as Consul's: compile errors carry the prefix
 // "Failed to create boolean expression evaluator: " (go-bexpr's CreateFilter), evaluation
 // errors (a value that cannot be coerced, an operator the field's type lacks) do not.
+import { compileGoRegexp, GoRegexpError, MAX_PROGRAM_SIZE, type GoRegexp } from '../regexp';
 import { FilterError, selectorText, type Expression } from './ast';
 import { evaluate } from './evaluate';
+import { goQuote } from './go-quote';
 import { parseExpression } from './parse';
 
 const PREFIX = 'Failed to create boolean expression evaluator: ';
@@ -33,9 +35,11 @@ export function compileFilter(expression: string, options: FilterOptions = {}): 
   if (expression.trim() !== '') {
     try {
       ast = parseExpression(expression);
-      prepare(ast, options.selectors?.map((path) => path.split('.')) ?? null);
+      prepare(ast, options.selectors?.map((path) => path.split('.')) ?? null, { programSize: 0 });
     } catch (error) {
-      if (error instanceof FilterError) throw new FilterError(PREFIX + error.message);
+      if (error instanceof FilterError) {
+        throw new FilterError(PREFIX + error.message, error.refused);
+      }
       throw error;
     }
   }
@@ -47,21 +51,34 @@ export function compileFilter(expression: string, options: FilterOptions = {}): 
   };
 }
 
-// Checks selectors against the schema and compiles regular expressions, once.
-function prepare(ast: Expression, schema: string[][] | null): void {
+// Checks selectors against the schema and compiles regular expressions, once. Matching costs up
+// to (program size × value length) per value, so the filter's patterns share one program budget.
+function prepare(
+  ast: Expression,
+  schema: string[][] | null,
+  budget: { programSize: number },
+): void {
   switch (ast.kind) {
     case 'and':
     case 'or':
-      prepare(ast.left, schema);
-      prepare(ast.right, schema);
+      for (const operand of ast.operands) prepare(operand, schema, budget);
       return;
     case 'not':
-      prepare(ast.operand, schema);
+      prepare(ast.operand, schema, budget);
       return;
     case 'match':
       if (schema !== null) checkSelector(ast.selector, schema);
       if (ast.operator === 'Matches' || ast.operator === 'Not Matches') {
-        ast.pattern = compileRegex(ast.value as string);
+        ast.pattern = compileRegexp(ast.value as string);
+        budget.programSize += ast.pattern.programSize;
+        if (budget.programSize > MAX_PROGRAM_SIZE) {
+          throw new FilterError(
+            `Failed to compile regular expression ${goQuote(ast.pattern.source)}: the filter's ` +
+              `regular expressions compile to ${budget.programSize} instructions together, ` +
+              `over the limit of ${MAX_PROGRAM_SIZE}`,
+            true,
+          );
+        }
       }
   }
 }
@@ -79,17 +96,16 @@ function checkSelector(selector: string[], schema: string[][]): void {
   }
 }
 
-// Go's RE2 syntax is close to JavaScript's for what filters use; RE2's leading flag group
-// `(?i)` / `(?s)` / `(?m)` becomes JavaScript flags.
-function compileRegex(source: string): RegExp {
-  const flags = /^\(\?([ims]+)\)/.exec(source);
+// go-bexpr's message around Go's regexp error, e.g. `Failed to compile regular expression "(?=x)":
+// error parsing regexp: invalid or unsupported Perl syntax: `(?=``.
+function compileRegexp(source: string): GoRegexp {
   try {
-    return flags === null
-      ? new RegExp(source)
-      : new RegExp(source.slice(flags[0].length), flags[1]);
+    return compileGoRegexp(source);
   } catch (error) {
+    if (!(error instanceof GoRegexpError)) throw error;
     throw new FilterError(
-      `Failed to compile regular expression "${source}": ${(error as Error).message}`,
+      `Failed to compile regular expression ${goQuote(source)}: ${error.reason}`,
+      true,
     );
   }
 }

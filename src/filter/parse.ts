@@ -3,6 +3,9 @@
 // `not`, `in`, `contains`, `matches`, `is empty`) do. Precedence, loosest first: or, and, not,
 // then a parenthesised expression or a single match. Errors carry go-bexpr's
 // `line:col (offset): message` position prefix.
+//
+// Chains (`a or b or c`, `not not x`) are read in loops; only parentheses recurse, and no deeper
+// than MAX_NESTING_DEPTH.
 import {
   FilterError,
   selectorText,
@@ -16,6 +19,14 @@ const IDENTIFIER_PART = /[a-zA-Z0-9_/]/;
 const WHITESPACE = /[ \t\r\n]/;
 const NUMBER = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?/;
 
+/**
+ * How deep parentheses may nest. go-bexpr sets no limit (its parser recurses on Go's growable
+ * stacks), but ours and the evaluator recurse on the JavaScript stack, which ~4,000 levels
+ * overflowed. Hand-written and generated filters nest a few levels (flat and/or chains add
+ * none), so 256 refuses nothing real while keeping the recursion a small fraction of the stack.
+ */
+export const MAX_NESTING_DEPTH = 256;
+
 /** `contains` is go-bexpr's `in` with selector and value the other way round. */
 type ParsedOperator = MatchOperator | 'Contains' | 'Not Contains';
 
@@ -26,6 +37,8 @@ export function parseExpression(input: string): Expression {
 
 class Parser {
   private pos = 0;
+  /** Parentheses open around the cursor. */
+  private depth = 0;
 
   constructor(private readonly input: string) {}
 
@@ -38,32 +51,39 @@ class Parser {
   }
 
   private parseOr(): Expression {
-    const left = this.parseAnd();
-    return this.tryWordBetween('or') ? { kind: 'or', left, right: this.parseOr() } : left;
+    const operands = [this.parseAnd()];
+    while (this.tryWordBetween('or')) operands.push(this.parseAnd());
+    return operands.length === 1 ? operands[0] : { kind: 'or', operands };
   }
 
   private parseAnd(): Expression {
-    const left = this.parseNot();
-    return this.tryWordBetween('and') ? { kind: 'and', left, right: this.parseAnd() } : left;
+    const operands = [this.parseNot()];
+    while (this.tryWordBetween('and')) operands.push(this.parseNot());
+    return operands.length === 1 ? operands[0] : { kind: 'and', operands };
   }
 
   private parseNot(): Expression {
-    if (this.tryWordThenSpace('not')) {
-      const operand = this.parseNot();
-      // `not not x` is x, as go-bexpr folds it.
-      return operand.kind === 'not' ? operand.operand : { kind: 'not', operand };
-    }
-    return this.parseGroup();
+    let negations = 0;
+    while (this.tryWordThenSpace('not')) negations++;
+    const operand = this.parseGroup();
+    if (negations % 2 === 0) return operand;
+    // `not not x` is x, as go-bexpr folds it, also when the inner `not` is in parentheses.
+    return operand.kind === 'not' ? operand.operand : { kind: 'not', operand };
   }
 
   private parseGroup(): Expression {
     if (this.input[this.pos] !== '(') return this.parseMatch();
+    if (this.depth === MAX_NESTING_DEPTH) {
+      this.fail(`parentheses nest deeper than ${MAX_NESTING_DEPTH} levels`, true);
+    }
+    this.depth++;
     this.pos++;
     this.skipWhitespace();
     const expression = this.parseOr();
     this.skipWhitespace();
     if (this.input[this.pos] !== ')') this.fail('Unmatched parentheses');
     this.pos++;
+    this.depth--;
     return expression;
   }
 
@@ -230,8 +250,8 @@ class Parser {
     return this.pos > start;
   }
 
-  private fail(message: string): never {
-    throw new FilterError(`${position(this.input, this.pos)}: ${message}`);
+  private fail(message: string, refused = false): never {
+    throw new FilterError(`${position(this.input, this.pos)}: ${message}`, refused);
   }
 }
 

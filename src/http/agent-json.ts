@@ -15,7 +15,7 @@ import {
 import { parseGoBool } from '../config';
 import { compileFilter, FilterError, type Filter } from '../filter';
 import { readBody } from './body';
-import { badRequest, HttpError, serverError, tooLarge } from './errors';
+import { badRequest, filterFailure, HttpError, tooLarge } from './errors';
 import type { JsonValue } from './json';
 import { JsonNumber, JsonSyntaxError, parseJsonBody, type ParsedJson } from './json-parse';
 import { queryOf, queryValue } from './query';
@@ -162,12 +162,12 @@ export function enableFlag(request: FastifyRequest): boolean {
   return enable;
 }
 
-/** `?filter` over one endpoint's items; a bad expression is Consul's 500 text. */
+/** `?filter` over one endpoint's items; a bad expression is Consul's 500 text (or our 400). */
 export function agentFilter(request: FastifyRequest, selectors: readonly string[]): Filter {
   try {
     return compileFilter(queryValue(queryOf(request), 'filter'), { selectors });
   } catch (error) {
-    if (error instanceof FilterError) throw serverError(error.message);
+    if (error instanceof FilterError) throw filterFailure(error);
     throw error;
   }
 }

@@ -2,7 +2,7 @@
 // `?filter` compiled against the endpoint's selectors, repeatable `?node-meta=k:v` and `?tag`,
 // `?near`, and `?passing` with Go's strconv.ParseBool.
 import { compileFilter, FilterError, type Filter } from '../filter';
-import { badRequest, serverError } from './errors';
+import { badRequest, filterFailure } from './errors';
 import { queryValue, type QueryValues } from './query';
 
 /** Every value of a repeatable parameter, in order ([] when absent). */
@@ -12,7 +12,10 @@ export function queryValues(query: QueryValues, name: string): string[] {
   return typeof value === 'string' ? [value] : value;
 }
 
-/** A filter whose failures (compiling now, evaluating later) are Consul's 500 with its text. */
+/**
+ * A filter whose failures (compiling now, evaluating later) are Consul's 500 with its text, or
+ * 400 for a pattern or nesting we refuse.
+ */
 export interface ListFilter {
   apply<T>(items: readonly T[], json: (item: T) => unknown): T[];
 }
@@ -22,21 +25,21 @@ export function parseFilter(query: QueryValues, selectors: readonly string[]): L
   try {
     filter = compileFilter(queryValue(query, 'filter'), { selectors });
   } catch (error) {
-    throw asServerError(error);
+    throw asHttpError(error);
   }
   return {
     apply: (items, json) => {
       try {
         return items.filter((item) => filter.matches(json(item)));
       } catch (error) {
-        throw asServerError(error);
+        throw asHttpError(error);
       }
     },
   };
 }
 
-function asServerError(error: unknown): unknown {
-  return error instanceof FilterError ? serverError(error.message) : error;
+function asHttpError(error: unknown): unknown {
+  return error instanceof FilterError ? filterFailure(error) : error;
 }
 
 /** `?node-meta=key:value` (repeatable; no colon means an empty value; a later key wins). */
