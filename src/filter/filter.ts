@@ -3,9 +3,9 @@
 // "Failed to create boolean expression evaluator: " (go-bexpr's CreateFilter), evaluation
 // errors (a value that cannot be coerced, an operator the field's type lacks) do not.
 import { compileGoRegexp, GoRegexpError, MAX_PROGRAM_SIZE, type GoRegexp } from '../regexp';
+import { goQuote } from '../state';
 import { FilterError, selectorText, type Expression } from './ast';
 import { evaluate } from './evaluate';
-import { goQuote } from './go-quote';
 import { parseExpression } from './parse';
 
 const PREFIX = 'Failed to create boolean expression evaluator: ';
