@@ -12,24 +12,30 @@ export interface MatchExpression {
   operator: MatchOperator;
   /** The value as written, unquoted; null for `is empty` / `is not empty`. */
   value: string | null;
-  /** Compiled once for `matches` / `not matches`. */
+  /** Compiled once for `matches` / `not matches` (RE2, as Go's regexp). */
   pattern: GoRegexp | null;
 }
 
+/**
+ * `a or b or c` is one node with three operands (go-bexpr nests them to the right; the meaning
+ * is the same), so that a long flat chain adds no depth for the parser or the evaluator to
+ * recurse through: only parentheses nest, and the parser bounds how deep.
+ */
 export type Expression =
   | MatchExpression
   | { kind: 'not'; operand: Expression }
-  | { kind: 'and' | 'or'; left: Expression; right: Expression };
+  | { kind: 'and' | 'or'; operands: Expression[] };
 
 /** A filter that failed to compile or to evaluate; `message` reads like Consul's. */
 export class FilterError extends Error {
   constructor(
     message: string,
     /**
-     * Set for expressions refused as hostile (a pattern RE2 rejects, nesting past the limit):
-     * the HTTP layer answers those 400, while other filter errors stay 500 as in Consul.
+     * The expression asks for what is refused outright rather than failing as go-bexpr fails: a
+     * regular expression RE2 rejects, or nesting or a pattern past our limits. HTTP answers
+     * these 400; the other errors keep Consul's 500.
      */
-    readonly hostile = false,
+    readonly refused = false,
   ) {
     super(message);
     this.name = 'FilterError';

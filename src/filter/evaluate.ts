@@ -11,12 +11,14 @@
 import type { GoRegexp } from '../regexp';
 import { FilterError, selectorText, type Expression, type MatchExpression } from './ast';
 
+// Recursion follows the expression's parentheses only (and/or chains are flat), which the parser
+// bounds; selectors recurse no deeper than the item's own fields.
 export function evaluate(expression: Expression, item: unknown): boolean {
   switch (expression.kind) {
     case 'and':
-      return evaluate(expression.left, item) && evaluate(expression.right, item);
+      return expression.operands.every((operand) => evaluate(operand, item));
     case 'or':
-      return evaluate(expression.left, item) || evaluate(expression.right, item);
+      return expression.operands.some((operand) => evaluate(operand, item));
     case 'not':
       return !evaluate(expression.operand, item);
     case 'match':

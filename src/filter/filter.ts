@@ -2,9 +2,10 @@
 // run per result item. Errors read as Consul's: compile errors carry the prefix
 // "Failed to create boolean expression evaluator: " (go-bexpr's CreateFilter), evaluation
 // errors (a value that cannot be coerced, an operator the field's type lacks) do not.
+import { compileGoRegexp, GoRegexpError, MAX_PROGRAM_SIZE, type GoRegexp } from '../regexp';
+import { goQuote } from '../state';
 import { FilterError, selectorText, type Expression } from './ast';
 import { evaluate } from './evaluate';
-import { compileGoRegexp, RegexpSyntaxError, type GoRegexp } from '../regexp';
 import { parseExpression } from './parse';
 
 const PREFIX = 'Failed to create boolean expression evaluator: ';
@@ -34,10 +35,11 @@ export function compileFilter(expression: string, options: FilterOptions = {}): 
   if (expression.trim() !== '') {
     try {
       ast = parseExpression(expression);
-      prepare(ast, options.selectors?.map((path) => path.split('.')) ?? null);
+      prepare(ast, options.selectors?.map((path) => path.split('.')) ?? null, { programSize: 0 });
     } catch (error) {
-      if (error instanceof FilterError)
-        throw new FilterError(PREFIX + error.message, error.hostile);
+      if (error instanceof FilterError) {
+        throw new FilterError(PREFIX + error.message, error.refused);
+      }
       throw error;
     }
   }
@@ -49,21 +51,34 @@ export function compileFilter(expression: string, options: FilterOptions = {}): 
   };
 }
 
-// Checks selectors against the schema and compiles regular expressions, once.
-function prepare(ast: Expression, schema: string[][] | null): void {
+// Checks selectors against the schema and compiles regular expressions, once. Matching costs up
+// to (program size × value length) per value, so the filter's patterns share one program budget.
+function prepare(
+  ast: Expression,
+  schema: string[][] | null,
+  budget: { programSize: number },
+): void {
   switch (ast.kind) {
     case 'and':
     case 'or':
-      prepare(ast.left, schema);
-      prepare(ast.right, schema);
+      for (const operand of ast.operands) prepare(operand, schema, budget);
       return;
     case 'not':
-      prepare(ast.operand, schema);
+      prepare(ast.operand, schema, budget);
       return;
     case 'match':
       if (schema !== null) checkSelector(ast.selector, schema);
       if (ast.operator === 'Matches' || ast.operator === 'Not Matches') {
-        ast.pattern = compileRegex(ast.value as string);
+        ast.pattern = compileRegexp(ast.value as string);
+        budget.programSize += ast.pattern.programSize;
+        if (budget.programSize > MAX_PROGRAM_SIZE) {
+          throw new FilterError(
+            `Failed to compile regular expression ${goQuote(ast.pattern.source)}: the filter's ` +
+              `regular expressions compile to ${budget.programSize} instructions together, ` +
+              `over the limit of ${MAX_PROGRAM_SIZE}`,
+            true,
+          );
+        }
       }
   }
 }
@@ -81,14 +96,15 @@ function checkSelector(selector: string[], schema: string[][]): void {
   }
 }
 
-// Go's regexp (RE2): linear in the input whatever the pattern, Go's syntax and error texts.
-function compileRegex(source: string): GoRegexp {
+// go-bexpr's message around Go's regexp error, e.g. `Failed to compile regular expression "(?=x)":
+// error parsing regexp: invalid or unsupported Perl syntax: `(?=``.
+function compileRegexp(source: string): GoRegexp {
   try {
     return compileGoRegexp(source);
   } catch (error) {
-    if (!(error instanceof RegexpSyntaxError)) throw error;
+    if (!(error instanceof GoRegexpError)) throw error;
     throw new FilterError(
-      `Failed to compile regular expression ${JSON.stringify(source)}: ${error.message}`,
+      `Failed to compile regular expression ${goQuote(source)}: ${error.reason}`,
       true,
     );
   }

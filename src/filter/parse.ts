@@ -3,6 +3,9 @@
 // `not`, `in`, `contains`, `matches`, `is empty`) do. Precedence, loosest first: or, and, not,
 // then a parenthesised expression or a single match. Errors carry go-bexpr's
 // `line:col (offset): message` position prefix.
+//
+// Chains (`a or b or c`, `not not x`) are read in loops; only parentheses recurse, and no deeper
+// than MAX_NESTING_DEPTH.
 import {
   FilterError,
   selectorText,
@@ -15,12 +18,14 @@ const IDENTIFIER_START = /[a-zA-Z]/;
 const IDENTIFIER_PART = /[a-zA-Z0-9_/]/;
 const WHITESPACE = /[ \t\r\n]/;
 const NUMBER = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?/;
+
 /**
- * Parenthesised groups deeper than this are refused (400) instead of exhausting the stack.
- * go-bexpr sets no such limit; 256 is far beyond any filter written by hand or generated from a
- * list (chains of `and`/`or` do not count: they are folded flat).
+ * How deep parentheses may nest. go-bexpr sets no limit (its parser recurses on Go's growable
+ * stacks), but ours and the evaluator recurse on the JavaScript stack, which ~4,000 levels
+ * overflowed. Hand-written and generated filters nest a few levels (flat and/or chains add
+ * none), so 256 refuses nothing real while keeping the recursion a small fraction of the stack.
  */
-export const MAX_NESTING = 256;
+export const MAX_NESTING_DEPTH = 256;
 
 /** `contains` is go-bexpr's `in` with selector and value the other way round. */
 type ParsedOperator = MatchOperator | 'Contains' | 'Not Contains';
@@ -32,7 +37,7 @@ export function parseExpression(input: string): Expression {
 
 class Parser {
   private pos = 0;
-  /** Parentheses open around the current position. */
+  /** Parentheses open around the cursor. */
   private depth = 0;
 
   constructor(private readonly input: string) {}
@@ -45,39 +50,34 @@ class Parser {
     return expression;
   }
 
-  // Chains of `or` / `and` are read in a loop and folded into a balanced tree, so that a long
-  // generated chain costs log2(n) levels of recursion here and in the evaluator, not n.
   private parseOr(): Expression {
     const operands = [this.parseAnd()];
     while (this.tryWordBetween('or')) operands.push(this.parseAnd());
-    return balanced('or', operands);
+    return operands.length === 1 ? operands[0] : { kind: 'or', operands };
   }
 
   private parseAnd(): Expression {
     const operands = [this.parseNot()];
     while (this.tryWordBetween('and')) operands.push(this.parseNot());
-    return balanced('and', operands);
+    return operands.length === 1 ? operands[0] : { kind: 'and', operands };
   }
 
   private parseNot(): Expression {
     let negations = 0;
     while (this.tryWordThenSpace('not')) negations++;
     const operand = this.parseGroup();
-    // `not not x` is x, as go-bexpr folds it.
     if (negations % 2 === 0) return operand;
+    // `not not x` is x, as go-bexpr folds it, also when the inner `not` is in parentheses.
     return operand.kind === 'not' ? operand.operand : { kind: 'not', operand };
   }
 
   private parseGroup(): Expression {
     if (this.input[this.pos] !== '(') return this.parseMatch();
-    if (this.depth === MAX_NESTING) {
-      throw new FilterError(
-        `${position(this.input, this.pos)}: expression nests too deeply: more than ${MAX_NESTING} levels of parentheses`,
-        true,
-      );
+    if (this.depth === MAX_NESTING_DEPTH) {
+      this.fail(`parentheses nest deeper than ${MAX_NESTING_DEPTH} levels`, true);
     }
-    this.pos++;
     this.depth++;
+    this.pos++;
     this.skipWhitespace();
     const expression = this.parseOr();
     this.skipWhitespace();
@@ -250,8 +250,8 @@ class Parser {
     return this.pos > start;
   }
 
-  private fail(message: string): never {
-    throw new FilterError(`${position(this.input, this.pos)}: ${message}`);
+  private fail(message: string, refused = false): never {
+    throw new FilterError(`${position(this.input, this.pos)}: ${message}`, refused);
   }
 }
 
@@ -337,14 +337,4 @@ function unquoteGo(body: string): string {
     }
   }
   return out;
-}
-
-function balanced(kind: 'and' | 'or', operands: Expression[]): Expression {
-  if (operands.length === 1) return operands[0];
-  const half = operands.length >> 1;
-  return {
-    kind,
-    left: balanced(kind, operands.slice(0, half)),
-    right: balanced(kind, operands.slice(half)),
-  };
 }

@@ -15,7 +15,7 @@ import {
 import { parseGoBool } from '../config';
 import { compileFilter, FilterError, type Filter } from '../filter';
 import { readBody } from './body';
-import { badRequest, HttpError, serverError, tooLarge } from './errors';
+import { badRequest, filterFailure, HttpError, tooLarge } from './errors';
 import type { JsonValue } from './json';
 import { JsonNumber, JsonSyntaxError, parseJsonBody, type ParsedJson } from './json-parse';
 import { queryOf, queryValue } from './query';
@@ -167,9 +167,7 @@ export function agentFilter(request: FastifyRequest, selectors: readonly string[
   try {
     return compileFilter(queryValue(queryOf(request), 'filter'), { selectors });
   } catch (error) {
-    if (error instanceof FilterError) {
-      throw error.hostile ? badRequest(error.message) : serverError(error.message);
-    }
+    if (error instanceof FilterError) throw filterFailure(error);
     throw error;
   }
 }

@@ -2,7 +2,7 @@
 // `?filter` compiled against the endpoint's selectors, repeatable `?node-meta=k:v` and `?tag`,
 // `?near`, and `?passing` with Go's strconv.ParseBool.
 import { compileFilter, FilterError, type Filter } from '../filter';
-import { badRequest, serverError } from './errors';
+import { badRequest, filterFailure } from './errors';
 import { queryValue, type QueryValues } from './query';
 
 /** Every value of a repeatable parameter, in order ([] when absent). */
@@ -39,8 +39,7 @@ export function parseFilter(query: QueryValues, selectors: readonly string[]): L
 }
 
 function asServerError(error: unknown): unknown {
-  if (!(error instanceof FilterError)) return error;
-  return error.hostile ? badRequest(error.message) : serverError(error.message);
+  return error instanceof FilterError ? filterFailure(error) : error;
 }
 
 /** `?node-meta=key:value` (repeatable; no colon means an empty value; a later key wins). */

@@ -1,6 +1,7 @@
 // Errors of the HTTP API and the one mapping from any thrown value to Consul's status + text.
 import { HttpException } from '@nestjs/common';
 
+import type { FilterError } from '../filter';
 import { LeadershipLostError, NotLeaderError, StorageUnavailableError } from '../raft';
 
 /** An error whose status code and plain-text body are exactly what Consul answers. */
@@ -28,6 +29,11 @@ export function tooLarge(message: string): HttpError {
 /** Consul answers every RPC failure (strconv errors, `invalid session`, …) with 500 + text. */
 export function serverError(message: string): HttpError {
   return new HttpError(500, message);
+}
+
+/** A `?filter` that failed: Consul's 500 with its text, or 400 for what we refuse outright. */
+export function filterFailure(error: FilterError): HttpError {
+  return error.refused ? badRequest(error.message) : serverError(error.message);
 }
 
 export interface ErrorResponse {

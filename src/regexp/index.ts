@@ -1,3 +1,8 @@
-// The public face of the regexp module: user-supplied regular expressions with Go's RE2
-// semantics (linear time), for filters, templates and prepared queries.
-export { compileGoRegexp, GoRegexp, MAX_PATTERN_LENGTH, RegexpSyntaxError } from './go-regexp';
+// The public face of the regexp module: user-supplied patterns with Go's regexp semantics (RE2).
+export {
+  compileGoRegexp,
+  GoRegexpError,
+  MAX_PATTERN_LENGTH,
+  MAX_PROGRAM_SIZE,
+  type GoRegexp,
+} from './go-regexp';

@@ -214,6 +214,38 @@ b: [x, y]")}}{{a}}{{b.[1]}}{{/with}}`).output,
     assert.equal(data.render('{{default "x" ""}}{{default "x" "y"}}').output, 'xy');
   });
 
+  it("matches and replaces with Go's regexp: RE2 syntax, $1 and ${name} expansion", () => {
+    const data = new Data();
+    assert.equal(
+      data.render('{{regexReplaceAll "(?P<svc>[a-z]+)-(\\d+)" "${svc}_$2x" "web-1"}}').output,
+      'web_',
+    );
+    assert.equal(
+      data.render('{{regexReplaceAll "(?P<svc>[a-z]+)-(\\d+)" "${svc}_${2}x" "web-1"}}').output,
+      'web_1x',
+    );
+    assert.equal(data.render('{{regexReplaceAll "a*" "-" "baab"}}').output, '-b-b-');
+    assert.equal(data.render('{{regexMatch "(?i)^WEB" "web-1"}}').output, 'true');
+    assert.equal(
+      data.render('{{#regexMatch "^\\d+$" "12a"}}y{{else}}n{{/regexMatch}}').output,
+      'n',
+    );
+  });
+
+  it('refuses a pattern RE2 rejects, naming it and the reason', () => {
+    assert.throws(
+      () => new Data().render('{{regexMatch "(a)\\1" "aa"}}'),
+      /^TemplateError: test\.hbs:1: regexMatch: invalid regular expression "\(a\)\\1": error parsing regexp: invalid escape sequence: `\\1`/,
+    );
+  });
+
+  it('answers a catastrophic-backtracking pattern at once', { timeout: 10_000 }, () => {
+    const text = `${'a'.repeat(40)}!`;
+    const data = new Data();
+    assert.equal(data.render(`{{regexMatch "^(a+)+$" "${text}"}}`).output, 'false');
+    assert.equal(data.render(`{{regexReplaceAll "^(a+)+$" "x" "${text}"}}`).output, text);
+  });
+
   it('encodes base64, replaces by regex, reads the environment and formats timestamps', () => {
     const data = new Data();
     assert.equal(data.render('{{base64Decode (base64Encode "héllo")}}').output, 'héllo');

@@ -2,8 +2,8 @@
 // consul-template's pipelines (the data last): `split "," (key "hosts")`, `join "," list`.
 import { load as loadYaml } from 'js-yaml';
 
-import { compileGoRegexp } from '../../regexp';
-
+import { compileGoRegexp, GoRegexpError, type GoRegexp } from '../../regexp';
+import type { RenderContext } from '../context';
 import { describe, stringArg, type HelperBody, type HelperCall } from './call';
 
 function listArg(call: HelperCall, position: number): unknown[] {
@@ -18,6 +18,31 @@ function listArg(call: HelperCall, position: number): unknown[] {
 function truth(call: HelperCall, value: boolean): unknown {
   if (call.block === null) return value;
   return value ? call.block.fn(call.block.scope) : call.block.inverse(call.block.scope);
+}
+
+// A render compiles each pattern once, however often a loop calls the helper with it.
+const compiledByRender = new WeakMap<RenderContext, Map<string, GoRegexp>>();
+
+function regexpArg(call: HelperCall, position: number): GoRegexp {
+  const pattern = stringArg(call, position);
+  let compiled = compiledByRender.get(call.context);
+  if (compiled === undefined) {
+    compiled = new Map();
+    compiledByRender.set(call.context, compiled);
+  }
+  let regexp = compiled.get(pattern);
+  if (regexp === undefined) {
+    try {
+      regexp = compileGoRegexp(pattern);
+    } catch (error) {
+      if (error instanceof GoRegexpError) {
+        throw new Error(`invalid regular expression "${pattern}": ${error.reason}`);
+      }
+      throw error;
+    }
+    compiled.set(pattern, regexp);
+  }
+  return regexp;
 }
 
 function isTruthy(value: unknown): boolean {
@@ -160,10 +185,9 @@ export const VALUE_HELPERS: Record<string, HelperBody> = {
     }
     return Buffer.from(text, 'base64').toString('utf8');
   },
-  // consul-template's regexp helpers run Go's RE2: linear time, Go syntax and `$1`/`${name}`.
-  regexReplaceAll: (call) =>
-    compileGoRegexp(stringArg(call, 0)).replaceAll(stringArg(call, 2), stringArg(call, 1)),
-  regexMatch: (call) => truth(call, compileGoRegexp(stringArg(call, 0)).test(stringArg(call, 1))),
+  // consul-template's regexMatch / regexReplaceAll: Go's regexp (RE2), `$1` / `${name}` expansion.
+  regexMatch: (call) => truth(call, regexpArg(call, 0).test(stringArg(call, 1))),
+  regexReplaceAll: (call) => regexpArg(call, 0).replaceAll(stringArg(call, 2), stringArg(call, 1)),
   toLower: (call) => stringArg(call, 0).toLowerCase(),
   toUpper: (call) => stringArg(call, 0).toUpperCase(),
   trimSpace: (call) => stringArg(call, 0).trim(),
