@@ -32,6 +32,10 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     synopsis: 'Controls node or service maintenance mode',
     run: async (argv) => (await import('./maint')).runMaint(argv),
   },
+  operator: {
+    synopsis: 'Provides cluster-level tools for Consulate operators',
+    run: async (argv) => (await import('./operator')).runOperator(argv),
+  },
   reload: {
     synopsis: 'Triggers the agent to reload configuration files',
     run: async (argv) => (await import('./reload')).runReload(argv),

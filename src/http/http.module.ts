@@ -8,6 +8,7 @@ import { AgentServicesController } from './controllers/agent-services.controller
 import { CatalogController } from './controllers/catalog.controller';
 import { HealthController } from './controllers/health.controller';
 import { KvController } from './controllers/kv.controller';
+import { OperatorController } from './controllers/operator.controller';
 import { RootController } from './controllers/root.controller';
 import { StatusController } from './controllers/status.controller';
 import { TxnController } from './controllers/txn.controller';
@@ -22,6 +23,7 @@ export class HttpApiModule {
         KvController,
         TxnController,
         StatusController,
+        OperatorController,
         AgentController,
         AgentServicesController,
         AgentChecksController,

@@ -15,6 +15,7 @@ import { encodeCommand, Fsm, StateStore, type Command } from '../state';
 import type { AgentRuntime } from './runtime';
 import { ConfigWatcher } from './config-watch';
 import { LeaderForwarder } from './forward';
+import { RaftOperator } from './operator';
 import { serveRaftRpc } from './rpc-handlers';
 import { TombstoneGc } from './tombstone-gc';
 import { waitForReplay } from './replay';
@@ -105,6 +106,7 @@ export async function startServerAgent(
       options,
     );
     agent.serverAddress = address;
+    agent.operator.serve(rpc);
     cleanup.unshift(() => agent.local.stop());
     agent.local.start();
     const http = await createHttpServer(agent, { logger: logger.child({ module: 'http' }) });
@@ -195,6 +197,7 @@ class RunningServerAgent implements ServerAgent {
 
   /** host:port of the server port (RPC and Raft). */
   serverAddress = '';
+  readonly operator: RaftOperator;
 
   constructor(
     config: AgentConfig,
@@ -207,6 +210,7 @@ class RunningServerAgent implements ServerAgent {
     private readonly options: ServerAgentOptions,
   ) {
     this.current = config;
+    this.operator = new RaftOperator(raft, forwarder, (id) => this.nodeNameOf(id));
     this.local = new LocalAgent(config, this, logger.child({ module: 'agent' }));
   }
 
@@ -233,6 +237,12 @@ class RunningServerAgent implements ServerAgent {
       { services: config.serviceDefinitions.length, checks: config.checkDefinitions.length },
       'configuration reloaded',
     );
+  }
+
+  /** A server's node name: ours, or the catalog node registered with that ID. */
+  private nodeNameOf(id: string): string | null {
+    if (id === this.current.nodeId) return this.current.nodeName;
+    return this.store.catalogNodes().value.find((node) => node.id === id)?.node ?? null;
   }
 
   readIndex(consistent: boolean, signal?: AbortSignal): Promise<number> {

@@ -14,3 +14,9 @@ export {
   type ServerHealth,
 } from './autopilot';
 export type { KnownServer, ServerDiscovery, ServerStatus } from './servers';
+export {
+  PeerNotFoundError,
+  RaftOperator,
+  type RaftConfigurationView,
+  type RaftServerEntry,
+} from './operator';

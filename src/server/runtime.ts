@@ -3,6 +3,7 @@ import type { LocalAgent } from '../agent';
 import type { AgentConfig } from '../config';
 import type { RaftHandle } from '../raft';
 import type { Command } from '../state';
+import type { RaftOperator } from './operator';
 import type { StateStore } from '../state';
 
 export interface AgentRuntime {
@@ -28,6 +29,8 @@ export interface AgentRuntime {
    * the error, changing nothing, when a file is broken or reload is not available.
    */
   reloadConfig(): Promise<void>;
+  /** Raft operator actions (configuration, remove peer, transfer leadership). */
+  readonly operator: RaftOperator;
   /** Epoch milliseconds when the agent started (for /v1/agent/self stats). */
   readonly startedAtMs: number;
   /** Stops listeners, Raft and storage; idempotent. */
