@@ -8,6 +8,8 @@ export type {
   HttpConfig,
   AclConfig,
   DnsConfig,
+  GossipSettings,
+  GossipTuning,
 } from './types';
 export { loadAgentConfig, parseAgentArgs, configPaths, type LoadedAgentConfig } from './load';
 export type { ConfiguredCheck, ConfiguredService } from './service-definitions';

@@ -6,8 +6,11 @@ import { AgentController } from './controllers/agent.controller';
 import { AgentChecksController } from './controllers/agent-checks.controller';
 import { AgentServicesController } from './controllers/agent-services.controller';
 import { CatalogController } from './controllers/catalog.controller';
+import { EventController } from './controllers/event.controller';
 import { HealthController } from './controllers/health.controller';
+import { KeyringController } from './controllers/keyring.controller';
 import { KvController } from './controllers/kv.controller';
+import { MembershipController } from './controllers/membership.controller';
 import { OperatorController } from './controllers/operator.controller';
 import { RootController } from './controllers/root.controller';
 import { StatusController } from './controllers/status.controller';
@@ -29,6 +32,9 @@ export class HttpApiModule {
         AgentChecksController,
         CatalogController,
         HealthController,
+        MembershipController,
+        EventController,
+        KeyringController,
       ],
       providers: [{ provide: HttpContext, useValue: context }],
     };

@@ -20,3 +20,16 @@ export {
   type RaftConfigurationView,
   type RaftServerEntry,
 } from './operator';
+export { AgentMembership, MEMBER_STATUS_CODES, asServer, type Pool } from './membership';
+export { MemberReconciler, SERF_CHECK_ID } from './member-reconcile';
+export {
+  UserEvents,
+  UserEventError,
+  USER_EVENT_PREFIX,
+  encodeUserEvent,
+  decodeUserEvent,
+  uuidToUint64,
+  type UserEvent,
+  type FireRequest,
+} from './user-events';
+export { CONSUL_COMPAT_VERSION, CONSUL_COMPAT_BUILD } from './compat';
