@@ -163,6 +163,28 @@ export class AgentMembership implements ServerDiscovery {
     for (const listener of this.eventListeners) listener(event, pool);
     if (pool === 'lan' && event.type !== 'user' && event.type !== 'query') {
       for (const listener of this.listeners) listener();
+      this.floodJoinWan();
+    }
+  }
+
+  /**
+   * Consul's flood join: a server joins, in the WAN pool, every server of its datacenter seen
+   * in the LAN pool (at the address it gossips from and its wan_join_port tag).
+   */
+  private floodJoinWan(): void {
+    const wan = this.wan;
+    if (wan === null || this.left) return;
+    const { config, logger } = this.options;
+    const known = new Set(wan.members().map((member) => member.name));
+    for (const member of this.lan.members()) {
+      if (member.status !== 'alive' || member.name === config.nodeName) continue;
+      const server = asServer(member);
+      const port = Number(member.tags.wan_join_port);
+      if (server === null || server.datacenter !== config.datacenter || !(port > 0)) continue;
+      if (known.has(`${member.name}.${config.datacenter}`)) continue;
+      wan.join([`${member.addr}:${port}`], true).catch((error: unknown) =>
+        logger.debug({ member: member.name, err: error }, 'WAN flood join failed'),
+      );
     }
   }
 

@@ -135,8 +135,12 @@ describe('three servers form a datacenter through gossip', () => {
         return members.length === 3 && members.every((m) => m.Status === ALIVE) ? true : undefined;
       });
     }
-    const wan = await getJson<Member[]>(servers[0], '/v1/agent/members?wan');
-    assert.deepEqual(wan.map((member) => member.Name).sort(), ['s41.dc1']);
+    // Servers flood-join each other into the WAN pool.
+    await eventually('three WAN members', async () => {
+      const wan = await getJson<Member[]>(servers[0], '/v1/agent/members?wan');
+      const names = wan.map((member) => member.Name).sort();
+      return names.join() === 's41.dc1,s42.dc1,s43.dc1' ? true : undefined;
+    });
     const cli = runCli(['members', `-http-addr=${servers[0].address}`]);
     assert.equal(cli.status, 0, cli.stderr);
     assert.match(cli.stdout, /^Node\s+Address\s+Status\s+Type\s+Build\s+Protocol\s+DC/);
