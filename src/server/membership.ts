@@ -1,12 +1,13 @@
 // The agent's gossip pools (cluster.md §3): the LAN pool every agent of the datacenter joins,
 // and on servers the WAN pool of all datacenters' servers. Consul's tags tell servers apart;
 // the LAN pool's servers are what bootstrap_expect counts and autopilot adds to Raft.
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 
 import type { AgentConfig, GossipTuning } from '../config';
 import {
+  Keyring,
   Serf,
   lanConfig,
   wanConfig,
@@ -57,16 +58,23 @@ export class AgentMembership implements ServerDiscovery {
     const { config, logger } = options;
     const serfDir = config.dataDir === null ? null : join(config.dataDir, 'serf');
     if (serfDir !== null) mkdirSync(serfDir, { recursive: true });
-    const key = config.encrypt === null ? null : Buffer.from(config.encrypt, 'base64');
+    const keyringFile = (name: string): string | undefined =>
+      serfDir === null ? undefined : join(serfDir, name);
     let wan: Serf | null = null;
     if (config.server) {
       wan = await Serf.create({
         nodeName: `${config.nodeName}.${config.datacenter}`,
         tags: serverTags(config, options.serverPort, null),
-        memberlist: memberlistConfig(wanConfig(), config, 'wan', logger),
+        memberlist: memberlistConfig(
+          wanConfig(),
+          config,
+          'wan',
+          loadKeyring(config, keyringFile('remote.keyring'), logger),
+          logger,
+        ),
         snapshotPath: serfDir === null ? undefined : join(serfDir, 'remote.snapshot'),
-        keyringFile: serfDir === null ? undefined : join(serfDir, 'remote.keyring'),
-        encryptKey: key ?? undefined,
+        keyringFile: keyringFile('remote.keyring'),
+        merge: (members) => wanMergeCheck(members),
         rejoinAfterLeave: config.gossip.rejoinAfterLeave,
         reconnectTimeoutMs: config.gossip.reconnectTimeoutWanMs,
         tombstoneTimeoutMs: 24 * 3_600_000,
@@ -82,10 +90,16 @@ export class AgentMembership implements ServerDiscovery {
         tags: config.server
           ? serverTags(config, options.serverPort, wan?.memberlist.localNode().port ?? null)
           : clientTags(config),
-        memberlist: memberlistConfig(lanConfig(), config, 'lan', logger),
+        memberlist: memberlistConfig(
+          lanConfig(),
+          config,
+          'lan',
+          loadKeyring(config, keyringFile('local.keyring'), logger),
+          logger,
+        ),
         snapshotPath: serfDir === null ? undefined : join(serfDir, 'local.snapshot'),
-        keyringFile: serfDir === null ? undefined : join(serfDir, 'local.keyring'),
-        encryptKey: key ?? undefined,
+        keyringFile: keyringFile('local.keyring'),
+        merge: (members) => lanMergeCheck(config, members),
         rejoinAfterLeave: config.gossip.rejoinAfterLeave,
         reconnectTimeoutMs: config.reconnectTimeoutMs,
         tombstoneTimeoutMs: 24 * 3_600_000,
@@ -305,10 +319,71 @@ function clientTags(config: AgentConfig): Record<string, string> {
   };
 }
 
+/**
+ * The pool's keyring: the keyring file when there is one (it holds rotations made since the
+ * first start; Consul warns that `encrypt` is then ignored), else the `encrypt` key, else none.
+ */
+function loadKeyring(config: AgentConfig, file: string | undefined, logger: Logger): Keyring | null {
+  if (file !== undefined && existsSync(file)) {
+    let keys: Uint8Array[];
+    try {
+      const parsed = JSON.parse(readFileSync(file, 'utf8')) as unknown;
+      if (!Array.isArray(parsed) || parsed.length === 0 || !parsed.every((k) => typeof k === 'string')) {
+        throw new Error('expected a JSON array of base64 keys');
+      }
+      keys = (parsed as string[]).map((key) => Buffer.from(key, 'base64'));
+    } catch (error) {
+      throw new Error(`keyring file ${file}: ${(error as Error).message}`);
+    }
+    if (config.encrypt !== null) {
+      logger.warn(`loaded the keyring from ${file}; the encrypt key is ignored while that file exists`);
+    }
+    return Keyring.create(keys, keys[0]);
+  }
+  if (config.encrypt === null) return null;
+  const key = Buffer.from(config.encrypt, 'base64');
+  return Keyring.create([key], key);
+}
+
+/** Consul's LAN merge checks (cluster.md §3.3): node-ID conflicts and foreign datacenters. */
+export function lanMergeCheck(config: AgentConfig, members: SerfMember[]): string | null {
+  const ids = new Map<string, string>();
+  for (const member of members) {
+    const id = member.tags.id ?? '';
+    if (id !== '') {
+      if (id === config.nodeId && member.name !== config.nodeName) {
+        return `Member '${member.name}' has conflicting node ID '${id}' with this agent's ID`;
+      }
+      const other = ids.get(id);
+      if (other !== undefined && other !== member.name) {
+        return `Member '${member.name}' has conflicting node ID '${id}' with member '${other}'`;
+      }
+      ids.set(id, member.name);
+    }
+    const consul = member.tags.role === 'node' || member.tags.role === 'consul';
+    if (consul && (member.tags.dc ?? '') !== config.datacenter) {
+      return `Member '${member.name}' part of wrong datacenter '${member.tags.dc ?? ''}'`;
+    }
+    if (consul && (member.tags.segment ?? '') !== '' && member.tags.role === 'node') {
+      return `Member '${member.name}' part of wrong segment '${member.tags.segment ?? ''}'`;
+    }
+  }
+  return null;
+}
+
+/** The WAN pool takes servers only. */
+export function wanMergeCheck(members: SerfMember[]): string | null {
+  for (const member of members) {
+    if (member.tags.role !== 'consul') return `Member '${member.name}' is not a server`;
+  }
+  return null;
+}
+
 function memberlistConfig(
   base: MemberlistConfig,
   config: AgentConfig,
   pool: Pool,
+  keyring: Keyring | null,
   logger: Logger,
 ): MemberlistConfig {
   const lan = pool === 'lan';
@@ -321,6 +396,7 @@ function memberlistConfig(
     bindAddr: lan ? config.gossip.lanBind : config.gossip.wanBind,
     bindPort: lan ? config.ports.serfLan : config.ports.serfWan,
     advertiseAddr: advertise,
+    keyring,
     gossipVerifyIncoming: config.gossip.encryptVerifyIncoming,
     gossipVerifyOutgoing: config.gossip.encryptVerifyOutgoing,
     gossipNodes: tuning.gossipNodes ?? base.gossipNodes,
