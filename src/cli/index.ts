@@ -47,7 +47,9 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   version: {
     synopsis: 'Prints the Consulate version',
     run: async () => {
-      process.stdout.write(`Consulate v${VERSION}\n`);
+      const { versionText } = await import('./version');
+      const { CONSUL_COMPAT_VERSION } = await import('../config');
+      process.stdout.write(versionText(CONSUL_COMPAT_VERSION));
       return 0;
     },
   },

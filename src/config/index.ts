@@ -26,3 +26,4 @@ export {
 export { parseDuration, formatDuration } from './duration';
 export { ConfigError, type ConfigObject, type ConfigValue } from './normalize';
 export { LOG_LEVELS } from './schema';
+export { CONSUL_COMPAT_VERSION, CONSUL_COMPAT_BUILD } from './compat';
