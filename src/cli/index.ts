@@ -44,6 +44,10 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     synopsis: 'Interact with services',
     run: async (argv) => (await import('./services')).runServices(argv),
   },
+  snapshot: {
+    synopsis: 'Saves, restores and inspects snapshots of Consulate server state',
+    run: async (argv) => (await import('./snapshot')).runSnapshot(argv),
+  },
   version: {
     synopsis: 'Prints the Consulate version',
     run: async () => {

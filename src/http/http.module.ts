@@ -4,11 +4,13 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { HttpContext } from './context';
 import { AgentController } from './controllers/agent.controller';
 import { AgentChecksController } from './controllers/agent-checks.controller';
+import { AutopilotController } from './controllers/autopilot.controller';
 import { AgentServicesController } from './controllers/agent-services.controller';
 import { CatalogController } from './controllers/catalog.controller';
 import { HealthController } from './controllers/health.controller';
 import { KvController } from './controllers/kv.controller';
 import { OperatorController } from './controllers/operator.controller';
+import { SnapshotController } from './controllers/snapshot.controller';
 import { RootController } from './controllers/root.controller';
 import { StatusController } from './controllers/status.controller';
 import { TxnController } from './controllers/txn.controller';
@@ -24,6 +26,8 @@ export class HttpApiModule {
         TxnController,
         StatusController,
         OperatorController,
+        AutopilotController,
+        SnapshotController,
         AgentController,
         AgentServicesController,
         AgentChecksController,

@@ -15,7 +15,10 @@ import { encodeCommand, Fsm, StateStore, type Command } from '../state';
 import type { AgentRuntime } from './runtime';
 import { ConfigWatcher } from './config-watch';
 import { LeaderForwarder } from './forward';
+import type { AutopilotOperator } from './autopilot-operator';
+import { startClusterOperations } from './cluster-ops';
 import { RaftOperator } from './operator';
+import type { SnapshotService } from './snapshot';
 import { serveRaftRpc } from './rpc-handlers';
 import { TombstoneGc } from './tombstone-gc';
 import { waitForReplay } from './replay';
@@ -107,6 +110,19 @@ export async function startServerAgent(
     );
     agent.serverAddress = address;
     agent.operator.serve(rpc);
+    const ops = startClusterOperations({
+      config,
+      raft,
+      store,
+      rpc,
+      forwarder,
+      apply: (cmd) => agent.apply(cmd),
+      readIndex: (consistent, signal) => agent.readIndex(consistent, signal),
+      logger,
+    });
+    cleanup.unshift(() => ops.stop());
+    agent.snapshots = ops.snapshots;
+    agent.autopilot = ops.autopilot;
     cleanup.unshift(() => agent.local.stop());
     agent.local.start();
     const http = await createHttpServer(agent, { logger: logger.child({ module: 'http' }) });
@@ -198,6 +214,8 @@ class RunningServerAgent implements ServerAgent {
   /** host:port of the server port (RPC and Raft). */
   serverAddress = '';
   readonly operator: RaftOperator;
+  snapshots!: SnapshotService;
+  autopilot!: AutopilotOperator;
 
   constructor(
     config: AgentConfig,

@@ -3,7 +3,9 @@ import type { LocalAgent } from '../agent';
 import type { AgentConfig } from '../config';
 import type { RaftHandle } from '../raft';
 import type { Command } from '../state';
+import type { AutopilotOperator } from './autopilot-operator';
 import type { RaftOperator } from './operator';
+import type { SnapshotService } from './snapshot';
 import type { StateStore } from '../state';
 
 export interface AgentRuntime {
@@ -31,6 +33,10 @@ export interface AgentRuntime {
   reloadConfig(): Promise<void>;
   /** Raft operator actions (configuration, remove peer, transfer leadership). */
   readonly operator: RaftOperator;
+  /** Snapshot save and restore (GET/PUT /v1/snapshot). */
+  readonly snapshots: SnapshotService;
+  /** Autopilot's configuration and the leader's server health view. */
+  readonly autopilot: AutopilotOperator;
   /** Epoch milliseconds when the agent started (for /v1/agent/self stats). */
   readonly startedAtMs: number;
   /** Stops listeners, Raft and storage; idempotent. */

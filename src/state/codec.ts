@@ -16,6 +16,7 @@ import type {
   MixedTxnCommand,
   TxnCommand,
 } from './commands';
+import { parseSystemCommand } from './restore-codec';
 import { KV_VERBS as KV_VERB_LIST, type KvTxnOp, type KvVerb } from './types';
 import {
   packr,
@@ -79,6 +80,10 @@ export function parseCommand(raw: unknown): Command {
           readSyncOp(op, `${type}.ops[${i}]`),
         ),
       };
+    case 'snapshot-chunk':
+    case 'snapshot-restore':
+    case 'autopilot-set':
+      return parseSystemCommand(type, fields);
     default:
       throw new WireError(`unknown command type ${JSON.stringify(type)}`);
   }

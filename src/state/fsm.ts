@@ -25,6 +25,7 @@ import {
   reapTombstonesTxn,
   type KvWrite,
 } from './kv';
+import { applyAutopilotSet, applySnapshotChunk, applySnapshotRestore } from './restore';
 import type { StateStore } from './store';
 import type { MixedTxnResult } from './catalog-txn';
 import { txnApplyKv, txnApplyMixed } from './txn';
@@ -42,6 +43,9 @@ const applyByType: { [T in Command['type']]: Apply<Extract<Command, { type: T }>
   'catalog-register': applyCatalogRegister,
   'catalog-deregister': applyCatalogDeregister,
   'catalog-sync': applyCatalogSync,
+  'snapshot-chunk': applySnapshotChunk,
+  'snapshot-restore': applySnapshotRestore,
+  'autopilot-set': applyAutopilotSet,
 };
 
 export class Fsm implements StateMachine {

@@ -25,3 +25,5 @@ export {
   normalizeRegistration,
   type CatalogSyncOp,
 } from './catalog-register';
+export type { AutopilotConfigRow, RestoreResult, RestoreStaging } from './restore';
+export { snapshotStats, type SnapshotRecordStats } from './snapshot-stats';

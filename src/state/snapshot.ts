@@ -6,6 +6,7 @@
 import { checkKey, instanceKey, nodeKey, serviceKey } from './catalog';
 import { readCheckRow, readNodeRow, readServiceRow } from './catalog-wire';
 import { compareKeys, OrderedTable } from './ordered-table';
+import { encodeSystemSections, readSystemSections } from './restore';
 import { newTables, type IndexedTable, type IndexName, type Tables } from './tables';
 import type { KvEntry } from './types';
 import {
@@ -57,7 +58,16 @@ export function encodeSnapshot({ tables, lastIndex }: SnapshotContents): Uint8Ar
     readServiceRow(row, 'service'),
   );
   const checks = [...tables.checks.scanPrefix('')].map(([, row]) => readCheckRow(row, 'check'));
-  const body = packr.pack({ lastIndex, indexes, kvs, tombstones, nodes, services, checks });
+  const body = packr.pack({
+    lastIndex,
+    indexes,
+    kvs,
+    tombstones,
+    nodes,
+    services,
+    checks,
+    ...encodeSystemSections(tables),
+  });
   const snapshot = new Uint8Array(HEADER_LENGTH + body.length);
   snapshot.set(MAGIC, 0);
   snapshot[MAGIC.length] = FORMAT_VERSION;
@@ -92,6 +102,7 @@ export function decodeSnapshot(data: Uint8Array): SnapshotContents {
       tables.indexes.set(name, index);
     });
     readCatalog(body, tables);
+    readSystemSections(body, tables);
   }
   tables.kvs = uniqueTable(readArray(body.kvs, 'snapshot.kvs').map(readKvRow), 'snapshot.kvs');
   tables.tombstones = uniqueTable(

@@ -27,6 +27,7 @@ import { newTables, newWatchTables, WriteTxn, type ReadTxn, type Tables } from '
 import type { MixedTxnOp, MixedTxnResult } from './catalog-txn';
 import { txnReadKv, txnReadMixed } from './txn';
 import type { KvEntry, KvTxnOp, ReadResult, TxnResult } from './types';
+import type { AutopilotConfigRow, RestoreStaging } from './restore';
 import { WatchRegistry, WatchSetBuilder } from './watch';
 
 /** Rows handed out by reads are the store's own objects: treat them as read-only. */
@@ -185,6 +186,16 @@ export class StateStore {
 
   private reader(): ReadTxn {
     return { tables: this.current };
+  }
+
+  /** Autopilot's stored configuration, or null before the leader first stores it. */
+  autopilotConfig(): AutopilotConfigRow | null {
+    return this.current.autopilot;
+  }
+
+  /** The snapshot restore being staged through Raft, if any (restore.ts). */
+  restoring(): RestoreStaging | null {
+    return this.current.restoring;
   }
 
   snapshot(): Uint8Array {

@@ -4,6 +4,7 @@
 // synchronously, so no reader ever observes a half-applied transaction.
 import type { CatalogNode, HealthCheck, NodeService } from './catalog-types';
 import { OrderedTable } from './ordered-table';
+import type { AutopilotConfigRow, RestoreStaging } from './restore';
 import type { KvEntry } from './types';
 import { WatchTable, type WatchChange } from './watch';
 
@@ -30,6 +31,10 @@ export interface Tables {
   /** Secondary index of `services`: `name\0node\0serviceID` (lower-cased) → services key. */
   serviceInstances: OrderedTable<string>;
   indexes: Map<IndexName, number>;
+  /** Autopilot's configuration once set (restore.ts). */
+  autopilot: AutopilotConfigRow | null;
+  /** A snapshot restore being staged (restore.ts). */
+  restoring: RestoreStaging | null;
 }
 
 /** Per table family, who is watching which keys. Lives outside Tables: a restore keeps it. */
@@ -48,6 +53,8 @@ export function newTables(): Tables {
     checks: new OrderedTable(),
     serviceInstances: new OrderedTable(),
     indexes: new Map(),
+    autopilot: null,
+    restoring: null,
   };
 }
 
