@@ -10,6 +10,7 @@ import { HealthController } from './controllers/health.controller';
 import { KvController } from './controllers/kv.controller';
 import { OperatorController } from './controllers/operator.controller';
 import { RootController } from './controllers/root.controller';
+import { SessionController } from './controllers/session.controller';
 import { StatusController } from './controllers/status.controller';
 import { TxnController } from './controllers/txn.controller';
 
@@ -29,6 +30,7 @@ export class HttpApiModule {
         AgentChecksController,
         CatalogController,
         HealthController,
+        SessionController,
       ],
       providers: [{ provide: HttpContext, useValue: context }],
     };

@@ -17,6 +17,7 @@ import { ConfigWatcher } from './config-watch';
 import { LeaderForwarder } from './forward';
 import { RaftOperator } from './operator';
 import { serveRaftRpc } from './rpc-handlers';
+import { SessionService } from './sessions';
 import { TombstoneGc } from './tombstone-gc';
 import { waitForReplay } from './replay';
 
@@ -107,6 +108,8 @@ export async function startServerAgent(
     );
     agent.serverAddress = address;
     agent.operator.serve(rpc);
+    agent.sessions.start(rpc, config.nodeId);
+    cleanup.unshift(async () => agent.sessions.stop());
     cleanup.unshift(() => agent.local.stop());
     agent.local.start();
     const http = await createHttpServer(agent, { logger: logger.child({ module: 'http' }) });
@@ -198,6 +201,7 @@ class RunningServerAgent implements ServerAgent {
   /** host:port of the server port (RPC and Raft). */
   serverAddress = '';
   readonly operator: RaftOperator;
+  readonly sessions: SessionService;
 
   constructor(
     config: AgentConfig,
@@ -211,6 +215,14 @@ class RunningServerAgent implements ServerAgent {
   ) {
     this.current = config;
     this.operator = new RaftOperator(raft, forwarder, (id) => this.nodeNameOf(id));
+    this.sessions = new SessionService(
+      raft,
+      forwarder,
+      store,
+      (cmd) => this.apply(cmd),
+      logger.child({ module: 'session' }),
+      config.sessionTtlMinMs,
+    );
     this.local = new LocalAgent(config, this, logger.child({ module: 'agent' }));
   }
 
@@ -288,7 +300,9 @@ class RunningServerAgent implements ServerAgent {
 }
 
 function leavesTombstones(cmd: Command): boolean {
+  // A destroyed session with behavior `delete` deletes the keys it held.
   if (cmd.type === 'kv-delete' || cmd.type === 'kv-delete-tree') return true;
+  if (cmd.type === 'session-destroy') return true;
   return cmd.type === 'txn' && cmd.ops.some((op) => op.verb.startsWith('delete'));
 }
 

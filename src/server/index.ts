@@ -20,3 +20,11 @@ export {
   type RaftConfigurationView,
   type RaftServerEntry,
 } from './operator';
+export {
+  SESSION_TTL_MAX_MS,
+  SESSION_TTL_MIN_MS,
+  SessionRequestError,
+  SessionService,
+  sessionTtlMs,
+} from './sessions';
+export { SESSION_TTL_MULTIPLIER } from './session-timers';

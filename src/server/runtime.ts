@@ -4,6 +4,7 @@ import type { AgentConfig } from '../config';
 import type { RaftHandle } from '../raft';
 import type { Command } from '../state';
 import type { RaftOperator } from './operator';
+import type { SessionService } from './sessions';
 import type { StateStore } from '../state';
 
 export interface AgentRuntime {
@@ -29,6 +30,8 @@ export interface AgentRuntime {
    * the error, changing nothing, when a file is broken or reload is not available.
    */
   reloadConfig(): Promise<void>;
+  /** Sessions: create/destroy through Raft, renew on the leader, TTL timers. */
+  readonly sessions: SessionService;
   /** Raft operator actions (configuration, remove peer, transfer leadership). */
   readonly operator: RaftOperator;
   /** Epoch milliseconds when the agent started (for /v1/agent/self stats). */

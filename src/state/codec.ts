@@ -17,6 +17,7 @@ import type {
   TxnCommand,
 } from './commands';
 import { KV_VERBS as KV_VERB_LIST, type KvTxnOp, type KvVerb } from './types';
+import { readSessionWrite } from './session-wire';
 import {
   packr,
   readArray,
@@ -79,6 +80,10 @@ export function parseCommand(raw: unknown): Command {
           readSyncOp(op, `${type}.ops[${i}]`),
         ),
       };
+    case 'session-create':
+      return { type, session: readSessionWrite(fields.session, `${type}.session`) };
+    case 'session-destroy':
+      return { type, id: readString(fields.id, `${type}.id`) };
     default:
       throw new WireError(`unknown command type ${JSON.stringify(type)}`);
   }

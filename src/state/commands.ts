@@ -3,6 +3,7 @@
 import type { CatalogSyncOp } from './catalog-register';
 import type { MixedTxnOp } from './catalog-txn';
 import type { Deregistration, Registration } from './catalog-types';
+import type { SessionWrite } from './session-types';
 import type { KvTxnOp } from './types';
 
 export interface KvSetCommand {
@@ -65,6 +66,18 @@ export interface CatalogSyncCommand {
   ops: CatalogSyncOp[];
 }
 
+/** Consul's SessionRequest with Op create: the ID was chosen by the server that proposed it. */
+export interface SessionCreateCommand {
+  type: 'session-create';
+  session: SessionWrite;
+}
+
+/** Consul's SessionRequest with Op destroy (explicit, or the leader's TTL timer). */
+export interface SessionDestroyCommand {
+  type: 'session-destroy';
+  id: string;
+}
+
 export type Command =
   | KvSetCommand
   | KvDeleteCommand
@@ -74,4 +87,6 @@ export type Command =
   | TombstoneReapCommand
   | CatalogRegisterCommand
   | CatalogDeregisterCommand
-  | CatalogSyncCommand;
+  | CatalogSyncCommand
+  | SessionCreateCommand
+  | SessionDestroyCommand;

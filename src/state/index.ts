@@ -25,3 +25,7 @@ export {
   normalizeRegistration,
   type CatalogSyncOp,
 } from './catalog-register';
+export * from './session-types';
+export type { SessionListener } from './store';
+export type { SessionEvent } from './tables';
+export { readSessionRow } from './session-wire';
