@@ -303,12 +303,13 @@ test('Consul keys for features not built yet are refused, each named with the re
       /telemetry: telemetry is not available yet/,
     ],
     ['limits { rpc_rate = 100 }', /limits\.rpc_rate = 100: RPC rate limiting/],
-    ['session_ttl_min = "1s"', /session_ttl_min = .*sessions are not available yet/],
     ['disable_remote_exec = false', /disable_remote_exec = false: remote execution/],
     ['dns_config { use_cache = true }', /dns_config\.use_cache = true: the agent cache/],
   ] as const) {
     assert.throws(() => load(['-dev', '-hcl', hcl]), reason, hcl);
   }
+  // Sessions are built: session_ttl_min is honoured.
+  assert.equal(load(['-dev', '-hcl', 'session_ttl_min = "1s"']).config.sessionTtlMinMs, 1000);
   // Consul's own default for reconnect_timeout asks for nothing.
   assert.equal(load(['-dev']).config.reconnectTimeoutMs, 72 * 3_600_000);
 });

@@ -29,7 +29,6 @@ const GOSSIP =
 const TELEMETRY =
   'telemetry is not available yet in this version of Consulate: no metrics are collected or sent';
 const RPC_LIMITS = 'RPC rate limiting is not available yet in this version of Consulate';
-const SESSIONS = 'sessions are not available yet in this version of Consulate';
 const REMOTE_EXEC = 'remote execution (consul exec) is not available in Consulate';
 const AGENT_CACHE =
   'the agent cache for DNS is not available yet in this version of Consulate: every DNS answer is read afresh';
@@ -98,7 +97,6 @@ export const UNAVAILABLE_SETTINGS: readonly UnavailableSetting[] = [
   { path: 'limits.rpc_rate', asks: isAny, reason: RPC_LIMITS, userOnly: true },
   { path: 'limits.rpc_max_burst', asks: isAny, reason: RPC_LIMITS, userOnly: true },
   { path: 'limits.rpc_client_timeout', asks: isAny, reason: RPC_LIMITS, userOnly: true },
-  { path: 'session_ttl_min', asks: isAny, reason: SESSIONS, userOnly: true },
   { path: 'disable_remote_exec', asks: isFalse, reason: REMOTE_EXEC },
   { path: 'dns_config.use_cache', asks: isTrue, reason: AGENT_CACHE },
   { path: 'dns_config.cache_max_age', asks: isAny, reason: AGENT_CACHE, userOnly: true },

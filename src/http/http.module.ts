@@ -12,6 +12,7 @@ import { KvController } from './controllers/kv.controller';
 import { OperatorController } from './controllers/operator.controller';
 import { SnapshotController } from './controllers/snapshot.controller';
 import { RootController } from './controllers/root.controller';
+import { SessionController } from './controllers/session.controller';
 import { StatusController } from './controllers/status.controller';
 import { TxnController } from './controllers/txn.controller';
 
@@ -33,6 +34,7 @@ export class HttpApiModule {
         AgentChecksController,
         CatalogController,
         HealthController,
+        SessionController,
       ],
       providers: [{ provide: HttpContext, useValue: context }],
     };

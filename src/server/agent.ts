@@ -20,6 +20,7 @@ import { startClusterOperations } from './cluster-ops';
 import { RaftOperator } from './operator';
 import type { SnapshotService } from './snapshot';
 import { serveRaftRpc } from './rpc-handlers';
+import { SessionService } from './sessions';
 import { TombstoneGc } from './tombstone-gc';
 import { waitForReplay } from './replay';
 
@@ -123,6 +124,8 @@ export async function startServerAgent(
     cleanup.unshift(() => ops.stop());
     agent.snapshots = ops.snapshots;
     agent.autopilot = ops.autopilot;
+    agent.sessions.start(rpc, config.nodeId);
+    cleanup.unshift(async () => agent.sessions.stop());
     cleanup.unshift(() => agent.local.stop());
     agent.local.start();
     const http = await createHttpServer(agent, { logger: logger.child({ module: 'http' }) });
@@ -216,6 +219,7 @@ class RunningServerAgent implements ServerAgent {
   readonly operator: RaftOperator;
   snapshots!: SnapshotService;
   autopilot!: AutopilotOperator;
+  readonly sessions: SessionService;
 
   constructor(
     config: AgentConfig,
@@ -229,6 +233,14 @@ class RunningServerAgent implements ServerAgent {
   ) {
     this.current = config;
     this.operator = new RaftOperator(raft, forwarder, (id) => this.nodeNameOf(id));
+    this.sessions = new SessionService(
+      raft,
+      forwarder,
+      store,
+      (cmd) => this.apply(cmd),
+      logger.child({ module: 'session' }),
+      config.sessionTtlMinMs,
+    );
     this.local = new LocalAgent(config, this, logger.child({ module: 'agent' }));
   }
 
@@ -306,7 +318,9 @@ class RunningServerAgent implements ServerAgent {
 }
 
 function leavesTombstones(cmd: Command): boolean {
+  // A destroyed session with behavior `delete` deletes the keys it held.
   if (cmd.type === 'kv-delete' || cmd.type === 'kv-delete-tree') return true;
+  if (cmd.type === 'session-destroy') return true;
   return cmd.type === 'txn' && cmd.ops.some((op) => op.verb.startsWith('delete'));
 }
 

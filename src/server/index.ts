@@ -36,3 +36,11 @@ export {
   type ArchiveContents,
   type ArchiveMeta,
 } from './snapshot-archive';
+export {
+  SESSION_TTL_MAX_MS,
+  SESSION_TTL_MIN_MS,
+  SessionRequestError,
+  SessionService,
+  sessionTtlMs,
+} from './sessions';
+export { SESSION_TTL_MULTIPLIER } from './session-timers';

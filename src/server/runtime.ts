@@ -6,6 +6,7 @@ import type { Command } from '../state';
 import type { AutopilotOperator } from './autopilot-operator';
 import type { RaftOperator } from './operator';
 import type { SnapshotService } from './snapshot';
+import type { SessionService } from './sessions';
 import type { StateStore } from '../state';
 
 export interface AgentRuntime {
@@ -31,6 +32,8 @@ export interface AgentRuntime {
    * the error, changing nothing, when a file is broken or reload is not available.
    */
   reloadConfig(): Promise<void>;
+  /** Sessions: create/destroy through Raft, renew on the leader, TTL timers. */
+  readonly sessions: SessionService;
   /** Raft operator actions (configuration, remove peer, transfer leadership). */
   readonly operator: RaftOperator;
   /** Snapshot save and restore (GET/PUT /v1/snapshot). */

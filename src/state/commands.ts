@@ -3,6 +3,7 @@
 import type { CatalogSyncOp } from './catalog-register';
 import type { MixedTxnOp } from './catalog-txn';
 import type { Deregistration, Registration } from './catalog-types';
+import type { SessionWrite } from './session-types';
 import type { KvTxnOp } from './types';
 
 export interface KvSetCommand {
@@ -102,6 +103,18 @@ export interface AutopilotSetCommand {
   seed?: boolean;
 }
 
+/** Consul's SessionRequest with Op create: the ID was chosen by the server that proposed it. */
+export interface SessionCreateCommand {
+  type: 'session-create';
+  session: SessionWrite;
+}
+
+/** Consul's SessionRequest with Op destroy (explicit, or the leader's TTL timer). */
+export interface SessionDestroyCommand {
+  type: 'session-destroy';
+  id: string;
+}
+
 export type Command =
   | KvSetCommand
   | KvDeleteCommand
@@ -114,4 +127,6 @@ export type Command =
   | CatalogSyncCommand
   | SnapshotChunkCommand
   | SnapshotRestoreCommand
-  | AutopilotSetCommand;
+  | AutopilotSetCommand
+  | SessionCreateCommand
+  | SessionDestroyCommand;

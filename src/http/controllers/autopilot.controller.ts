@@ -17,7 +17,7 @@ import { BodyDecodeError } from '../go-decode';
 import { JsonSyntaxError, parseJsonBody } from '../json-parse';
 import { queryOf, queryValue } from '../query';
 import { sendJson, wantsPretty } from '../respond';
-import { CONSUL_COMPAT_VERSION } from './agent.controller';
+import { CONSUL_COMPAT_VERSION } from '../../config';
 
 const MAX_BODY_BYTES = 64 * 1024;
 const UINT = /^[0-9]+$/;
