@@ -5,6 +5,7 @@ import { HttpContext } from './context';
 import { AgentController } from './controllers/agent.controller';
 import { AgentChecksController } from './controllers/agent-checks.controller';
 import { AgentServicesController } from './controllers/agent-services.controller';
+import { AgentTelemetryController } from './controllers/agent-telemetry.controller';
 import { CatalogController } from './controllers/catalog.controller';
 import { HealthController } from './controllers/health.controller';
 import { KvController } from './controllers/kv.controller';
@@ -27,6 +28,7 @@ export class HttpApiModule {
         AgentController,
         AgentServicesController,
         AgentChecksController,
+        AgentTelemetryController,
         CatalogController,
         HealthController,
       ],

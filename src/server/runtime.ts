@@ -5,6 +5,7 @@ import type { RaftHandle } from '../raft';
 import type { Command } from '../state';
 import type { RaftOperator } from './operator';
 import type { StateStore } from '../state';
+import type { LogHub } from '../telemetry';
 
 export interface AgentRuntime {
   readonly config: AgentConfig;
@@ -31,6 +32,8 @@ export interface AgentRuntime {
   reloadConfig(): Promise<void>;
   /** Raft operator actions (configuration, remove peer, transfer leadership). */
   readonly operator: RaftOperator;
+  /** The agent's log lines for live readers (/v1/agent/monitor). */
+  readonly logs: LogHub;
   /** Epoch milliseconds when the agent started (for /v1/agent/self stats). */
   readonly startedAtMs: number;
   /** Stops listeners, Raft and storage; idempotent. */
