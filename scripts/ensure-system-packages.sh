@@ -4,7 +4,7 @@
 set -euo pipefail
 
 # binary:package pairs
-needed=(nginx:nginx-light haproxy:haproxy dig:bind9-dnsutils)
+needed=(nginx:nginx-light haproxy:haproxy dig:bind9-dnsutils prometheus:prometheus redis-server:redis-server)
 if [ "${1:-}" = "bench" ]; then
   needed+=(etcd:etcd-server dnsperf:dnsperf dnsmasq:dnsmasq)
 fi

@@ -70,6 +70,11 @@ export class AgentHttpClient {
     );
   }
 
+  /** The headers every request carries (the ACL token). */
+  headers(): Record<string, string> {
+    return this.token === null ? {} : { 'X-Consul-Token': this.token };
+  }
+
   /** Sends a request; `read` adds ?dc and ?stale, every request carries the token. */
   async request(
     method: string,
@@ -107,8 +112,7 @@ export class AgentHttpClient {
       url.searchParams.set(key, value);
     if (this.datacenter !== null) url.searchParams.set('dc', this.datacenter);
     if (options.read === true && this.stale) url.searchParams.set('stale', '');
-    const headers: Record<string, string> = {};
-    if (this.token !== null) headers['X-Consul-Token'] = this.token;
+    const headers = this.headers();
     const streamed =
       options.body !== undefined &&
       typeof options.body === 'object' &&

@@ -32,6 +32,14 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     synopsis: 'Controls node or service maintenance mode',
     run: async (argv) => (await import('./maint')).runMaint(argv),
   },
+  monitor: {
+    synopsis: 'Stream logs from a Consulate agent',
+    run: async (argv) => (await import('./monitor')).runMonitor(argv),
+  },
+  debug: {
+    synopsis: 'Records a debugging archive for operators',
+    run: async (argv) => (await import('./debug')).runDebug(argv),
+  },
   operator: {
     synopsis: 'Provides cluster-level tools for Consulate operators',
     run: async (argv) => (await import('./operator')).runOperator(argv),

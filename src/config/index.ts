@@ -8,6 +8,9 @@ export type {
   HttpConfig,
   AclConfig,
   DnsConfig,
+  EsmConfig,
+  JobsConfig,
+  TelemetryConfig,
 } from './types';
 export { loadAgentConfig, parseAgentArgs, configPaths, type LoadedAgentConfig } from './load';
 export type { ConfiguredCheck, ConfiguredService } from './service-definitions';

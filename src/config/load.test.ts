@@ -299,8 +299,8 @@ test('Consul keys for features not built yet are refused, each named with the re
     ['leave_on_terminate = true', /leave_on_terminate = true: gossip membership/],
     ['reconnect_timeout = "8h"', /reconnect_timeout = .*gossip membership/],
     [
-      'telemetry { prometheus_retention_time = "60s" }',
-      /telemetry: telemetry is not available yet/,
+      'telemetry { statsd_address = "127.0.0.1:8125" }',
+      /telemetry\.statsd_address.*statsd, statsite or DogStatsD is not available/,
     ],
     ['limits { rpc_rate = 100 }', /limits\.rpc_rate = 100: RPC rate limiting/],
     ['disable_remote_exec = false', /disable_remote_exec = false: remote execution/],

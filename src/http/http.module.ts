@@ -6,6 +6,7 @@ import { AgentController } from './controllers/agent.controller';
 import { AgentChecksController } from './controllers/agent-checks.controller';
 import { AutopilotController } from './controllers/autopilot.controller';
 import { AgentServicesController } from './controllers/agent-services.controller';
+import { AgentTelemetryController } from './controllers/agent-telemetry.controller';
 import { CatalogController } from './controllers/catalog.controller';
 import { HealthController } from './controllers/health.controller';
 import { KvController } from './controllers/kv.controller';
@@ -32,6 +33,7 @@ export class HttpApiModule {
         AgentController,
         AgentServicesController,
         AgentChecksController,
+        AgentTelemetryController,
         CatalogController,
         HealthController,
         SessionController,

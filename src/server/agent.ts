@@ -1,6 +1,6 @@
 // A server agent: Raft storage (SQLite under data_dir, memory in -dev), the state store and its
 // FSM, the Raft node, the leader's tombstone GC, and the HTTP API on top.
-import type { Logger } from 'pino';
+import pino, { type Logger } from 'pino';
 import { LocalAgent } from '../agent';
 import { startDnsServer } from '../dns';
 import { Renderer, resourceFromObject } from '../render';
@@ -12,7 +12,9 @@ import { SqliteStorage } from '../raft/storage';
 import type { RaftStorage } from '../raft/storage';
 import type { Membership, RaftHandle } from '../raft';
 import { encodeCommand, Fsm, StateStore, type Command } from '../state';
+import { LogHub, metrics, startRuntimeCollector } from '../telemetry';
 import type { AgentRuntime } from './runtime';
+import { Autopilot } from './autopilot';
 import { ConfigWatcher } from './config-watch';
 import { LeaderForwarder } from './forward';
 import type { AutopilotOperator } from './autopilot-operator';
@@ -44,6 +46,8 @@ export interface ServerAgentOptions {
   reloadSource?: () => LoadedAgentConfig;
   /** Files and directories to watch when auto_reload_config is on. */
   watchPaths?: readonly string[];
+  /** Where `logger` also writes its lines (createAgentLogger's hub), for /v1/agent/monitor. */
+  logHub?: LogHub;
 }
 
 export async function startServerAgent(
@@ -58,6 +62,11 @@ export async function startServerAgent(
           logger: logger.child({ module: 'raft-storage' }),
         });
   const cleanup: (() => Promise<void>)[] = [() => storage.close()];
+  metrics.configure({
+    prefix: config.telemetry.metricsPrefix,
+    disableHostname: config.telemetry.disableHostname,
+    prometheusRetentionMs: config.telemetry.prometheusRetentionMs,
+  });
   try {
     const store = new StateStore();
     // The server port carries RPC and Raft; Raft addresses are RPC addresses.
@@ -96,6 +105,8 @@ export async function startServerAgent(
     }
     await waitForReplay(raft, config.nodeId, logger);
 
+    const collector = startRuntimeCollector(metrics, raftGauges(raft, config));
+    cleanup.unshift(async () => collector.stop());
     const gc = startTombstoneGc(config, raft, logger);
     cleanup.unshift(async () => gc.stop());
     const forwarder = new LeaderForwarder(raft, pool, config.rpcHoldTimeoutMs);
@@ -211,6 +222,7 @@ class RunningServerAgent implements ServerAgent {
   readonly dnsAddresses: string[] = [];
   readonly startedAtMs = Date.now();
   readonly local: LocalAgent;
+  readonly logs: LogHub;
   private current: AgentConfig;
   private stopping: Promise<void> | null = null;
 
@@ -232,6 +244,7 @@ class RunningServerAgent implements ServerAgent {
     private readonly options: ServerAgentOptions,
   ) {
     this.current = config;
+    this.logs = options.logHub ?? new LogHub();
     this.operator = new RaftOperator(raft, forwarder, (id) => this.nodeNameOf(id));
     this.sessions = new SessionService(
       raft,
@@ -249,7 +262,10 @@ class RunningServerAgent implements ServerAgent {
   }
 
   async apply(cmd: Command): Promise<unknown> {
+    const started = performance.now();
     const { index, result } = await this.forwarder.apply(encodeCommand(cmd));
+    const timer = APPLY_TIMERS[cmd.type];
+    if (timer !== undefined) metrics.measureSince(timer, started);
     if (leavesTombstones(cmd)) this.gc.hint(index);
     return result;
   }
@@ -315,6 +331,46 @@ class RunningServerAgent implements ServerAgent {
     this.stopping ??= runAll(this.cleanup, this.logger);
     return this.stopping;
   }
+}
+
+/** Consul's endpoint timers (kvs.apply, txn.apply, catalog.register, …) by command. */
+const APPLY_TIMERS: Partial<Record<Command['type'], string>> = {
+  'kv-set': 'kvs.apply',
+  'kv-delete': 'kvs.apply',
+  'kv-delete-tree': 'kvs.apply',
+  txn: 'txn.apply',
+  'txn-mixed': 'txn.apply',
+  'catalog-register': 'catalog.register',
+  'catalog-deregister': 'catalog.deregister',
+};
+
+/**
+ * Raft's gauges each second; on the leader, each follower's last contact and autopilot's verdict
+ * (healthy when every server of the configuration is, as autopilot's health() decides).
+ */
+function raftGauges(raft: RaftHandle, config: AgentConfig): () => void {
+  const autopilot = new Autopilot({
+    raft,
+    discovery: { servers: () => [], onChange: () => () => undefined },
+    datacenter: config.datacenter,
+    config: () => config.autopilot,
+    logger: pino({ enabled: false }),
+  });
+  return () => {
+    const status = raft.status();
+    const leader = raft.isLeader();
+    metrics.setGauge('raft.applied_index', status.appliedIndex);
+    metrics.setGauge('raft.last_index', status.lastLogIndex);
+    metrics.setGauge('raft.is_leader', leader ? 1 : 0);
+    metrics.setGauge('server.isLeader', leader ? 1 : 0);
+    if (!leader) return;
+    for (const peer of raft.peerStats()) {
+      if (peer.lastContactMs >= 0) metrics.addSample('raft.leader.lastContact', peer.lastContactMs);
+    }
+    const health = autopilot.health();
+    metrics.setGauge('autopilot.healthy', health.healthy ? 1 : 0);
+    metrics.setGauge('autopilot.failure_tolerance', health.failureTolerance);
+  };
 }
 
 function leavesTombstones(cmd: Command): boolean {

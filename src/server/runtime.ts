@@ -8,6 +8,7 @@ import type { RaftOperator } from './operator';
 import type { SnapshotService } from './snapshot';
 import type { SessionService } from './sessions';
 import type { StateStore } from '../state';
+import type { LogHub } from '../telemetry';
 
 export interface AgentRuntime {
   readonly config: AgentConfig;
@@ -40,6 +41,8 @@ export interface AgentRuntime {
   readonly snapshots: SnapshotService;
   /** Autopilot's configuration and the leader's server health view. */
   readonly autopilot: AutopilotOperator;
+  /** The agent's log lines for live readers (/v1/agent/monitor). */
+  readonly logs: LogHub;
   /** Epoch milliseconds when the agent started (for /v1/agent/self stats). */
   readonly startedAtMs: number;
   /** Stops listeners, Raft and storage; idempotent. */
