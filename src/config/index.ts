@@ -8,6 +8,7 @@ export type {
   HttpConfig,
   AclConfig,
   DnsConfig,
+  UiConfig,
 } from './types';
 export { loadAgentConfig, parseAgentArgs, configPaths, type LoadedAgentConfig } from './load';
 export type { ConfiguredCheck, ConfiguredService } from './service-definitions';

@@ -12,6 +12,7 @@ import { OperatorController } from './controllers/operator.controller';
 import { RootController } from './controllers/root.controller';
 import { StatusController } from './controllers/status.controller';
 import { TxnController } from './controllers/txn.controller';
+import { UiController } from './controllers/ui.controller';
 
 @Module({})
 export class HttpApiModule {
@@ -29,6 +30,7 @@ export class HttpApiModule {
         AgentChecksController,
         CatalogController,
         HealthController,
+        UiController,
       ],
       providers: [{ provide: HttpContext, useValue: context }],
     };
