@@ -12,6 +12,7 @@ import type {
   JobsConfig,
   PortsConfig,
   TelemetryConfig,
+  UiConfig,
 } from './types';
 
 export interface BuildContext {
@@ -115,7 +116,9 @@ export function buildAgentConfig(merged: ConfigObject, ctx: BuildContext): Built
       minDeregisterCriticalMs: read.number('consulate.min_deregister_critical_after'),
     },
     prettyJson: ctx.dev,
-    ui: read.bool('ui_config.enabled'),
+    // A UI directory turns the UI on too, its files served instead of the built-in UI.
+    ui: read.bool('ui_config.enabled') || read.optString('ui_config.dir') !== null,
+    uiConfig: buildUiConfig(read),
     configSources: ctx.sources,
     services: read.objects('services'),
     checks: read.objects('checks'),
@@ -215,6 +218,18 @@ function warnAboutScriptChecks(read: Reader, warn: (message: string) => void): v
     !read.bool('acl.enabled') &&
     read.strings('http_config.allow_write_http_from').length === 0;
   if (exposed) warn(REMOTE_SCRIPT_CHECKS_WARNING);
+}
+
+/** Consul's UIPathBuilder: the content path trimmed of slashes, then wrapped in one each side. */
+function buildUiConfig(read: Reader): UiConfig {
+  const written = read.optString('ui_config.content_path');
+  const contentPath = written === null ? '/ui/' : `/${written.replace(/^\/+|\/+$/g, '')}/`;
+  if (contentPath === '//' || contentPath.startsWith('/v1/')) {
+    throw new ConfigError(
+      `ui_config.content_path: ${JSON.stringify(written)} would hide the HTTP API; choose a path such as "/ui/"`,
+    );
+  }
+  return { contentPath, dir: read.optString('ui_config.dir') };
 }
 
 function buildPorts(read: Reader): PortsConfig {

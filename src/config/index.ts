@@ -11,6 +11,7 @@ export type {
   EsmConfig,
   JobsConfig,
   TelemetryConfig,
+  UiConfig,
 } from './types';
 export { loadAgentConfig, parseAgentArgs, configPaths, type LoadedAgentConfig } from './load';
 export type { ConfiguredCheck, ConfiguredService } from './service-definitions';

@@ -29,8 +29,9 @@ test('-dev gives an in-memory bootstrapped server on loopback with debug logs', 
   assert.deepEqual(config.clientAddr, ['127.0.0.1']);
   assert.equal(config.logLevel, 'debug');
   assert.equal(config.prettyJson, true);
-  // Consul's -dev turns the UI on; this build has none, so it stays off.
-  assert.equal(config.ui, false);
+  // As Consul's -dev: the UI is on, under /ui/.
+  assert.equal(config.ui, true);
+  assert.deepEqual(config.uiConfig, { contentPath: '/ui/', dir: null });
   assert.equal(config.nodeName, 'test-host');
   assert.match(config.nodeId, /^[0-9a-f-]{36}$/);
   assert.equal(config.ports.http, 8500);
@@ -291,6 +292,21 @@ test('Consul keys this build honours are accepted and typed', () => {
   assert.deepEqual((config.merged.dns_config as Record<string, unknown>).service_ttl, {
     '*': 5000,
   });
+});
+
+test("ui_config.content_path is trimmed and wrapped in slashes as Consul's", () => {
+  const { config } = load(['-dev', '-ui-content-path', 'consul/ui']);
+  assert.equal(config.uiConfig.contentPath, '/consul/ui/');
+  assert.throws(
+    () => load(['-dev', '-hcl', 'ui_config { content_path = "/v1/ui" }']),
+    /ui_config\.content_path: "\/v1\/ui" would hide the HTTP API/,
+  );
+});
+
+test('ui_config.dir turns the UI on and names the directory', () => {
+  const { config } = load(['-dev', '-hcl', 'ui_config { enabled = false dir = "/srv/ui" }']);
+  assert.equal(config.ui, true);
+  assert.equal(config.uiConfig.dir, '/srv/ui');
 });
 
 test('Consul keys for features not built yet are refused, each named with the reason', () => {

@@ -68,6 +68,8 @@ export interface AgentConfig {
   /** Indent JSON responses (Consul does it in -dev). */
   prettyJson: boolean;
   ui: boolean;
+  /** ui_config: where the UI is served (Consul's normalised content_path) and from which files. */
+  uiConfig: UiConfig;
   /** Files that were read, in order, for error messages and reload. */
   configSources: string[];
   /** Raw service/check definitions as merged (snake_case or CamelCase keys, as written). */
@@ -191,4 +193,11 @@ export interface EsmConfig {
   pingPort: number;
   /** How long the scheduler waits between catalog syncs when its blocking query errs. */
   syncIntervalMs: number;
+}
+
+export interface UiConfig {
+  /** URL path the UI lives under, with a leading and a trailing slash (Consul: /ui/). */
+  contentPath: string;
+  /** ui_config.dir: a directory of UI files served instead of the built-in UI, or null. */
+  dir: string | null;
 }

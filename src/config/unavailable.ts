@@ -139,14 +139,15 @@ export function refuseUnavailable(merged: ConfigObject, layers: readonly ConfigL
 
 /**
  * Settings accepted although they change nothing here, each with a warning saying so: the web
- * UI (Consul users pass -ui habitually), gRPC ports, and ACL policies while ACLs are off.
+ * UI's metrics provider and dashboard links, gRPC ports, and ACL policies while ACLs are off.
  */
 export function unavailableNotices(merged: ConfigObject, layers: readonly ConfigLayer[]): string[] {
   const notices: string[] = [];
-  const ui = getPath(merged, 'ui_config.enabled');
-  if (ui === true) {
+  for (const path of ['ui_config.metrics_provider', 'ui_config.dashboard_url_templates']) {
+    const value = getPath(merged, path) as ConfigValue | undefined;
+    if (value === undefined || settingSource(layers, path)?.kind === 'defaults') continue;
     notices.push(
-      `${describeSetting(layers, 'ui_config.enabled', ui)}: the web UI is not available in this build of Consulate; nothing is served under /ui`,
+      `${describeSetting(layers, path, value)}: the web UI of this build shows no metrics or dashboard links; the setting is ignored`,
     );
   }
   for (const path of ['ports.grpc', 'ports.grpc_tls']) {

@@ -16,6 +16,7 @@ import { RootController } from './controllers/root.controller';
 import { SessionController } from './controllers/session.controller';
 import { StatusController } from './controllers/status.controller';
 import { TxnController } from './controllers/txn.controller';
+import { UiController } from './controllers/ui.controller';
 
 @Module({})
 export class HttpApiModule {
@@ -37,6 +38,7 @@ export class HttpApiModule {
         CatalogController,
         HealthController,
         SessionController,
+        UiController,
       ],
       providers: [{ provide: HttpContext, useValue: context }],
     };

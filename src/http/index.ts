@@ -20,6 +20,7 @@ import { answerMethodNotAllowed, ApiExceptionFilter, sendError } from './excepti
 import { HttpError } from './errors';
 import { HttpApiModule } from './http.module';
 import { requestPath, type RouteEntry } from './routes';
+import { serveUi } from './ui-static';
 
 export { DEFAULT_MAX_TXN_OPS } from './context';
 export type { RouteEntry } from './routes';
@@ -162,7 +163,7 @@ export async function createHttpServer(
 }
 
 // Per request, before the handler: the reloadable http_config.response_headers and
-// http_config.block_endpoints, then the method check of the endpoint that owns the path.
+// http_config.block_endpoints, the web UI's files, then the method check of the endpoint that owns the path.
 // Returns true when it answered the request itself.
 function onRequest(context: HttpContext, request: FastifyRequest, reply: FastifyReply): boolean {
   const { responseHeaders, blockEndpoints } = context.runtime.config.httpConfig;
@@ -173,6 +174,7 @@ function onRequest(context: HttpContext, request: FastifyRequest, reply: Fastify
       throw new HttpError(403, 'Endpoint is blocked by agent configuration');
     }
   }
+  if (serveUi(context.runtime.config, request, reply)) return true;
   const matched = request.routeOptions.url;
   if (matched !== undefined) {
     const allow = context.routes.misrouted(request.method, matched, requestPath(request.url));

@@ -126,8 +126,8 @@ export function sendEmpty(request: FastifyRequest, reply: FastifyReply, status: 
   finish(request, reply, status, null, '');
 }
 
-// Go's gzip handler: any "gzip" coding whose q-value is not 0.
-function acceptsGzip(request: FastifyRequest): boolean {
+/** Go's gzip handler: any "gzip" coding whose q-value is not 0. */
+export function acceptsGzip(request: FastifyRequest): boolean {
   const header = request.headers['accept-encoding'];
   if (header === undefined || !header.includes('gzip')) return false;
   for (const coding of header.split(',')) {
