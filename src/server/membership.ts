@@ -15,7 +15,7 @@ import {
   type SerfEvent,
   type SerfMember,
 } from '../gossip';
-import { CONSUL_COMPAT_BUILD } from './compat';
+import { CONSUL_COMPAT_BUILD } from '../config';
 import type { KnownServer, ServerDiscovery, ServerStatus } from './servers';
 
 /** Serf's MemberStatus numbers, as /v1/agent/members reports them. */

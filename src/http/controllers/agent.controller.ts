@@ -5,8 +5,7 @@ import { cpus } from 'node:os';
 import { Controller, Get, Put, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
-import type { AgentConfig } from '../../config';
-import { CONSUL_COMPAT_VERSION } from '../../server';
+import { CONSUL_COMPAT_VERSION, type AgentConfig } from '../../config';
 import type { AgentRuntime } from '../../server/runtime';
 import { memberJson } from '../member-json';
 import { HttpContext } from '../context';

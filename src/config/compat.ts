@@ -1,5 +1,5 @@
-// The Consul release whose wire behaviour Consulate follows. Peers read it from the `build`
-// gossip tag (parsed as major.minor.patch) to decide which features a server supports.
+// The Consul release whose wire behaviour Consulate follows: clients gate features on the
+// version /v1/agent/self reports, and gossip peers read the `build` tag (major.minor.patch).
 export const CONSUL_COMPAT_VERSION = '1.21.0';
 
 /** Consul's `build` tag: version, colon, revision; ours names the project, not a git hash. */
