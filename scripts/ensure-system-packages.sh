@@ -4,7 +4,7 @@
 set -euo pipefail
 
 # binary:package pairs
-needed=(nginx:nginx-light haproxy:haproxy dig:bind9-dnsutils)
+needed=(nginx:nginx-light haproxy:haproxy dig:bind9-dnsutils go:golang-go)
 if [ "${1:-}" = "bench" ]; then
   needed+=(etcd:etcd-server dnsperf:dnsperf dnsmasq:dnsmasq)
 fi
@@ -17,6 +17,10 @@ for pair in "${needed[@]}"; do
     missing+=("$pkg")
   fi
 done
+# hashicorp/memberlist's Go sources: test/gossip/memberlist builds a real memberlist peer offline.
+if [ ! -d /usr/share/gocode/src/github.com/hashicorp/memberlist ]; then
+  missing+=(golang-github-hashicorp-memberlist-dev)
+fi
 # The Python Consul clients the compatibility tests drive (test/compat), under Debian's python3.
 # python3-consul2 conflicts with python3-consul (both ship the module `consul`): it is unpacked
 # beside it instead, and the tests put it first on PYTHONPATH.
