@@ -11,8 +11,8 @@ import {
 const noWarn = () => assert.fail('no warning expected');
 
 test('the default query timeout is GossipInterval × 16 × ceil(log10(N+1))', () => {
-  assert.equal(defaultQueryTimeoutMs(200, 3), 3200);
-  assert.equal(defaultQueryTimeoutMs(200, 10), 6400);
+  assert.equal(defaultQueryTimeoutMs(200, 16, 3), 3200);
+  assert.equal(defaultQueryTimeoutMs(200, 16, 10), 6400);
 });
 
 test('node filters admit only the listed nodes', () => {

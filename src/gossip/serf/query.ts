@@ -26,8 +26,12 @@ export const QUERY_BUFFER = 512;
 export const QUERY_SIZE_LIMIT = 1024;
 export const QUERY_RESPONSE_SIZE_LIMIT = 1024;
 
-export function defaultQueryTimeoutMs(gossipIntervalMs: number, numMembers: number): number {
-  return gossipIntervalMs * QUERY_TIMEOUT_MULT * Math.ceil(Math.log10(numMembers + 1));
+export function defaultQueryTimeoutMs(
+  gossipIntervalMs: number,
+  timeoutMult: number,
+  numMembers: number,
+): number {
+  return gossipIntervalMs * timeoutMult * Math.ceil(Math.log10(numMembers + 1));
 }
 
 export function encodeFilters(params: QueryParams): Uint8Array[] {
