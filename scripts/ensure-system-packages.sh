@@ -27,6 +27,10 @@ fi
 if ! /usr/bin/python3 -c 'import consul' >/dev/null 2>&1; then
   missing+=(python3-consul)
 fi
+# The Go sources of hashicorp/serf: the gossip tests build the real serf agent from them.
+if [ ! -d /usr/share/gocode/src/github.com/hashicorp/serf/cmd/serf ]; then
+  missing+=(golang-github-hashicorp-serf-dev)
+fi
 consul2_dir=/usr/local/lib/consulate-peers/python3-consul2
 consul2_missing=0
 [ -f "$consul2_dir/usr/lib/python3/dist-packages/consul/__init__.py" ] || consul2_missing=1

@@ -9,9 +9,9 @@ after(async () => {
 });
 
 test('three nodes join through one address and each lists all three alive', async () => {
-  const a = await startNode('a', '127.0.0.11');
-  const b = await startNode('b', '127.0.0.12');
-  const c = await startNode('c', '127.0.0.13');
+  const a = await startNode('a', '127.0.76.11');
+  const b = await startNode('b', '127.0.76.12');
+  const c = await startNode('c', '127.0.76.13');
   nodes.push(a, b, c);
   assert.equal(await b.join([addressOf(a)], true), 1);
   assert.equal(await c.join([addressOf(a)], true), 1);
