@@ -150,7 +150,7 @@ export class MsgpackWriter {
 
   str(s: string): void {
     // Short ASCII (every struct key, most names) is written directly: no encoder allocation.
-    if (s.length < 32 && /^[\x00-\x7f]*$/.test(s)) {
+    if (s.length < 32 && isAscii(s)) {
       this.ensure(s.length + 1);
       this.buf[this.len++] = 0xa0 | s.length;
       for (let i = 0; i < s.length; i++) this.buf[this.len++] = s.charCodeAt(i);
@@ -219,6 +219,11 @@ export class MsgpackWriter {
       this.value(v[k]);
     }
   }
+}
+
+function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
+  return true;
 }
 
 // UTF-16 code unit order equals UTF-8 byte order outside the surrogate range, which Go
