@@ -3,13 +3,12 @@ import type { LocalAgent } from '../agent';
 import type { AgentConfig } from '../config';
 import type { RaftHandle } from '../raft';
 import type { Command } from '../state';
-import type { AgentMembership } from './membership';
-import type { RaftOperator } from './operator';
-import type { UserEvents } from './user-events';
 import type { AutopilotOperator } from './autopilot-operator';
+import type { AgentMembership } from './membership';
 import type { RaftOperator } from './operator';
 import type { SnapshotService } from './snapshot';
 import type { SessionService } from './sessions';
+import type { UserEvents } from './user-events';
 import type { StateStore } from '../state';
 import type { LogHub } from '../telemetry';
 

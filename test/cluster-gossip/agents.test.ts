@@ -24,6 +24,13 @@ interface HealthCheck {
   Output: string;
 }
 
+interface ListedEvent {
+  ID: string;
+  Name: string;
+  Payload: string;
+  LTime: number;
+}
+
 const ALIVE = 1;
 const LEFT = 3;
 const FAILED = 4;
@@ -37,7 +44,7 @@ after(async () => {
 });
 
 /** A server on 127.0.0.<octet>, ephemeral ports, fast gossip and Raft timing. */
-async function server(octet: number, join: string[], extra: string[] = []): Promise<RunningAgent> {
+async function server(octet: number, seeds: string[], extra: string[] = []): Promise<RunningAgent> {
   const ip = `127.0.0.${octet}`;
   const agent = await startAgent([
     '-server',
@@ -54,7 +61,7 @@ async function server(octet: number, join: string[], extra: string[] = []): Prom
     '-grpc-port=-1',
     '-grpc-tls-port=-1',
     '-retry-interval=1s',
-    ...join.flatMap((address) => ['-retry-join', address]),
+    ...seeds.flatMap((address) => ['-retry-join', address]),
     '-hcl',
     'performance { raft_multiplier = 1 }',
     '-hcl',
@@ -174,11 +181,8 @@ describe('three servers form a datacenter through gossip', () => {
     const id = /Event ID: (\S+)/.exec(fired.stdout)?.[1];
     assert.ok(id, fired.stdout);
     for (const agent of servers) {
-      const event = await eventually('the event', async () => {
-        const events = await getJson<{ ID: string; Name: string; Payload: string; LTime: number }[]>(
-          agent,
-          '/v1/event/list?name=deploy',
-        );
+      const event: ListedEvent = await eventually('the event', async () => {
+        const events = await getJson<ListedEvent[]>(agent, '/v1/event/list?name=deploy');
         return events.find((candidate) => candidate.ID === id);
       });
       assert.equal(event.Name, 'deploy');
