@@ -395,6 +395,8 @@ function memberlistConfig(
     name,
     bindAddr: lan ? config.gossip.lanBind : config.gossip.wanBind,
     bindPort: lan ? config.ports.serfLan : config.ports.serfWan,
+    // As Consul: advertise the configured port; 0 (tests) advertises the one bound.
+    advertisePort: lan ? config.ports.serfLan : config.ports.serfWan,
     advertiseAddr: advertise,
     keyring,
     gossipVerifyIncoming: config.gossip.encryptVerifyIncoming,

@@ -46,30 +46,33 @@ after(async () => {
 /** A server on 127.0.0.<octet>, ephemeral ports, fast gossip and Raft timing. */
 async function server(octet: number, seeds: string[], extra: string[] = []): Promise<RunningAgent> {
   const ip = `127.0.0.${octet}`;
-  const agent = await startAgent([
-    '-server',
-    '-bootstrap-expect=3',
-    `-node=s${octet}`,
-    `-bind=${ip}`,
-    `-client=${ip}`,
-    `-data-dir=${join(root, `s${octet}`)}`,
-    '-http-port=0',
-    '-dns-port=-1',
-    '-server-port=0',
-    '-serf-lan-port=0',
-    '-serf-wan-port=0',
-    '-grpc-port=-1',
-    '-grpc-tls-port=-1',
-    '-retry-interval=1s',
-    ...seeds.flatMap((address) => ['-retry-join', address]),
-    '-hcl',
-    'performance { raft_multiplier = 1 }',
-    '-hcl',
-    'gossip_lan { probe_interval = "200ms" probe_timeout = "100ms" gossip_interval = "50ms" suspicion_mult = 2 }',
-    '-hcl',
-    'autopilot { server_stabilization_time = "1s" }',
-    ...extra,
-  ]);
+  const agent = await startAgent(
+    [
+      '-server',
+      '-bootstrap-expect=3',
+      `-node=s${octet}`,
+      `-bind=${ip}`,
+      `-client=${ip}`,
+      `-data-dir=${join(root, `s${octet}`)}`,
+      '-http-port=0',
+      '-dns-port=-1',
+      '-server-port=0',
+      '-serf-lan-port=0',
+      '-serf-wan-port=0',
+      '-grpc-port=-1',
+      '-grpc-tls-port=-1',
+      '-retry-interval=1s',
+      ...seeds.flatMap((address) => ['-retry-join', address]),
+      '-hcl',
+      'performance { raft_multiplier = 1 }',
+      '-hcl',
+      'gossip_lan { probe_interval = "200ms" probe_timeout = "100ms" gossip_interval = "50ms" suspicion_mult = 2 }',
+      '-hcl',
+      'autopilot { server_stabilization_time = "1s" }',
+      ...extra,
+    ],
+    60_000,
+  );
   running.push(agent);
   return agent;
 }
@@ -131,7 +134,10 @@ describe('three servers form a datacenter through gossip', () => {
     const rows = peers.stdout.trim().split('\n').slice(1);
     assert.equal(rows.length, 3, peers.stdout);
     assert.equal(rows.filter((row) => /\bleader\b/.test(row)).length, 1, peers.stdout);
-    assert.ok(rows.every((row) => /\btrue\b/.test(row)), peers.stdout);
+    assert.ok(
+      rows.every((row) => /\btrue\b/.test(row)),
+      peers.stdout,
+    );
     assert.match(first.output(), /Gossip Encryption: true/);
   });
 
@@ -158,7 +164,10 @@ describe('three servers form a datacenter through gossip', () => {
 
   it('writes through any server are read back from every other', async () => {
     for (const [i, agent] of servers.entries()) {
-      const response = await fetch(`${agent.baseUrl}/v1/kv/via/${i}`, { method: 'PUT', body: `v${i}` });
+      const response = await fetch(`${agent.baseUrl}/v1/kv/via/${i}`, {
+        method: 'PUT',
+        body: `v${i}`,
+      });
       assert.equal(response.status, 200);
     }
     for (const agent of servers) {
@@ -194,7 +203,10 @@ describe('three servers form a datacenter through gossip', () => {
   it('the keyring lists the shared key on every member', () => {
     const listed = runCli(['keyring', '-list', `-http-addr=${servers[1].address}`]);
     assert.equal(listed.status, 0, listed.stderr);
-    assert.match(listed.stdout, new RegExp(`dc1 \\(LAN\\):\\n  ${KEY.replace(/[+/]/g, '\\$&')} \\[3/3\\]`));
+    assert.match(
+      listed.stdout,
+      new RegExp(`dc1 \\(LAN\\):\\n  ${KEY.replace(/[+/]/g, '\\$&')} \\[3/3\\]`),
+    );
   });
 
   it('a fourth server joins as a non-voter and autopilot promotes it', async () => {
