@@ -83,6 +83,17 @@ function lanAddress(agent: RunningAgent): string {
   return `${match[1]}:${match[2]}`;
 }
 
+async function put(agent: RunningAgent, path: string, body: string): Promise<Response> {
+  try {
+    return await fetch(`${agent.baseUrl}${path}`, { method: 'PUT', body });
+  } catch (error) {
+    const cause = (error as { cause?: unknown }).cause;
+    throw new Error(
+      `PUT ${agent.baseUrl}${path}: ${String(cause ?? error)}\n${agent.output().slice(-3000)}`,
+    );
+  }
+}
+
 async function getJson<T>(agent: RunningAgent, path: string): Promise<T> {
   const response = await fetch(`${agent.baseUrl}${path}`);
   assert.equal(response.status, 200, `${path}: ${await response.clone().text()}`);
@@ -164,10 +175,7 @@ describe('three servers form a datacenter through gossip', () => {
 
   it('writes through any server are read back from every other', async () => {
     for (const [i, agent] of servers.entries()) {
-      const response = await fetch(`${agent.baseUrl}/v1/kv/via/${i}`, {
-        method: 'PUT',
-        body: `v${i}`,
-      });
+      const response = await put(agent, `/v1/kv/via/${i}`, `v${i}`);
       assert.equal(response.status, 200);
     }
     for (const agent of servers) {
