@@ -10,6 +10,8 @@ import type { Logger } from 'pino';
 import { compileGoRegexp, GoRegexpError } from '../regexp';
 
 export const USER_EVENT_PREFIX = 'consul:event:';
+/** Fired by a new leader (payload: its node name); not a user event. */
+const NEW_LEADER_EVENT = 'consul:new-leader';
 /** Consul keeps the last 256 events an agent received. */
 const RING_SIZE = 256;
 
@@ -64,7 +66,12 @@ export class UserEvents {
 
   /** A serf user event arrived: keep it when it is Consul's and its filters select this agent. */
   receive(serfName: string, payload: Uint8Array, ltime: number): void {
-    if (!serfName.startsWith(USER_EVENT_PREFIX)) return;
+    if (!serfName.startsWith(USER_EVENT_PREFIX)) {
+      // Consul's servers do the same with events that are not theirs (a plain serf peer's).
+      if (serfName !== NEW_LEADER_EVENT)
+        this.logger.warn({ event: serfName }, 'Unhandled local event');
+      return;
+    }
     let event: UserEvent;
     try {
       event = { ...decodeUserEvent(payload), ltime };
@@ -110,7 +117,10 @@ export class UserEvents {
 
   private selects(event: UserEvent): boolean {
     try {
-      if (event.nodeFilter !== '' && !compileGoRegexp(event.nodeFilter).test(this.identity.nodeName())) {
+      if (
+        event.nodeFilter !== '' &&
+        !compileGoRegexp(event.nodeFilter).test(this.identity.nodeName())
+      ) {
         return false;
       }
       if (event.serviceFilter === '') return true;
