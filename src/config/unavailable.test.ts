@@ -119,7 +119,8 @@ test('-encrypt is honoured: the key reaches the gossip pools', () => {
 test('a malformed gossip key is refused without echoing it', () => {
   assert.throws(
     () => loadDir({ 'gossip.json': { encrypt: 'bm90IGEga2V5' } }),
-    (err: Error) => !err.message.includes('bm90IGEga2V5') && /encrypt: invalid key/.test(err.message),
+    (err: Error) =>
+      !err.message.includes('bm90IGEga2V5') && /encrypt: invalid key/.test(err.message),
   );
 });
 

@@ -251,7 +251,8 @@ function startMemberReconcile(
     nodeName: config.nodeName,
     logger: logger.child({ module: 'reconcile' }),
   });
-  const follow = (leaderId: string | null): void => reconciler.setEnabled(leaderId === config.nodeId);
+  const follow = (leaderId: string | null): void =>
+    reconciler.setEnabled(leaderId === config.nodeId);
   const off = agent.raft.onLeaderChange(follow);
   follow(agent.raft.status().leaderId);
   cleanup.unshift(async () => {

@@ -46,7 +46,12 @@ export class EventController {
       if (error instanceof UserEventError) throw serverError(error.message);
       throw serverError((error as Error).message);
     }
-    return sendJson(request, reply, eventJson(event), wantsPretty(request, runtime.config.prettyJson));
+    return sendJson(
+      request,
+      reply,
+      eventJson(event),
+      wantsPretty(request, runtime.config.prettyJson),
+    );
   }
 
   /** Events received, oldest first; `?index` blocks until the newest event is another one. */

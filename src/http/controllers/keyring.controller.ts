@@ -57,7 +57,8 @@ export class KeyringController {
     try {
       parsed = parseJsonBody(body.toString('utf8'));
     } catch (error) {
-      if (error instanceof JsonSyntaxError) throw badRequest(`Request decode failed: ${error.message}`);
+      if (error instanceof JsonSyntaxError)
+        throw badRequest(`Request decode failed: ${error.message}`);
       throw error;
     }
     const key =
@@ -72,7 +73,9 @@ export class KeyringController {
     for (const { wan, serf } of [...this.pools(false)].reverse()) {
       const response = await serf.keyManager()[operation](key);
       if (response.numErr > 0) {
-        const messages = Object.entries(response.messages).map(([node, text]) => `${node}: ${text}`);
+        const messages = Object.entries(response.messages).map(
+          ([node, text]) => `${node}: ${text}`,
+        );
         errors.push(
           `${wan ? 'WAN' : 'LAN'} error: ${response.numErr}/${response.numNodes} nodes reported failure${messages.length > 0 ? `: ${messages.join('; ')}` : ''}`,
         );

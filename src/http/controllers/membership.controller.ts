@@ -28,8 +28,7 @@ export class MembershipController {
       .pool(wan)
       .members()
       .filter(
-        (member) =>
-          wan || segment === ALL_SEGMENTS || (member.tags.segment ?? '') === segment,
+        (member) => wan || segment === ALL_SEGMENTS || (member.tags.segment ?? '') === segment,
       );
     return sendJson(
       request,
