@@ -29,7 +29,7 @@ func say(format string, args ...interface{}) {
 type events struct{}
 
 func (events) NotifyJoin(n *memberlist.Node)   { say("JOIN %s %s:%d", n.Name, n.Addr, n.Port) }
-func (events) NotifyLeave(n *memberlist.Node)  { say("LEAVE %s %d", n.Name, n.State) }
+func (events) NotifyLeave(n *memberlist.Node)  { say("LEAVE %s", n.Name) }
 func (events) NotifyUpdate(n *memberlist.Node) { say("UPDATE %s %s", n.Name, string(n.Meta)) }
 
 type delegate struct{ meta string }
@@ -47,7 +47,7 @@ func main() {
 	key := flag.String("key", "", "base64 encryption key")
 	join := flag.String("join", "", "address to join")
 	probe := flag.Int("probe-ms", 200, "probe interval in ms")
-	verbose := flag.Bool("v", false, "log memberlist to stderr")
+	verbose := flag.Bool("v", true, "log memberlist to stderr")
 	flag.Parse()
 
 	c := memberlist.DefaultLocalConfig()
