@@ -71,6 +71,8 @@ export interface GoPeerOptions {
   bind: string;
   key?: Buffer;
   join?: string;
+  /** memberlist protocol version (default 2). */
+  proto?: number;
 }
 
 /** A running Go memberlist peer: its stdout lines, and commands on its stdin. */
@@ -86,6 +88,7 @@ export class GoPeer {
     const args = ['-name', opts.name, '-bind', opts.bind];
     if (opts.key !== undefined) args.push('-key', opts.key.toString('base64'));
     if (opts.join !== undefined) args.push('-join', opts.join);
+    if (opts.proto !== undefined) args.push('-proto', String(opts.proto));
     this.proc = spawn(bin, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     createInterface({ input: this.proc.stderr! }).on('line', (line) => this.logs.push(line));
     createInterface({ input: this.proc.stdout! }).on('line', (line) => {

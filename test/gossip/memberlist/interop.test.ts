@@ -164,3 +164,32 @@ test('rotating keys across Go and ours keeps the pool together', async () => {
   assert.equal(await m.join([`127.0.0.62:${go.port}`]), 1);
   await go.waitLine(/^JOIN ts7 /, 20_000, seen);
 });
+
+test('protocol version 1 (padded encryption version 0) interoperates both ways', async () => {
+  const key = Buffer.alloc(24, 31);
+  let acks = 0;
+  const { m } = await startTs('ts8', '127.0.0.63', {
+    keyring: Keyring.create([], key),
+    protocolVersion: 1,
+    ping: { ackPayload: () => new Uint8Array(0), notifyPingComplete: () => acks++ },
+  });
+  const go = await startGo({
+    name: 'go8',
+    bind: '127.0.0.64',
+    key,
+    proto: 1,
+    join: `127.0.0.63:${m.boundPort}`,
+  });
+  await go.waitLine(/^JOINED 1$/);
+  await waitFor('go8 alive', () => stateOf(m, 'go8') === 'alive');
+  assert.equal(m.members().find((n) => n.name === 'go8')!.pCur, 1);
+  // Several of our probes answered, and a periodic push/pull from the Go side.
+  await waitFor('five acked probes', () => acks >= 5);
+  await go.waitLine(/^STATE ts8-state false$/);
+  assert.equal(stateOf(m, 'go8'), 'alive');
+  assert.deepEqual(await go.members(), ['go8', 'ts8']);
+  assert.deepEqual(
+    go.logs.filter((l) => /\[(ERR|WARN)\]/.test(l)),
+    [],
+  );
+});

@@ -48,10 +48,12 @@ func main() {
 	join := flag.String("join", "", "address to join")
 	probe := flag.Int("probe-ms", 200, "probe interval in ms")
 	verbose := flag.Bool("v", true, "log memberlist to stderr")
+	proto := flag.Int("proto", 2, "memberlist protocol version (1 seals with encryption version 0)")
 	flag.Parse()
 
 	c := memberlist.DefaultLocalConfig()
 	c.Name = *name
+	c.ProtocolVersion = uint8(*proto)
 	c.BindAddr = *bind
 	c.BindPort = *port
 	c.AdvertisePort = *port
