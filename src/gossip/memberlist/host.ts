@@ -295,7 +295,9 @@ export class Memberlist {
 
   private sendPacket(to: Address, pMax: number, msg: Uint8Array): void {
     if (isIP(to.ip) === 0) {
-      this.config.logger.error(`memberlist: Failed to send packet: bad address ${to.ip} for ${to.name}`);
+      this.config.logger.error(
+        `memberlist: Failed to send packet: bad address ${to.ip} for ${to.name}`,
+      );
       return;
     }
     let out: Uint8Array;

@@ -1,6 +1,7 @@
 // memberlist: SWIM membership with Lifeguard, wire-compatible with hashicorp/memberlist 0.2.x.
 export { Memberlist } from './host';
-export { MemberlistCore, pushPullScale, type CoreCommand, type CoreOptions } from './core';
+export { MemberlistCore, type CoreCommand, type CoreOptions } from './core';
+export { pushPullScale } from './node-state';
 export {
   lanConfig,
   wanConfig,
@@ -25,6 +26,7 @@ export {
 export type {
   MemberlistNode,
   MemberState,
+  ProtocolVersions,
   Delegate,
   EventDelegate,
   MergeDelegate,
