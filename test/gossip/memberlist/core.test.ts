@@ -5,7 +5,9 @@ import pino from 'pino';
 import {
   ipToBytes,
   lanConfig,
+  localConfig,
   MemberlistCore,
+  wanConfig,
   pushPullScale,
   retransmitLimit,
   suspicionTimeout,
@@ -62,6 +64,44 @@ test('retransmit limit, suspicion timeout and push/pull scaling match memberlist
   assert.equal(pushPullScale(1000, 64), 2000);
   assert.equal(pushPullScale(1000, 65), 3000);
   assert.equal(pushPullScale(1000, 128), 3000);
+});
+
+test('LAN, WAN and local configurations carry memberlist defaults', () => {
+  const lan = lanConfig();
+  assert.deepEqual(
+    [lan.probeInterval, lan.probeTimeout, lan.suspicionMult, lan.suspicionMaxTimeoutMult],
+    [1000, 500, 4, 6],
+  );
+  assert.deepEqual(
+    [lan.gossipNodes, lan.gossipInterval, lan.gossipToTheDeadTime, lan.pushPullInterval],
+    [3, 200, 30_000, 30_000],
+  );
+  assert.deepEqual(
+    [lan.retransmitMult, lan.indirectChecks, lan.tcpTimeout, lan.udpBufferSize],
+    [4, 3, 10_000, 1400],
+  );
+  assert.deepEqual([lan.awarenessMaxMultiplier, lan.bindPort, lan.protocolVersion], [8, 7946, 2]);
+  assert.ok(lan.enableCompression && lan.gossipVerifyIncoming && lan.gossipVerifyOutgoing);
+  const wan = wanConfig();
+  assert.deepEqual(
+    [wan.probeInterval, wan.probeTimeout, wan.suspicionMult, wan.gossipNodes, wan.gossipInterval],
+    [5000, 3000, 6, 4, 500],
+  );
+  assert.deepEqual(
+    [wan.gossipToTheDeadTime, wan.pushPullInterval, wan.tcpTimeout],
+    [60_000, 60_000, 30_000],
+  );
+  const local = localConfig();
+  assert.deepEqual(
+    [
+      local.probeTimeout,
+      local.indirectChecks,
+      local.retransmitMult,
+      local.suspicionMult,
+      local.gossipInterval,
+    ],
+    [200, 1, 2, 3, 100],
+  );
 });
 
 test('the suspicion deadline shrinks with confirmations as in memberlist', () => {
