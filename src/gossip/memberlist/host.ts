@@ -222,9 +222,14 @@ export class Memberlist {
     );
   }
 
-  /** The protocol core, for diagnostics and tests. */
-  get state(): MemberlistCore {
-    return this.core;
+  /** The state a node is in from our point of view (null when unknown). */
+  stateOf(name: string): MemberlistNode['state'] | null {
+    return this.core.stateOf(name);
+  }
+
+  /** Every node we know, including failed and left ones (members() lists only the live). */
+  allNodes(): MemberlistNode[] {
+    return this.core.allNodes();
   }
 
   // ---- driving the core ------------------------------------------------------------------
