@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the tests (or, with `bench`, the benchmarks) drive as real peers,
+# Installs the Debian packages the tests (or, with `bench`, the benchmarks) drive as real peers
+# (chromium: the web UI's browser tests and bench/ui),
 # when they are missing. Runs before `npm test`; needs root for apt-get, otherwise only reports.
 set -euo pipefail
 
 # binary:package pairs
-needed=(nginx:nginx-light haproxy:haproxy dig:bind9-dnsutils go:golang-go)
+needed=(nginx:nginx-light haproxy:haproxy dig:bind9-dnsutils prometheus:prometheus redis-server:redis-server chromium:chromium go:golang-go)
 if [ "${1:-}" = "bench" ]; then
   needed+=(etcd:etcd-server dnsperf:dnsperf dnsmasq:dnsmasq)
 fi
@@ -26,6 +27,10 @@ fi
 # beside it instead, and the tests put it first on PYTHONPATH.
 if ! /usr/bin/python3 -c 'import consul' >/dev/null 2>&1; then
   missing+=(python3-consul)
+fi
+# The Go sources of hashicorp/serf: the gossip tests build the real serf agent from them.
+if [ ! -d /usr/share/gocode/src/github.com/hashicorp/serf/cmd/serf ]; then
+  missing+=(golang-github-hashicorp-serf-dev)
 fi
 consul2_dir=/usr/local/lib/consulate-peers/python3-consul2
 consul2_missing=0
