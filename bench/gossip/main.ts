@@ -3,7 +3,7 @@
 // 127.0.80.x / 127.0.81.x, for N = 10 and 30. For each: kill -9 of one member → time until every
 // other member has reported it failed (p50/p99 over repeats); gossip payload bytes/s per member
 // at rest (tcpdump on lo); RSS per member. Not a test: prints a markdown table.
-// Usage: npm run bench:gossip -- [--sizes 10,30] [--repeats 5] [--rest-seconds 10]
+// Usage: npm run bench:gossip -- [--sizes 10,30] [--repeats 5] [--rest-seconds 10] [--sides serf,consulate]
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -20,6 +20,8 @@ interface Member {
   /** name → when this member reported it failed (ms) */
   failedAt: Map<string, number>;
   alive: Set<string>;
+  /** Our members say when their join succeeded; serf agents exit if theirs fails. */
+  ready: boolean;
 }
 
 interface Row {
@@ -30,6 +32,8 @@ interface Row {
   bytesPerSec: number;
   rss: number;
   repeats: number;
+  /** Why the pool could not be measured (the table says so instead of a number). */
+  error?: string;
 }
 
 function option(name: string, fallback: string): string {
@@ -43,10 +47,16 @@ function log(message: string): void {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-async function until(what: string, cond: () => boolean, timeoutMs: number): Promise<void> {
+async function until(
+  what: string | (() => string),
+  cond: () => boolean,
+  timeoutMs: number,
+): Promise<void> {
   const start = Date.now();
   while (!cond()) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() - start > timeoutMs) {
+      throw new Error(`timed out waiting for ${typeof what === 'string' ? what : what()}`);
+    }
     await sleep(50);
   }
 }
@@ -75,7 +85,7 @@ function startSerfMember(name: string, ip: string, join: string | null, dir: str
   ];
   if (join) args.push(`-join=${join}`);
   const proc = spawn(serfBinary(), args, { stdio: 'ignore' });
-  const m: Member = { name, ip, proc, failedAt: new Map(), alive: new Set() };
+  const m: Member = { name, ip, proc, failedAt: new Map(), alive: new Set(), ready: true };
   const poll = setInterval(() => {
     if (!existsSync(logFile)) return;
     for (const line of readFileSync(logFile, 'utf8').split('\n')) {
@@ -94,7 +104,7 @@ function startOurMember(name: string, ip: string, join: string | null): Member {
   const args = [script, '--name', name, '--ip', ip];
   if (join) args.push('--join', join);
   const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-  const m: Member = { name, ip, proc, failedAt: new Map(), alive: new Set() };
+  const m: Member = { name, ip, proc, failedAt: new Map(), alive: new Set(), ready: false };
   let buf = '';
   proc.stdout?.on('data', (d: Buffer) => {
     buf += d.toString();
@@ -103,6 +113,7 @@ function startOurMember(name: string, ip: string, join: string | null): Member {
       const line = buf.slice(0, nl);
       buf = buf.slice(nl + 1);
       const e = JSON.parse(line) as { t: number; type: string; names: string[] };
+      if (e.type === 'ready') m.ready = true;
       for (const who of e.names) {
         if (e.type === 'member-join') m.alive.add(who);
         if (e.type === 'member-failed' && !m.failedAt.has(who)) m.failedAt.set(who, e.t);
@@ -163,13 +174,16 @@ async function benchPool(
       const ip = `${prefix}${i + 1}`;
       const join = i === 0 ? null : `${prefix}1:7946`;
       const name = `${side}-${i + 1}`;
-      members.push(
-        side === 'serf' ? startSerfMember(name, ip, join, dir) : startOurMember(name, ip, join),
-      );
-      if (i === 0) await sleep(side === 'serf' ? 500 : 1500);
+      const m =
+        side === 'serf' ? startSerfMember(name, ip, join, dir) : startOurMember(name, ip, join);
+      members.push(m);
+      // One at a time: 30 processes starting at once on a small machine time out their joins.
+      if (side === 'consulate') await until(`${name} to join`, () => m.ready, 60_000);
+      else if (i === 0) await sleep(500);
     }
     await until(
-      `${side} pool of ${n} to converge`,
+      () =>
+        `${side} pool of ${n} to converge (members seen: ${members.map((m) => m.alive.size).join(',')})`,
       () => members.every((m) => members.every((o) => o === m || m.alive.has(o.name))),
       120_000,
     );
@@ -215,12 +229,27 @@ async function main(): Promise<void> {
   const sizes = option('sizes', '10,30').split(',').map(Number);
   const repeats = Number(option('repeats', '5'));
   const restSeconds = Number(option('rest-seconds', '10'));
+  const sides = option('sides', 'serf,consulate').split(',') as Side[];
   serfBinary();
   const rows: Row[] = [];
   for (const n of sizes) {
-    for (const side of ['serf', 'consulate'] as const) {
+    for (const side of sides) {
       log(`${side}: starting ${n} members`);
-      rows.push(await benchPool(side, n, repeats, restSeconds));
+      try {
+        rows.push(await benchPool(side, n, repeats, restSeconds));
+      } catch (err) {
+        log(`${side} N=${n}: ${(err as Error).message}`);
+        rows.push({
+          side,
+          n,
+          detectP50: NaN,
+          detectP99: NaN,
+          bytesPerSec: NaN,
+          rss: NaN,
+          repeats: 0,
+          error: (err as Error).message,
+        });
+      }
     }
   }
   const table: string[][] = [];
@@ -230,7 +259,8 @@ async function main(): Promise<void> {
     if (!serf || !ours) continue;
     for (const r of [serf, ours]) {
       table.push([
-        r.side === 'serf' ? 'serf 0.9 (Debian)' : 'Consulate',
+        (r.side === 'serf' ? 'serf 0.9 (Debian)' : 'Consulate') +
+          (r.error ? ` — not measured: ${r.error}` : ''),
         String(n),
         fmt(r.detectP50, 2),
         fmt(r.detectP99, 2),

@@ -42,7 +42,7 @@ async function main(): Promise<void> {
     minQueueDepth: 4096,
     queueDepthWarning: 1_000_000,
     enableNameConflictResolution: false,
-    logger: pino({ level: 'silent' }),
+    logger: pino({ level: process.env.GOSSIP_BENCH_LOG ?? 'silent' }, pino.destination(2)),
   });
   serf.onEvent((e) => {
     if (e.type === 'user' || e.type === 'query') return;
@@ -50,7 +50,16 @@ async function main(): Promise<void> {
       `${JSON.stringify({ t: Date.now(), type: e.type, names: e.members.map((m) => m.name) })}\n`,
     );
   });
-  if (join) await serf.join([join], true);
+  // Like Consul's retry-join: on a loaded machine the first push/pull may time out.
+  for (let attempt = 1; join; attempt++) {
+    try {
+      await serf.join([join], true);
+      break;
+    } catch (err) {
+      if (attempt >= 30) throw err;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
   process.stdout.write(`${JSON.stringify({ t: Date.now(), type: 'ready', names: [] })}\n`);
   const stop = (): void => {
     void serf.shutdown().finally(() => process.exit(0));
