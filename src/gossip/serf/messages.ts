@@ -1,23 +1,20 @@
 // serf's messages (hashicorp/serf 0.9 messages.go): one type byte, then a msgpack struct. They
 // travel inside memberlist user messages; query responses may be wrapped in a relay message.
-import {
-  asArray,
-  asMap,
-  asStringMap,
+// The go-msgpack codec is memberlist's.
+import { msgpack } from '../memberlist';
+
+type MsgValue = msgpack.MsgValue;
+type Struct = Map<string, MsgValue>;
+const {
+  asStruct,
   decode,
-  decodeValue,
+  encodeMessage,
   fieldBool,
   fieldBytes,
-  fieldInt,
-  fieldStr,
-  fieldStrArray,
+  fieldString,
   fieldUint,
   MsgpackError,
-  MsgWriter,
-  type MsgMap,
-  text,
-  utf8,
-} from './codec';
+} = msgpack;
 
 export enum MessageType {
   Leave = 0,
@@ -134,242 +131,184 @@ export interface WireMember {
   delegateCur: number;
 }
 
-function withType(t: MessageType, body: (w: MsgWriter) => void): Uint8Array {
-  const w = new MsgWriter().byte(t);
-  body(w);
-  return w.finish();
+function struct(body: Uint8Array, what: string): Struct {
+  return asStruct(decode(body), what);
+}
+
+function asList(v: MsgValue | undefined, what: string): MsgValue[] {
+  if (v === undefined || v === null) return [];
+  if (Array.isArray(v)) return v;
+  throw new MsgpackError(`${what}: expected an array`);
+}
+
+function asText(v: MsgValue, what: string): string {
+  if (v === null) return '';
+  if (v instanceof Uint8Array) return msgpack.bytesToText(v);
+  throw new MsgpackError(`${what}: expected a string`);
+}
+
+function asTime(v: MsgValue, what: string): number {
+  if (typeof v === 'number' && Number.isInteger(v) && v >= 0) return v;
+  if (typeof v === 'bigint' && v >= 0n) return Number(v);
+  throw new MsgpackError(`${what}: expected a Lamport time`);
+}
+
+function stringMap(v: MsgValue | undefined, what: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (v === undefined || v === null) return out;
+  for (const [k, x] of asStruct(v, what)) out[k] = asText(x, `${what}[${k}]`);
+  return out;
+}
+
+function queryResponseBody(m: QueryResponseMessage): msgpack.MsgInput {
+  return { LTime: m.ltime, ID: m.id, From: m.from, Flags: m.flags, Payload: m.payload };
 }
 
 export function encodeJoin(m: JoinMessage): Uint8Array {
-  return withType(MessageType.Join, (w) =>
-    w.struct([
-      ['LTime', (x) => x.uint(m.ltime)],
-      ['Node', (x) => x.str(m.node)],
-    ]),
-  );
+  return encodeMessage(MessageType.Join, { LTime: m.ltime, Node: m.node });
 }
 
 export function encodeLeave(m: LeaveMessage): Uint8Array {
-  return withType(MessageType.Leave, (w) =>
-    w.struct([
-      ['LTime', (x) => x.uint(m.ltime)],
-      ['Node', (x) => x.str(m.node)],
-      ['Prune', (x) => x.bool(m.prune)],
-    ]),
-  );
-}
-
-function writeUserEventsAt(w: MsgWriter, slot: UserEventsAt | null): void {
-  if (slot === null) {
-    w.nil();
-    return;
-  }
-  w.struct([
-    ['LTime', (x) => x.uint(slot.ltime)],
-    [
-      'Events',
-      (x) => {
-        x.arrayHeader(slot.events.length);
-        for (const e of slot.events) {
-          x.struct([
-            ['Name', (y) => y.str(e.name)],
-            ['Payload', (y) => y.bytes(e.payload)],
-          ]);
-        }
-      },
-    ],
-  ]);
+  return encodeMessage(MessageType.Leave, { LTime: m.ltime, Node: m.node, Prune: m.prune });
 }
 
 export function encodePushPull(m: PushPullMessage): Uint8Array {
-  return withType(MessageType.PushPull, (w) =>
-    w.struct([
-      ['LTime', (x) => x.uint(m.ltime)],
-      [
-        'StatusLTimes',
-        (x) => {
-          x.mapHeader(m.statusLTimes.size);
-          for (const [name, t] of m.statusLTimes) x.str(name).uint(t);
-        },
-      ],
-      ['LeftMembers', (x) => x.stringArray(m.leftMembers)],
-      ['EventLTime', (x) => x.uint(m.eventLTime)],
-      [
-        'Events',
-        (x) => {
-          x.arrayHeader(m.events.length);
-          for (const slot of m.events) writeUserEventsAt(x, slot);
-        },
-      ],
-      ['QueryLTime', (x) => x.uint(m.queryLTime)],
-    ]),
-  );
+  return encodeMessage(MessageType.PushPull, {
+    LTime: m.ltime,
+    StatusLTimes: new Map(m.statusLTimes),
+    LeftMembers: m.leftMembers,
+    EventLTime: m.eventLTime,
+    Events: m.events.map((slot) =>
+      slot === null
+        ? null
+        : {
+            LTime: slot.ltime,
+            Events: slot.events.map((e) => ({ Name: e.name, Payload: e.payload })),
+          },
+    ),
+    QueryLTime: m.queryLTime,
+  });
 }
 
 export function encodeUserEvent(m: UserEventMessage): Uint8Array {
-  return withType(MessageType.UserEvent, (w) =>
-    w.struct([
-      ['LTime', (x) => x.uint(m.ltime)],
-      ['Name', (x) => x.str(m.name)],
-      ['Payload', (x) => x.bytes(m.payload)],
-      ['CC', (x) => x.bool(m.cc)],
-    ]),
-  );
-}
-
-function writeQueryBody(w: MsgWriter, m: QueryMessage): void {
-  w.struct([
-    ['LTime', (x) => x.uint(m.ltime)],
-    ['ID', (x) => x.uint(m.id)],
-    ['Addr', (x) => x.bytes(m.addr)],
-    ['Port', (x) => x.uint(m.port)],
-    ['SourceNode', (x) => x.str(m.sourceNode)],
-    [
-      'Filters',
-      (x) => {
-        if (m.filters.length === 0) {
-          x.nil();
-          return;
-        }
-        x.arrayHeader(m.filters.length);
-        for (const f of m.filters) x.bytes(f);
-      },
-    ],
-    ['Flags', (x) => x.uint(m.flags)],
-    ['RelayFactor', (x) => x.uint(m.relayFactor)],
-    ['Timeout', (x) => x.int(m.timeoutNs)],
-    ['Name', (x) => x.str(m.name)],
-    // Go sends a nil payload (0xc0) for queries without one, such as _serf_ping.
-    ['Payload', (x) => x.bytesOrNil(m.payload.length === 0 ? null : m.payload)],
-  ]);
+  return encodeMessage(MessageType.UserEvent, {
+    LTime: m.ltime,
+    Name: m.name,
+    Payload: m.payload,
+    CC: m.cc,
+  });
 }
 
 export function encodeQuery(m: QueryMessage): Uint8Array {
-  return withType(MessageType.Query, (w) => writeQueryBody(w, m));
-}
-
-function writeQueryResponseBody(w: MsgWriter, m: QueryResponseMessage): void {
-  w.struct([
-    ['LTime', (x) => x.uint(m.ltime)],
-    ['ID', (x) => x.uint(m.id)],
-    ['From', (x) => x.str(m.from)],
-    ['Flags', (x) => x.uint(m.flags)],
-    ['Payload', (x) => x.bytesOrNil(m.payload)],
-  ]);
+  return encodeMessage(MessageType.Query, {
+    LTime: m.ltime,
+    ID: m.id,
+    Addr: m.addr,
+    Port: m.port,
+    SourceNode: m.sourceNode,
+    // Go sends nil (0xc0) for no filters and for an empty payload, as for _serf_ping.
+    Filters: m.filters.length === 0 ? null : m.filters,
+    Flags: m.flags,
+    RelayFactor: m.relayFactor,
+    Timeout: m.timeoutNs,
+    Name: m.name,
+    Payload: m.payload.length === 0 ? null : m.payload,
+  });
 }
 
 export function encodeQueryResponse(m: QueryResponseMessage): Uint8Array {
-  return withType(MessageType.QueryResponse, (w) => writeQueryResponseBody(w, m));
+  return encodeMessage(MessageType.QueryResponse, queryResponseBody(m));
 }
 
 /** A query response wrapped for relay: `09`, relay header, then the complete inner message. */
 export function encodeRelayedResponse(header: RelayHeader, m: QueryResponseMessage): Uint8Array {
-  const w = new MsgWriter().byte(MessageType.Relay);
-  w.struct([
-    [
-      'DestAddr',
-      (x) =>
-        x.struct([
-          ['IP', (y) => y.bytes(header.destIp)],
-          ['Port', (y) => y.int(header.destPort)],
-          ['Zone', (y) => y.str(header.destZone)],
-        ]),
-    ],
-    ['DestName', (x) => x.str(header.destName)],
-  ]);
+  const w = new msgpack.MsgpackWriter();
+  w.byte(MessageType.Relay);
+  w.value({
+    DestAddr: { IP: header.destIp, Port: header.destPort, Zone: header.destZone },
+    DestName: header.destName,
+  });
   w.byte(MessageType.QueryResponse);
-  writeQueryResponseBody(w, m);
-  return w.finish();
+  w.value(queryResponseBody(m));
+  return w.bytes().slice();
 }
 
 export function encodeNodeFilter(nodes: string[]): Uint8Array {
-  return new MsgWriter().byte(FilterType.Node).stringArray(nodes).finish();
+  return encodeMessage(FilterType.Node, nodes);
 }
 
 export function encodeTagFilter(tag: string, expr: string): Uint8Array {
-  return new MsgWriter()
-    .byte(FilterType.Tag)
-    .struct([
-      ['Tag', (x) => x.str(tag)],
-      ['Expr', (x) => x.str(expr)],
-    ])
-    .finish();
+  return encodeMessage(FilterType.Tag, { Tag: tag, Expr: expr });
 }
 
 export function encodeKeyRequest(key: Uint8Array | null): Uint8Array {
-  return withType(MessageType.KeyRequest, (w) => w.struct([['Key', (x) => x.bytesOrNil(key)]]));
+  return encodeMessage(MessageType.KeyRequest, { Key: key });
 }
 
 export function encodeKeyResponse(m: KeyResponseMessage): Uint8Array {
-  return withType(MessageType.KeyResponse, (w) =>
-    w.struct([
-      ['Result', (x) => x.bool(m.result)],
-      ['Message', (x) => x.str(m.message)],
-      ['Keys', (x) => x.stringArray(m.keys.length === 0 ? null : m.keys)],
-      ['PrimaryKey', (x) => x.str(m.primaryKey)],
-    ]),
-  );
+  return encodeMessage(MessageType.KeyResponse, {
+    Result: m.result,
+    Message: m.message,
+    Keys: m.keys.length === 0 ? null : m.keys,
+    PrimaryKey: m.primaryKey,
+  });
 }
 
 /** `06` + the member (or nil when the responder does not know the node). */
 export function encodeConflictResponse(m: WireMember | null): Uint8Array {
-  return withType(MessageType.ConflictResponse, (w) => {
-    if (m === null) {
-      w.nil();
-      return;
-    }
-    w.struct([
-      ['Name', (x) => x.str(m.name)],
-      ['Addr', (x) => x.bytes(m.addr)],
-      ['Port', (x) => x.uint(m.port)],
-      ['Tags', (x) => x.stringMap(m.tags)],
-      ['Status', (x) => x.int(m.status)],
-      ['ProtocolMin', (x) => x.uint(m.protocolMin)],
-      ['ProtocolMax', (x) => x.uint(m.protocolMax)],
-      ['ProtocolCur', (x) => x.uint(m.protocolCur)],
-      ['DelegateMin', (x) => x.uint(m.delegateMin)],
-      ['DelegateMax', (x) => x.uint(m.delegateMax)],
-      ['DelegateCur', (x) => x.uint(m.delegateCur)],
-    ]);
-  });
+  return encodeMessage(
+    MessageType.ConflictResponse,
+    m === null
+      ? null
+      : {
+          Name: m.name,
+          Addr: m.addr,
+          Port: m.port,
+          Tags: new Map(Object.entries(m.tags)),
+          Status: m.status,
+          ProtocolMin: m.protocolMin,
+          ProtocolMax: m.protocolMax,
+          ProtocolCur: m.protocolCur,
+          DelegateMin: m.delegateMin,
+          DelegateMax: m.delegateMax,
+          DelegateCur: m.delegateCur,
+        },
+  );
 }
 
 // Decoding: `body` is the message without its type byte.
 
-function struct(body: Uint8Array, what: string): MsgMap {
-  return asMap(decode(body), what);
-}
-
 export function decodeJoin(body: Uint8Array): JoinMessage {
   const m = struct(body, 'join message');
-  return { ltime: fieldUint(m, 'LTime'), node: fieldStr(m, 'Node') };
+  return { ltime: fieldUint(m, 'LTime'), node: fieldString(m, 'Node') };
 }
 
 export function decodeLeave(body: Uint8Array): LeaveMessage {
   const m = struct(body, 'leave message');
-  return { ltime: fieldUint(m, 'LTime'), node: fieldStr(m, 'Node'), prune: fieldBool(m, 'Prune') };
+  return {
+    ltime: fieldUint(m, 'LTime'),
+    node: fieldString(m, 'Node'),
+    prune: fieldBool(m, 'Prune'),
+  };
 }
 
 export function decodePushPull(body: Uint8Array): PushPullMessage {
   const m = struct(body, 'push/pull message');
   const statusLTimes = new Map<string, number>();
   const st = m.get('StatusLTimes');
-  if (st != null) {
-    for (const [name, t] of asMap(st, 'StatusLTimes')) {
-      if (typeof t !== 'number' || t < 0)
-        throw new MsgpackError(`StatusLTimes[${name}]: expected a time`);
-      statusLTimes.set(name, t);
-    }
+  if (st !== undefined && st !== null) {
+    for (const [name, t] of asStruct(st, 'StatusLTimes'))
+      statusLTimes.set(name, asTime(t, `StatusLTimes[${name}]`));
   }
-  const events = asArray(m.get('Events') ?? null, 'Events').map((slot): UserEventsAt | null => {
-    if (slot == null) return null;
-    const s = asMap(slot, 'Events[]');
+  const events = asList(m.get('Events'), 'Events').map((slot): UserEventsAt | null => {
+    if (slot === null) return null;
+    const s = asStruct(slot, 'Events[]');
     return {
       ltime: fieldUint(s, 'LTime'),
-      events: asArray(s.get('Events') ?? null, 'Events[].Events').map((e) => {
-        const em = asMap(e, 'Events[].Events[]');
+      events: asList(s.get('Events'), 'Events[].Events').map((e) => {
+        const em = asStruct(e, 'Events[].Events[]');
         return {
-          name: fieldStr(em, 'Name'),
+          name: fieldString(em, 'Name'),
           payload: fieldBytes(em, 'Payload') ?? new Uint8Array(0),
         };
       }),
@@ -378,7 +317,7 @@ export function decodePushPull(body: Uint8Array): PushPullMessage {
   return {
     ltime: fieldUint(m, 'LTime'),
     statusLTimes,
-    leftMembers: fieldStrArray(m, 'LeftMembers'),
+    leftMembers: asList(m.get('LeftMembers'), 'LeftMembers').map((x) => asText(x, 'LeftMembers[]')),
     eventLTime: fieldUint(m, 'EventLTime'),
     events,
     queryLTime: fieldUint(m, 'QueryLTime'),
@@ -389,7 +328,7 @@ export function decodeUserEvent(body: Uint8Array): UserEventMessage {
   const m = struct(body, 'user event message');
   return {
     ltime: fieldUint(m, 'LTime'),
-    name: fieldStr(m, 'Name'),
+    name: fieldString(m, 'Name'),
     payload: fieldBytes(m, 'Payload') ?? new Uint8Array(0),
     cc: fieldBool(m, 'CC'),
   };
@@ -402,15 +341,15 @@ export function decodeQuery(body: Uint8Array): QueryMessage {
     id: fieldUint(m, 'ID'),
     addr: fieldBytes(m, 'Addr') ?? new Uint8Array(0),
     port: fieldUint(m, 'Port'),
-    sourceNode: fieldStr(m, 'SourceNode'),
-    filters: asArray(m.get('Filters') ?? null, 'Filters').map((f) => {
+    sourceNode: fieldString(m, 'SourceNode'),
+    filters: asList(m.get('Filters'), 'Filters').map((f) => {
       if (f instanceof Uint8Array) return f;
       throw new MsgpackError('Filters[]: expected bytes');
     }),
     flags: fieldUint(m, 'Flags'),
     relayFactor: fieldUint(m, 'RelayFactor'),
-    timeoutNs: fieldInt(m, 'Timeout'),
-    name: fieldStr(m, 'Name'),
+    timeoutNs: fieldUint(m, 'Timeout'),
+    name: fieldString(m, 'Name'),
     payload: fieldBytes(m, 'Payload') ?? new Uint8Array(0),
   };
 }
@@ -420,7 +359,7 @@ export function decodeQueryResponse(body: Uint8Array): QueryResponseMessage {
   return {
     ltime: fieldUint(m, 'LTime'),
     id: fieldUint(m, 'ID'),
-    from: fieldStr(m, 'From'),
+    from: fieldString(m, 'From'),
     flags: fieldUint(m, 'Flags'),
     payload: fieldBytes(m, 'Payload'),
   };
@@ -428,17 +367,17 @@ export function decodeQueryResponse(body: Uint8Array): QueryResponseMessage {
 
 /** Splits a relay message body into its header and the inner message to forward. */
 export function decodeRelay(body: Uint8Array): { header: RelayHeader; inner: Uint8Array } {
-  const { value, offset } = decodeValue(body, 0);
-  const m = asMap(value, 'relay header');
-  const dest = asMap(m.get('DestAddr') ?? new Map(), 'DestAddr');
+  const reader = new msgpack.MsgpackReader(body);
+  const m = asStruct(reader.value(), 'relay header');
+  const dest = asStruct(m.get('DestAddr') ?? new Map(), 'DestAddr');
   return {
     header: {
       destIp: fieldBytes(dest, 'IP') ?? new Uint8Array(0),
-      destPort: fieldInt(dest, 'Port'),
-      destZone: fieldStr(dest, 'Zone'),
-      destName: fieldStr(m, 'DestName'),
+      destPort: fieldUint(dest, 'Port'),
+      destZone: fieldString(dest, 'Zone'),
+      destName: fieldString(m, 'DestName'),
     },
-    inner: body.slice(offset),
+    inner: body.slice(reader.offset),
   };
 }
 
@@ -450,22 +389,22 @@ export function decodeKeyResponse(body: Uint8Array): KeyResponseMessage {
   const m = struct(body, 'key response');
   return {
     result: fieldBool(m, 'Result'),
-    message: fieldStr(m, 'Message'),
-    keys: fieldStrArray(m, 'Keys'),
-    primaryKey: fieldStr(m, 'PrimaryKey'),
+    message: fieldString(m, 'Message'),
+    keys: asList(m.get('Keys'), 'Keys').map((x) => asText(x, 'Keys[]')),
+    primaryKey: fieldString(m, 'PrimaryKey'),
   };
 }
 
 export function decodeConflictResponse(body: Uint8Array): WireMember | null {
   const v = decode(body);
   if (v === null) return null;
-  const m = asMap(v, 'conflict response');
+  const m = asStruct(v, 'conflict response');
   return {
-    name: fieldStr(m, 'Name'),
+    name: fieldString(m, 'Name'),
     addr: fieldBytes(m, 'Addr') ?? new Uint8Array(0),
     port: fieldUint(m, 'Port'),
-    tags: asStringMap(m.get('Tags') ?? null, 'Tags'),
-    status: fieldInt(m, 'Status'),
+    tags: stringMap(m.get('Tags'), 'Tags'),
+    status: fieldUint(m, 'Status'),
     protocolMin: fieldUint(m, 'ProtocolMin'),
     protocolMax: fieldUint(m, 'ProtocolMax'),
     protocolCur: fieldUint(m, 'ProtocolCur'),
@@ -484,27 +423,25 @@ export function decodeFilter(raw: Uint8Array): Filter | null {
   if (raw[0] === FilterType.Node) {
     return {
       type: 'node',
-      nodes: asArray(decode(body), 'node filter').map((x) =>
-        x instanceof Uint8Array ? text(x) : '',
-      ),
+      nodes: asList(decode(body), 'node filter').map((x) => asText(x, 'node filter[]')),
     };
   }
   if (raw[0] === FilterType.Tag) {
     const m = struct(body, 'tag filter');
-    return { type: 'tag', tag: fieldStr(m, 'Tag'), expr: fieldStr(m, 'Expr') };
+    return { type: 'tag', tag: fieldString(m, 'Tag'), expr: fieldString(m, 'Expr') };
   }
   return null;
 }
 
 /** Tags as memberlist Meta: `0xFF` + msgpack map. */
 export function encodeTags(tags: Record<string, string>): Uint8Array {
-  return new MsgWriter().byte(TAG_MAGIC_BYTE).stringMap(tags).finish();
+  return encodeMessage(TAG_MAGIC_BYTE, new Map(Object.entries(tags)));
 }
 
 /** Meta → tags; a meta without the magic byte is a pre-tags serf's role. */
 export function decodeTags(meta: Uint8Array): Record<string, string> {
-  if (meta.length === 0 || meta[0] !== TAG_MAGIC_BYTE) return { role: text(meta) };
-  return asStringMap(decode(meta.subarray(1)), 'tags');
+  if (meta.length === 0 || meta[0] !== TAG_MAGIC_BYTE) return { role: msgpack.bytesToText(meta) };
+  return stringMap(decode(meta.subarray(1)), 'tags');
 }
 
-export { utf8 };
+export const utf8 = msgpack.textToBytes;

@@ -71,6 +71,37 @@ test('a serf user event reaches our nodes, and ours reaches serf’s event handl
   await waitFor('our event in s2’s handler', () => s2.userEvents().includes('from-ours world'));
 });
 
+test('queries cross both ways with acks, responses and relayed copies', async () => {
+  for (const o of [o1, o2]) {
+    const name = o.localMember().name;
+    o.onEvent((e) => {
+      if (e.type === 'query' && e.name === 'whoami')
+        void e.respond(new TextEncoder().encode(`it is ${name}`));
+    });
+  }
+  const out = await s1.cli([
+    'query',
+    '-format=json',
+    '-relay-factor=2',
+    '-timeout=3s',
+    'whoami',
+    '',
+  ]);
+  assert.equal(out.status, 0, out.out);
+  const parsed = JSON.parse(out.out) as { Acks: string[]; Responses: Record<string, string> };
+  assert.deepEqual([...parsed.Acks].sort(), NAMES);
+  assert.equal(parsed.Responses.o1, 'it is o1');
+  assert.equal(parsed.Responses.o2, 'it is o2');
+  const ours = await (
+    await o1.query('_serf_ping', new Uint8Array(0), {
+      requestAck: true,
+      relayFactor: 2,
+      timeoutMs: 2000,
+    })
+  ).collect();
+  assert.deepEqual([...ours.acks].sort(), NAMES);
+});
+
 test('a node with a different key is refused', async () => {
   const stranger = await startNode('o3', '127.0.77.13', { keys: [K2] });
   ours.push(stranger);
