@@ -164,11 +164,13 @@ async function pump(input: AsyncIterable<Uint8Array>, gunzip: Writable): Promise
         });
       }
     }
-    gunzip.end();
+    if (!gunzip.destroyed) gunzip.end();
   } catch (error) {
-    gunzip.destroy(
-      new SnapshotArchiveError(`failed to read snapshot: ${(error as Error).message}`),
-    );
+    if (!gunzip.destroyed) {
+      gunzip.destroy(
+        new SnapshotArchiveError(`failed to read snapshot: ${(error as Error).message}`),
+      );
+    }
   }
 }
 

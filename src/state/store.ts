@@ -36,6 +36,7 @@ export class StateStore {
   private readonly watches = newWatchTables();
   private readonly registry = new WatchRegistry();
   private applied = 0;
+  private abandons = 0;
 
   newWatchSet(): WatchSetBuilder {
     return new WatchSetBuilder(this.registry);
@@ -159,7 +160,13 @@ export class StateStore {
 
   /** Wakes every waiting watch set: what they read may no longer exist. */
   abandon(): void {
+    this.abandons += 1;
     this.registry.abandon();
+  }
+
+  /** How many times the store was abandoned (restored); blocking queries return when it moves. */
+  abandonEpoch(): number {
+    return this.abandons;
   }
 
   /**
