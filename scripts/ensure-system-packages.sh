@@ -6,7 +6,7 @@ set -euo pipefail
 # binary:package pairs
 needed=(nginx:nginx-light haproxy:haproxy dig:bind9-dnsutils)
 if [ "${1:-}" = "bench" ]; then
-  needed+=(etcd:etcd-server dnsperf:dnsperf dnsmasq:dnsmasq)
+  needed+=(etcd:etcd-server etcdctl:etcd-client dnsperf:dnsperf dnsmasq:dnsmasq)
 fi
 
 missing=()
