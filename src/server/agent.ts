@@ -306,7 +306,9 @@ class RunningServerAgent implements ServerAgent {
 }
 
 function leavesTombstones(cmd: Command): boolean {
+  // A restored snapshot may bring tombstones of its own.
   if (cmd.type === 'kv-delete' || cmd.type === 'kv-delete-tree') return true;
+  if (cmd.type === 'snapshot-restore') return true;
   return cmd.type === 'txn' && cmd.ops.some((op) => op.verb.startsWith('delete'));
 }
 
