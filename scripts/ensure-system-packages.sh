@@ -7,7 +7,7 @@ set -euo pipefail
 # binary:package pairs
 needed=(nginx:nginx-light haproxy:haproxy dig:bind9-dnsutils prometheus:prometheus redis-server:redis-server chromium:chromium go:golang-go)
 if [ "${1:-}" = "bench" ]; then
-  needed+=(etcd:etcd-server dnsperf:dnsperf dnsmasq:dnsmasq tcpdump:tcpdump)
+  needed+=(etcd:etcd-server etcdctl:etcd-client dnsperf:dnsperf dnsmasq:dnsmasq tcpdump:tcpdump)
 fi
 
 missing=()

@@ -480,9 +480,10 @@ function raftGauges(raft: RaftHandle, config: AgentConfig): () => void {
 }
 
 function leavesTombstones(cmd: Command): boolean {
-  // A destroyed session with behavior `delete` deletes the keys it held.
+  // A destroyed session with behavior `delete` deletes the keys it held; a restored snapshot may
+  // bring tombstones of its own.
   if (cmd.type === 'kv-delete' || cmd.type === 'kv-delete-tree') return true;
-  if (cmd.type === 'session-destroy') return true;
+  if (cmd.type === 'session-destroy' || cmd.type === 'snapshot-restore') return true;
   return cmd.type === 'txn' && cmd.ops.some((op) => op.verb.startsWith('delete'));
 }
 

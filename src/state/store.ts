@@ -64,6 +64,7 @@ export class StateStore {
   /** Key → epoch ms until which `?acquire` is refused (lock-delay); in memory only, as Consul. */
   private readonly lockDelays = new Map<string, number>();
   private readonly sessionListeners = new Set<SessionListener>();
+  private abandons = 0;
 
   newWatchSet(): WatchSetBuilder {
     return new WatchSetBuilder(this.registry);
@@ -226,7 +227,13 @@ export class StateStore {
 
   /** Wakes every waiting watch set: what they read may no longer exist. */
   abandon(): void {
+    this.abandons += 1;
     this.registry.abandon();
+  }
+
+  /** How many times the store was abandoned (restored); blocking queries return when it moves. */
+  abandonEpoch(): number {
+    return this.abandons;
   }
 
   /**
