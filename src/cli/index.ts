@@ -28,6 +28,10 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     synopsis: 'Renders templates from KV, catalog and health data and keeps them current',
     run: async (argv) => (await import('./render')).runRender(argv),
   },
+  lock: {
+    synopsis: 'Execute a command holding a lock',
+    run: async (argv) => (await import('./lock')).runLock(argv),
+  },
   maint: {
     synopsis: 'Controls node or service maintenance mode',
     run: async (argv) => (await import('./maint')).runMaint(argv),
