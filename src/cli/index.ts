@@ -48,6 +48,10 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     synopsis: 'Interact with services',
     run: async (argv) => (await import('./services')).runServices(argv),
   },
+  watch: {
+    synopsis: 'Watch for changes in Consul',
+    run: async (argv) => (await import('./watch')).runWatch(argv),
+  },
   version: {
     synopsis: 'Prints the Consulate version',
     run: async () => {
