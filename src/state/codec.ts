@@ -16,6 +16,7 @@ import type {
   MixedTxnCommand,
   TxnCommand,
 } from './commands';
+import { parseSystemCommand } from './restore-codec';
 import { KV_VERBS as KV_VERB_LIST, type KvTxnOp, type KvVerb } from './types';
 import { readSessionWrite } from './session-wire';
 import {
@@ -80,6 +81,10 @@ export function parseCommand(raw: unknown): Command {
           readSyncOp(op, `${type}.ops[${i}]`),
         ),
       };
+    case 'snapshot-chunk':
+    case 'snapshot-restore':
+    case 'autopilot-set':
+      return parseSystemCommand(type, fields);
     case 'session-create':
       return { type, session: readSessionWrite(fields.session, `${type}.session`) };
     case 'session-destroy':

@@ -27,6 +27,7 @@ import {
   reapTombstonesTxn,
   type KvWrite,
 } from './kv';
+import { applyAutopilotSet, applySnapshotChunk, applySnapshotRestore } from './restore';
 import { sessionCreateTxn, sessionDestroyTxn, sessionExists, SessionError } from './session';
 import type { StateStore } from './store';
 import type { MixedTxnResult } from './catalog-txn';
@@ -45,6 +46,9 @@ const applyByType: { [T in Command['type']]: Apply<Extract<Command, { type: T }>
   'catalog-register': applyCatalogRegister,
   'catalog-deregister': applyCatalogDeregister,
   'catalog-sync': applyCatalogSync,
+  'snapshot-chunk': applySnapshotChunk,
+  'snapshot-restore': applySnapshotRestore,
+  'autopilot-set': applyAutopilotSet,
   'session-create': applySessionCreate,
   'session-destroy': applySessionDestroy,
 };

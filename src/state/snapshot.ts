@@ -7,6 +7,7 @@ import { checkKey, instanceKey, nodeKey, serviceKey } from './catalog';
 import { readCheckRow, readNodeRow, readServiceRow } from './catalog-wire';
 import { kvSessionKey } from './kv';
 import { compareKeys, OrderedTable } from './ordered-table';
+import { encodeSystemSections, readSystemSections } from './restore';
 import { sessionCheckIDs } from './session';
 import { readSessionRow } from './session-wire';
 import { newTables, type IndexedTable, type IndexName, type Tables } from './tables';
@@ -72,6 +73,7 @@ export function encodeSnapshot({ tables, lastIndex }: SnapshotContents): Uint8Ar
     nodes,
     services,
     checks,
+    ...encodeSystemSections(tables),
     sessions,
   });
   const snapshot = new Uint8Array(HEADER_LENGTH + body.length);
@@ -108,6 +110,7 @@ export function decodeSnapshot(data: Uint8Array): SnapshotContents {
       tables.indexes.set(name, index);
     });
     readCatalog(body, tables);
+    readSystemSections(body, tables);
   }
   tables.kvs = uniqueTable(readArray(body.kvs, 'snapshot.kvs').map(readKvRow), 'snapshot.kvs');
   tables.tombstones = uniqueTable(

@@ -43,6 +43,7 @@ import {
 import type { MixedTxnOp, MixedTxnResult } from './catalog-txn';
 import { txnReadKv, txnReadMixed } from './txn';
 import type { KvEntry, KvTxnOp, ReadResult, TxnResult } from './types';
+import type { AutopilotConfigRow, RestoreStaging } from './restore';
 import { WatchRegistry, WatchSetBuilder } from './watch';
 
 /** Who follows session changes outside the tables (the leader's TTL timers). */
@@ -271,6 +272,16 @@ export class StateStore {
 
   private reader(): ReadTxn {
     return { tables: this.current };
+  }
+
+  /** Autopilot's stored configuration, or null before the leader first stores it. */
+  autopilotConfig(): AutopilotConfigRow | null {
+    return this.current.autopilot;
+  }
+
+  /** The snapshot restore being staged through Raft, if any (restore.ts). */
+  restoring(): RestoreStaging | null {
+    return this.current.restoring;
   }
 
   snapshot(): Uint8Array {

@@ -4,6 +4,7 @@
 // synchronously, so no reader ever observes a half-applied transaction.
 import type { CatalogNode, HealthCheck, NodeService } from './catalog-types';
 import { OrderedTable } from './ordered-table';
+import type { AutopilotConfigRow, RestoreStaging } from './restore';
 import type { Session } from './session-types';
 import type { KvEntry } from './types';
 import { WatchTable, type WatchChange } from './watch';
@@ -39,6 +40,10 @@ export interface Tables {
   /** Secondary index of `kvs`: `sessionID\0key` → key, for every key a session holds. */
   kvSessions: OrderedTable<string>;
   indexes: Map<IndexName, number>;
+  /** Autopilot's configuration once set (restore.ts). */
+  autopilot: AutopilotConfigRow | null;
+  /** A snapshot restore being staged (restore.ts). */
+  restoring: RestoreStaging | null;
 }
 
 /** Per table family, who is watching which keys. Lives outside Tables: a restore keeps it. */
@@ -63,6 +68,8 @@ export function newTables(): Tables {
     sessionChecks: new OrderedTable(),
     kvSessions: new OrderedTable(),
     indexes: new Map(),
+    autopilot: null,
+    restoring: null,
   };
 }
 
