@@ -9,7 +9,14 @@ import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
-import { EPHEMERAL_PORTS, MAIN, runCli, startAgent, type RunningAgent } from '../agent/spawn-agent';
+import {
+  EPHEMERAL_PORTS,
+  httpCall,
+  MAIN,
+  runCli,
+  startAgent,
+  type RunningAgent,
+} from '../agent/spawn-agent';
 
 let agent: RunningAgent;
 let dir: string;
@@ -29,9 +36,8 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function api(method: string, path: string): Promise<{ status: number; text: string }> {
-  const response = await fetch(`${agent.baseUrl}${path}`, { method });
-  return { status: response.status, text: await response.text() };
+function api(method: string, path: string): Promise<{ status: number; text: string }> {
+  return httpCall(agent.baseUrl, method, path);
 }
 
 async function waitFor(condition: () => Promise<boolean> | boolean, what: string): Promise<void> {
