@@ -91,6 +91,8 @@ interface HandoffResult {
  * N contenders loop acquire → release; the hand-off is the time from a holder starting its
  * release to the next holder's acquire returning.
  */
+let releaseErrors = 0;
+
 async function consulateHandoff(target: Target, options: Options): Promise<HandoffResult> {
   const histogram = new LatencyHistogram();
   let releasedAt = 0;
@@ -101,14 +103,21 @@ async function consulateHandoff(target: Target, options: Options): Promise<Hando
     const consul = new Consul({ address, timeoutMs: 120_000 });
     while (!done) {
       const lock = consul.lock('bench/lock/.lock', { lockDelay: 0, retryMs: 50, waitMs: 60_000 });
-      if (!(await lock.acquire())) continue;
+      const held = await lock.acquire().catch(async () => {
+        releaseErrors++;
+        await lock.release().catch(() => undefined);
+        return false;
+      });
+      if (!held) continue;
       if (releasedAt > 0) {
         histogram.record(performance.now() - releasedAt);
         count++;
       }
       if (count >= options.handoffs) done = true;
       releasedAt = performance.now();
-      await lock.release();
+      // A release that fails (a keep-alive socket the agent just closed) still ends the
+      // session, which frees the lock: count it and go on.
+      await lock.release().catch(() => releaseErrors++);
     }
     consul.close();
   });
@@ -290,7 +299,7 @@ async function main(): Promise<void> {
             ['failed renewals', String(consulateRenew.errors), String(etcdRenew.errors), ''],
           ],
         ) +
-        `\nHand-offs measured: consulate ${consulateLock.count}, etcd ${etcdLock.count}. ` +
+        `\nHand-offs measured: consulate ${consulateLock.count} (${releaseErrors} requests failed on a closed keep-alive socket; the session was ended, which frees the lock), etcd ${etcdLock.count}. ` +
         'Consulate contenders use the SDK lock (api.Lock layout, lock-delay 0, one session per hold); ' +
         'etcd contenders use the v3 lock API with one lease each. Renewals: PUT /v1/session/renew vs ' +
         `POST ${etcd.gateway}/lease/keepalive, ${options.concurrency} keep-alive clients, ${options.seconds} s.\n`,
