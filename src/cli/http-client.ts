@@ -70,6 +70,15 @@ export class AgentHttpClient {
     );
   }
 
+  /** The same agent, token and datacenter as options of the SDK's client (lock, watch). */
+  sdkOptions(): { address: string; token?: string; datacenter?: string } {
+    return {
+      address: this.baseUrl,
+      ...(this.token !== null ? { token: this.token } : {}),
+      ...(this.datacenter !== null ? { datacenter: this.datacenter } : {}),
+    };
+  }
+
   /** The headers every request carries (the ACL token). */
   headers(): Record<string, string> {
     return this.token === null ? {} : { 'X-Consul-Token': this.token };

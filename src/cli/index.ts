@@ -56,6 +56,10 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     synopsis: 'Renders templates from KV, catalog and health data and keeps them current',
     run: async (argv) => (await import('./render')).runRender(argv),
   },
+  lock: {
+    synopsis: 'Execute a command holding a lock',
+    run: async (argv) => (await import('./lock')).runLock(argv),
+  },
   maint: {
     synopsis: 'Controls node or service maintenance mode',
     run: async (argv) => (await import('./maint')).runMaint(argv),
@@ -79,6 +83,10 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   services: {
     synopsis: 'Interact with services',
     run: async (argv) => (await import('./services')).runServices(argv),
+  },
+  watch: {
+    synopsis: 'Watch for changes in Consul',
+    run: async (argv) => (await import('./watch')).runWatch(argv),
   },
   snapshot: {
     synopsis: 'Saves, restores and inspects snapshots of Consulate server state',

@@ -6,6 +6,7 @@ import { LocalAgent } from '../agent';
 import { startDnsServer } from '../dns';
 import { Renderer, resourceFromObject } from '../render';
 import { createHttpServer } from '../http';
+import { AgentWatches } from '../watches';
 import type { AgentConfig, LoadedAgentConfig } from '../config';
 import { MemoryStorage, RaftNode, raftTiming, TcpTransport } from '../raft';
 import { ConnPool, RpcServer } from '../rpc';
@@ -177,6 +178,12 @@ export async function startServerAgent(
       cleanup.unshift(() => dns.close());
       agent.dnsAddresses.push(...dns.addresses);
     }
+    if (agent.httpAddresses.length > 0) {
+      const watches = new AgentWatches(agent.httpAddresses[0], logger.child({ module: 'watch' }));
+      cleanup.unshift(async () => watches.stop());
+      watches.apply(config.watches);
+      agent.watches = watches;
+    }
     const renderer = startAgentTemplates(config, agent.httpAddresses[0], logger);
     if (renderer !== null) cleanup.unshift(() => renderer.stop());
     if (config.autoReloadConfig && options.reloadSource !== undefined) {
@@ -296,6 +303,8 @@ class RunningServerAgent implements ServerAgent {
 
   /** host:port of the server port (RPC and Raft). */
   serverAddress = '';
+  /** The `watches` stanza's plans, once the HTTP API they read is up. */
+  watches: AgentWatches | null = null;
   readonly operator: RaftOperator;
   readonly events: UserEvents;
   readonly stopped: Promise<string | null>;
@@ -406,9 +415,12 @@ class RunningServerAgent implements ServerAgent {
       configSources: next.configSources,
       merged: next.merged,
     };
+    // A broken watch definition fails the reload before anything changes.
+    AgentWatches.validate(next.watches);
     // Services and checks go first: if they cannot apply, nothing else changes either.
     this.local.reload(reloaded);
     this.current = reloaded;
+    this.watches?.apply(next.watches);
     if (next.logLevel !== previous.logLevel) {
       // Logged before the change so that it shows even when the new level hides info lines.
       this.logger.info({ log_level: next.logLevel }, 'log level changed');

@@ -2,6 +2,7 @@
 // waits for its `HTTP API listening on` line.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 
 export const MAIN = join(__dirname, '..', '..', 'src', 'main.js');
@@ -89,4 +90,26 @@ export function runCli(
     timeout: 20_000,
   });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/**
+ * One request on a fresh connection (no keep-alive: a reused socket the agent just closed would
+ * fail a PUT that cannot be retried). Resolves with the status and the body as text.
+ */
+export function httpCall(
+  baseUrl: string,
+  method: string,
+  path: string,
+  body?: string,
+): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(`${baseUrl}${path}`, { method, agent: false }, (res) => {
+      let text = '';
+      res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
 }

@@ -275,12 +275,13 @@ describe('destroy and renew', () => {
 
 describe('TTL', () => {
   it('a session not renewed is destroyed after twice its TTL, releasing its lock', async () => {
+    // Taken before the create: the timer starts when the create is applied, later.
+    const started = Date.now();
     const id = await create({ TTL: '200ms', LockDelay: '1ms' });
     assert.equal(await put(`/v1/kv/ttl/lock?acquire=${id}`, 'held'), 'true');
-    const started = Date.now();
     await eventuallyAsync(async () => (await info(id)) === null, 'the TTL to expire');
     // Consul's grace: never before TTL × 2.
-    assert.ok(Date.now() - started >= 350, `expired after ${Date.now() - started} ms`);
+    assert.ok(Date.now() - started >= 400, `expired after ${Date.now() - started} ms`);
     const released = await entry('ttl/lock');
     assert.equal(released?.Session, undefined);
     assert.equal(released?.LockIndex, 1);
@@ -365,18 +366,19 @@ describe('invalidation', () => {
     const next = await create();
     assert.equal(await put(`/v1/kv/inv/a?acquire=${holder}`, 'x'), 'true');
     const before = await entry('inv/a');
+    // Taken before the destroy: the lock-delay starts when it is applied, later.
+    const destroyedAt = Date.now();
     await put(`/v1/session/destroy/${holder}`);
     const released = await entry('inv/a');
     assert.equal(released?.Session, undefined);
     assert.equal(released?.LockIndex, 1);
     assert.ok((released?.ModifyIndex ?? 0) > (before?.ModifyIndex ?? 0));
-    const destroyedAt = Date.now();
     assert.equal(await put(`/v1/kv/inv/a?acquire=${next}`), 'false');
     await eventuallyAsync(
       async () => (await put(`/v1/kv/inv/a?acquire=${next}`)) === 'true',
       'the lock-delay to pass',
     );
-    assert.ok(Date.now() - destroyedAt >= 350, 'acquired before the lock-delay ended');
+    assert.ok(Date.now() - destroyedAt >= 400, 'acquired before the lock-delay ended');
     assert.equal((await entry('inv/a'))?.LockIndex, 2);
   });
 

@@ -2,7 +2,11 @@
 import { Agent } from './agent';
 import { Catalog } from './catalog';
 import { Health } from './health';
+import { LeaderElection, type LeaderElectionOptions } from './election';
 import { KV } from './kv';
+import { Lock, type LockOptions } from './lock';
+import { Semaphore, type SemaphoreOptions } from './semaphore';
+import { Session } from './session';
 import { resolveOptions, type ConsulOptions } from './options';
 import { Status } from './status';
 import { Transport, type QueryOptions } from './transport';
@@ -23,6 +27,7 @@ export class Consul {
   readonly agent: Agent;
   readonly catalog: Catalog;
   readonly health: Health;
+  readonly session: Session;
   /** The HTTP layer, for endpoints this client does not wrap. */
   readonly transport: Transport;
 
@@ -33,6 +38,26 @@ export class Consul {
     this.agent = new Agent(this.transport);
     this.catalog = new Catalog(this.transport);
     this.health = new Health(this.transport);
+    this.session = new Session(this.transport);
+  }
+
+  /** A lock on `key` (Consul's api.Lock layout); call `acquire()` to take it. */
+  lock(key: string, options: Omit<LockOptions, 'key'> = {}): Lock {
+    return new Lock(this, { ...options, key });
+  }
+
+  /** A semaphore of `limit` slots under `prefix` (Consul's api.Semaphore layout). */
+  semaphore(
+    prefix: string,
+    limit: number,
+    options: Omit<SemaphoreOptions, 'prefix' | 'limit'> = {},
+  ): Semaphore {
+    return new Semaphore(this, { ...options, prefix, limit });
+  }
+
+  /** Campaigns for leadership on `key` in the background (renewing, re-campaigning on loss). */
+  leaderElection(key: string, options: Omit<LeaderElectionOptions, 'key'> = {}): LeaderElection {
+    return new LeaderElection(this, { ...options, key }).start();
   }
 
   /** Runs KV/Node/Service/Check operations atomically (`PUT /v1/txn`). */

@@ -36,3 +36,11 @@ export {
 export type { CsvColumnType, CsvOptions, Format, FormatName, Parser } from './formats';
 export { registerService, ServiceRegistration } from './registration';
 export type { HttpCheckOptions, ServiceRegistrationOptions, TtlCheckOptions } from './registration';
+export { Session, SessionRenewer } from './session';
+export type { SessionCreateOptions, SessionEntry } from './session';
+export { Lock, LockConflictError, LOCK_FLAG_VALUE } from './lock';
+export type { LockClient, LockOptions } from './lock';
+export { Semaphore, SEMAPHORE_FLAG_VALUE, SEMAPHORE_LOCK_KEY } from './semaphore';
+export type { SemaphoreOptions } from './semaphore';
+export { LeaderElection } from './election';
+export type { Leader, LeaderElectionOptions } from './election';

@@ -44,7 +44,7 @@ export async function freePort(): Promise<number> {
 
 /** Starts an agent (`-dev`, in memory unless `persistent`). */
 export async function startAgentProcess(
-  options: { persistent?: boolean } = {},
+  options: { persistent?: boolean; args?: string[] } = {},
 ): Promise<AgentProcess> {
   const port = await freePort();
   const dataDir = options.persistent
@@ -73,6 +73,7 @@ export async function startAgentProcess(
       '-log-level',
       'warn',
       ...(dataDir ? ['-data-dir', dataDir] : []),
+      ...(options.args ?? []),
     ];
     const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     child = proc;
