@@ -41,7 +41,6 @@ const VIEW_COALESCE_MS = 1000;
 
 export class EsmWorker {
   private readonly view = new Map<string, CatalogCheck>();
-  private viewLoaded = false;
   private readonly probes = new Map<string, { key: string; probe: Probe }>();
   private readonly stopping = new AbortController();
   private worker: Worker | null = null;
@@ -170,7 +169,6 @@ export class EsmWorker {
         index = result.index < index ? 0 : result.index;
         this.view.clear();
         for (const check of result.value) this.view.set(viewKey(check.Node, check.CheckID), check);
-        this.viewLoaded = true;
         this.startTakingJobs();
         // A burst of writes would otherwise cost one full read per write.
         await new Promise((resolve) => setTimeout(resolve, VIEW_COALESCE_MS));
