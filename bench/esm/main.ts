@@ -2,7 +2,7 @@
 // processes through BullMQ on Redis, beside the same checks on the agent's in-process scheduler
 // in the same run. Measured after one interval of warm-up: checks completed per second,
 // lateness (start − scheduled) p99, CPU per 1,000 checks (the workers' processes; Redis's own CPU
-// apart). The agent that coordinates is in this process and is not charged to the workers.
+// apart), after two intervals of warm-up. The agent that coordinates is in this process and is not charged to the workers.
 // Usage: node dist/bench/esm/main.js [--checks 10000] [--interval-ms 10000] [--seconds 30]
 //        [--workers 1,2,4] [--redis redis://127.0.0.1:6379/0]
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -15,7 +15,7 @@ import { Redis } from 'ioredis';
 
 import { CheckScheduler } from '../../src/agent/checks';
 import { startTargetProcess } from '../../test/checks/target-process';
-import { esmAgent } from '../../test/esm/support';
+import { dropRedisPrefix, esmAgent } from '../../test/esm/support';
 import { cpuMs, fmt, markdownTable } from '../lib';
 
 function option(name: string, fallback: string): string {
@@ -184,7 +184,9 @@ async function main(): Promise<void> {
         ),
       );
       try {
-        await sleep(intervalMs);
+        // Two intervals: the first runs of every check write their output once, and jobs left
+        // waiting while no worker ran are drained before measuring.
+        await sleep(2 * intervalMs);
         for (const w of workers) w.send('reset');
         const pids = workers.map((w) => w.child.pid as number);
         const cpuBefore = cpuMs(pids);
@@ -206,13 +208,8 @@ async function main(): Promise<void> {
       }
     }
   } finally {
-    let cursor = '0';
-    do {
-      const [nextCursor, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = nextCursor;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== '0');
     redis.disconnect();
+    await dropRedisPrefix(redisUrl, prefix);
     await agent.shutdown();
     await target.stop();
   }

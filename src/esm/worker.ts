@@ -36,11 +36,16 @@ export interface EsmWorkerStats {
 }
 
 const LATENESS_WINDOW = 100_000;
-/** Pause between two reads of the external checks. */
-const VIEW_COALESCE_MS = 1000;
+/**
+ * Pause between two reads of the external checks: every write changes their index, and each read
+ * carries all of them. A view this stale costs at worst a lost CAS or a write one run later.
+ */
+const VIEW_COALESCE_MS = 5000;
 
 export class EsmWorker {
   private readonly view = new Map<string, CatalogCheck>();
+  /** Results are compared with the view: none is written before it is first loaded. */
+  private viewLoaded = false;
   private readonly probes = new Map<string, { key: string; probe: Probe }>();
   private readonly stopping = new AbortController();
   private worker: Worker | null = null;
@@ -51,11 +56,6 @@ export class EsmWorker {
 
   start(): void {
     this.following = this.followChecks();
-  }
-
-  /** Takes jobs once the catalog view is loaded: results before that could not be compared. */
-  private startTakingJobs(): void {
-    if (this.worker !== null || this.stopping.signal.aborted) return;
     const lockDuration = this.options.lockDurationMs ?? 5000;
     const worker = new Worker(ESM_QUEUE, (job: Job) => this.run(job), {
       connection: this.options.connection,
@@ -122,6 +122,7 @@ export class EsmWorker {
 
   /** Writes `result` if the catalog holds something else; a lost CAS is left to the next run. */
   private async record(job: EsmJob, result: CheckResult): Promise<void> {
+    if (!this.viewLoaded) return;
     const checkId = job.kind === 'check' ? job.checkId : NODE_HEALTH_CHECK_ID;
     const key = viewKey(job.node, checkId);
     const current = this.view.get(key);
@@ -169,7 +170,7 @@ export class EsmWorker {
         index = result.index < index ? 0 : result.index;
         this.view.clear();
         for (const check of result.value) this.view.set(viewKey(check.Node, check.CheckID), check);
-        this.startTakingJobs();
+        this.viewLoaded = true;
         // A burst of writes would otherwise cost one full read per write.
         await new Promise((resolve) => setTimeout(resolve, VIEW_COALESCE_MS));
       } catch (err) {

@@ -12,6 +12,7 @@ import { Redis } from 'ioredis';
 import { freePort, waitFor } from '../cluster-net/support';
 import {
   checkStatuses,
+  dropRedisPrefix,
   esmAgent,
   registerExternal,
   startWorker,
@@ -24,17 +25,6 @@ const SHARED_REDIS = 'redis://127.0.0.1:6379/0';
 // write) is never late by itself, so the deadline measures the failover.
 const INTERVAL_MS = 8000;
 
-async function dropPrefix(url: string, prefix: string): Promise<void> {
-  const redis = new Redis(url);
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) await redis.del(...keys);
-  } while (cursor !== '0');
-  redis.disconnect();
-}
-
 async function allWith(base: string, ids: readonly string[], status: string): Promise<boolean> {
   const statuses = await checkStatuses(base);
   return ids.every((id) => statuses.get(id) === status);
@@ -42,7 +32,7 @@ async function allWith(base: string, ids: readonly string[], status: string): Pr
 
 test('200 external services on 3 workers: a kill -9 loses no check and changes land within 2 intervals', async (t) => {
   const prefix = `consulate-esm-test-${randomUUID()}`;
-  t.after(() => dropPrefix(SHARED_REDIS, prefix));
+  t.after(() => dropRedisPrefix(SHARED_REDIS, prefix));
   const targets = new Targets();
   await targets.start();
   t.after(() => targets.stop());

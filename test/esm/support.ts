@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
 
+import { Redis } from 'ioredis';
 import pino from 'pino';
 
 import { loadAgentConfig, parseAgentArgs } from '../../src/config';
@@ -154,4 +155,16 @@ export function startWorker(
       await exited;
     },
   };
+}
+
+/** Deletes every key under `prefix:` (a test's or a bench's own BullMQ prefix). */
+export async function dropRedisPrefix(url: string, prefix: string): Promise<void> {
+  const redis = new Redis(url);
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length > 0) await redis.del(...keys);
+  } while (cursor !== '0');
+  redis.disconnect();
 }
