@@ -64,6 +64,10 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     synopsis: 'Controls node or service maintenance mode',
     run: async (argv) => (await import('./maint')).runMaint(argv),
   },
+  esm: {
+    synopsis: 'Runs an external-service monitor worker (consul-esm) on the BullMQ queue',
+    run: async (argv) => (await import('./esm')).runEsm(argv),
+  },
   monitor: {
     synopsis: 'Stream logs from a Consulate agent',
     run: async (argv) => (await import('./monitor')).runMonitor(argv),

@@ -317,6 +317,7 @@ function buildEsm(read: Reader): EsmConfig {
     pingType: read.optString('esm.ping_type') === 'udp' ? 'udp' : 'tcp',
     pingPort: read.optNumber('esm.ping_port') ?? 7,
     syncIntervalMs: read.optNumber('esm.sync_interval') ?? 5_000,
+    concurrency: read.optNumber('esm.concurrency') ?? 0,
   };
 }
 

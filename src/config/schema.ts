@@ -310,6 +310,7 @@ export const CONFIG_SCHEMA: Readonly<Record<string, KeySchema>> = {
     ping_type: { type: 'string', oneOf: ['tcp', 'udp'] },
     ping_port: port,
     sync_interval: { type: 'duration', minMs: 100 },
+    concurrency: uint,
   }),
   /** Consulate's own knobs, kept apart from Consul's keys so a Consul file never collides. */
   consulate: object({

@@ -221,8 +221,10 @@ export interface EsmConfig {
   /** How the node probe reaches the node: a TCP connect or a UDP datagram to ping_port. */
   pingType: 'tcp' | 'udp';
   pingPort: number;
-  /** How long the scheduler waits between catalog syncs when its blocking query errs. */
+  /** Pause after a failed catalog read, and the period of the Redis self-check. */
   syncIntervalMs: number;
+  /** Checks the agent itself runs at once (0: it only schedules; `consulate esm` workers run them). */
+  concurrency: number;
 }
 
 export interface UiConfig {

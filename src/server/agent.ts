@@ -7,6 +7,8 @@ import { startDnsServer } from '../dns';
 import { Renderer, resourceFromObject } from '../render';
 import { createHttpServer } from '../http';
 import { AgentWatches } from '../watches';
+import { startEsm, type RunningEsm } from '../esm';
+import { createJobQueue } from '../jobs';
 import type { AgentConfig, LoadedAgentConfig } from '../config';
 import { MemoryStorage, RaftNode, raftTiming, TcpTransport } from '../raft';
 import { ConnPool, RpcServer } from '../rpc';
@@ -184,8 +186,12 @@ export async function startServerAgent(
       watches.apply(config.watches);
       agent.watches = watches;
     }
-    const renderer = startAgentTemplates(config, agent.httpAddresses[0], logger);
+    const renderer = await startAgentTemplates(config, agent.httpAddresses[0], logger);
     if (renderer !== null) cleanup.unshift(() => renderer.stop());
+    if (config.esm.enabled) {
+      const esm = await startAgentEsm(config, agent.httpAddresses[0], logger);
+      cleanup.unshift(() => esm.stop());
+    }
     if (config.autoReloadConfig && options.reloadSource !== undefined) {
       const watcher = new ConfigWatcher(
         options.watchPaths ?? config.configSources,
@@ -201,21 +207,57 @@ export async function startServerAgent(
   }
 }
 
-/** `template` blocks: the agent renders them from its own HTTP API, as `consulate render` would. */
-function startAgentTemplates(
+/**
+ * `template` blocks: the agent renders them from its own HTTP API, as `consulate render` would;
+ * with jobs.redis their renders and commands are durable BullMQ jobs (queues scoped to the node).
+ */
+async function startAgentTemplates(
   config: AgentConfig,
   httpAddress: string | undefined,
   logger: Logger,
-): Renderer | null {
+): Promise<{ stop(): Promise<void> } | null> {
   if (config.templates.length === 0 || httpAddress === undefined) return null;
   const templates = config.templates.map((block, i) => resourceFromObject(block, `template[${i}]`));
+  const renderLogger = logger.child({ module: 'render' });
+  const queue = await createJobQueue(config.jobs, `render.${config.nodeName}`, renderLogger);
   const renderer = new Renderer({
     consul: { address: `http://${httpAddress}`, token: null },
     templates,
-    logger: logger.child({ module: 'render' }),
+    logger: renderLogger,
+    queue,
   });
   renderer.start();
-  return renderer;
+  return {
+    async stop() {
+      await renderer.stop();
+      await queue.close();
+    },
+  };
+}
+
+/** `esm {}`: the agent keeps the external checks scheduled, and runs some when esm.concurrency > 0. */
+function startAgentEsm(
+  config: AgentConfig,
+  httpAddress: string,
+  logger: Logger,
+): Promise<RunningEsm> {
+  const { esm, jobs } = config;
+  return startEsm({
+    agentUrl: `http://${httpAddress}`,
+    redis: jobs.redis as string,
+    prefix: jobs.prefix,
+    externalNodeMeta: esm.externalNodeMeta,
+    probe: {
+      intervalMs: esm.nodeProbeIntervalMs,
+      timeoutMs: esm.nodeProbeTimeoutMs,
+      pingType: esm.pingType,
+      port: esm.pingPort,
+    },
+    retryMs: esm.syncIntervalMs,
+    coordinate: true,
+    concurrency: esm.concurrency,
+    logger: logger.child({ module: 'esm' }),
+  });
 }
 
 /**
