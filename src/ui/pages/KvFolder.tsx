@@ -13,6 +13,7 @@ import { Empty, ErrorNotice, Loading } from '../components/Status';
 import { useQueryParam } from '../components/useQueryParam';
 import { focusFirstRow, VirtualList } from '../components/VirtualList';
 import { markPaintedOnce, markSearchPainted } from '../perf';
+import { kvFolderUrl } from './urls';
 import type { SearchAnswer, SearchMatch } from '../workers/kv-search.worker';
 
 type Scope = 'folder' | 'recursive' | 'values';
@@ -37,7 +38,9 @@ export function KvFolder({ dc, prefix }: { dc: string; prefix: string }) {
   const keys = useBlocking<string[]>(
     scope === 'values'
       ? null
-      : kvUrl(dc, prefix, scope === 'folder' ? { keys: '', separator: '/' } : { keys: '' }),
+      : scope === 'folder'
+        ? kvFolderUrl(dc, prefix)
+        : kvUrl(dc, prefix, { keys: '' }),
     { notFound: [] },
   );
   const search = useValueSearch(

@@ -13,11 +13,12 @@ import { Empty, ErrorNotice, Loading } from '../components/Status';
 import { useQueryParam } from '../components/useQueryParam';
 import { focusFirstRow, VirtualList } from '../components/VirtualList';
 import { markPaintedOnce, markSearchPainted } from '../perf';
+import { nodesUrl } from './urls';
 
 export function NodesList() {
   const { dc = '' } = useParams();
   useTitle('Nodes');
-  const nodes = useBlocking<Node[]>(apiUrl('catalog/nodes', { dc }));
+  const nodes = useBlocking<Node[]>(nodesUrl(dc));
   const nodeChecks = useBlocking<HealthCheck[]>(apiUrl('health/state/any', { dc }));
   const leader = useBlocking<string>(apiUrl('status/leader', { dc }));
   const [filter, setFilter] = useQueryParam('filter');
