@@ -5,7 +5,7 @@
 set -euo pipefail
 
 # binary:package pairs
-needed=(nginx:nginx-light haproxy:haproxy dig:bind9-dnsutils chromium:chromium)
+needed=(nginx:nginx-light haproxy:haproxy dig:bind9-dnsutils prometheus:prometheus redis-server:redis-server chromium:chromium)
 if [ "${1:-}" = "bench" ]; then
   needed+=(etcd:etcd-server dnsperf:dnsperf dnsmasq:dnsmasq)
 fi

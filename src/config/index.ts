@@ -8,6 +8,9 @@ export type {
   HttpConfig,
   AclConfig,
   DnsConfig,
+  EsmConfig,
+  JobsConfig,
+  TelemetryConfig,
   UiConfig,
 } from './types';
 export { loadAgentConfig, parseAgentArgs, configPaths, type LoadedAgentConfig } from './load';
@@ -27,3 +30,4 @@ export {
 export { parseDuration, formatDuration } from './duration';
 export { ConfigError, type ConfigObject, type ConfigValue } from './normalize';
 export { LOG_LEVELS } from './schema';
+export { CONSUL_COMPAT_VERSION, CONSUL_COMPAT_BUILD } from './compat';

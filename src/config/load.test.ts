@@ -315,16 +315,17 @@ test('Consul keys for features not built yet are refused, each named with the re
     ['leave_on_terminate = true', /leave_on_terminate = true: gossip membership/],
     ['reconnect_timeout = "8h"', /reconnect_timeout = .*gossip membership/],
     [
-      'telemetry { prometheus_retention_time = "60s" }',
-      /telemetry: telemetry is not available yet/,
+      'telemetry { statsd_address = "127.0.0.1:8125" }',
+      /telemetry\.statsd_address.*statsd, statsite or DogStatsD is not available/,
     ],
     ['limits { rpc_rate = 100 }', /limits\.rpc_rate = 100: RPC rate limiting/],
-    ['session_ttl_min = "1s"', /session_ttl_min = .*sessions are not available yet/],
     ['disable_remote_exec = false', /disable_remote_exec = false: remote execution/],
     ['dns_config { use_cache = true }', /dns_config\.use_cache = true: the agent cache/],
   ] as const) {
     assert.throws(() => load(['-dev', '-hcl', hcl]), reason, hcl);
   }
+  // Sessions are built: session_ttl_min is honoured.
+  assert.equal(load(['-dev', '-hcl', 'session_ttl_min = "1s"']).config.sessionTtlMinMs, 1000);
   // Consul's own default for reconnect_timeout asks for nothing.
   assert.equal(load(['-dev']).config.reconnectTimeoutMs, 72 * 3_600_000);
 });

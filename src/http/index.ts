@@ -12,6 +12,7 @@ import pino, { type Logger } from 'pino';
 
 import type { AgentConfig } from '../config';
 import type { AgentRuntime } from '../server';
+import { metrics } from '../telemetry';
 import { HANDLER_READ_METHODS, isWellFormedContentType, leaveBodyUnread } from './body';
 import { ClientConnections, clientErrorsAnsweredByServer, createApiServer } from './connections';
 import { HttpContext } from './context';
@@ -105,6 +106,18 @@ export async function createHttpServer(
     done();
   });
 
+  // consul.api.http: every answered request, labelled with its method and route pattern.
+  fastify.addHook('onResponse', (request, reply, done) => {
+    const route = request.routeOptions.url;
+    if (route !== undefined) {
+      metrics.addSample('api.http', reply.elapsedTime, {
+        method: request.method,
+        path: routeLabel(route),
+      });
+    }
+    done();
+  });
+
   const app = await NestFactory.create<NestFastifyApplication>(
     HttpApiModule.forContext(context),
     adapter,
@@ -180,6 +193,13 @@ function onRequest(context: HttpContext, request: FastifyRequest, reply: Fastify
     throw new HttpError(415, 'Unsupported Media Type');
   }
   return false;
+}
+
+/** Consul's `path` label: the registered pattern without the leading '/', '/' → '_' (v1_kv_). */
+export function routeLabel(route: string): string {
+  const cut = route.search(/[:*]/);
+  const pattern = cut === -1 ? route : route.slice(0, cut);
+  return pattern.replace(/^\//, '').replace(/\//g, '_');
 }
 
 function formatAddress(server: Server): string {

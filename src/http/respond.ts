@@ -116,6 +116,12 @@ export function sendText(
   finish(request, reply, status, text.length === 0 ? null : TEXT_TYPE, text);
 }
 
+/** Streams `body` as it is produced (a snapshot archive: already compressed, never gzipped). */
+export function sendStream(reply: FastifyReply, contentType: string, body: Readable): void {
+  reply.code(200).headers(COMMON_HEADERS).header('content-type', contentType);
+  reply.send(body);
+}
+
 export function sendEmpty(request: FastifyRequest, reply: FastifyReply, status: number): void {
   finish(request, reply, status, null, '');
 }
