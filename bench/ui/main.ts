@@ -5,6 +5,8 @@
 // fetching and parsing the same JSON the page shows, without any UI.
 //
 //   node dist/bench/ui/main.js [--runs 3]
+import os from 'node:os';
+
 import { EPHEMERAL_PORTS, startAgent } from '../../test/agent/spawn-agent';
 import { launchChromium } from '../../test/ui/browser';
 import { seedInBulk, type NodeSeed } from '../../test/ui/seed';
@@ -174,7 +176,10 @@ async function main(): Promise<void> {
         ];
       }),
     );
-    process.stdout.write(`${table}\n`);
+    const load = os.loadavg().map((value) => value.toFixed(1));
+    process.stdout.write(
+      `${table}\n\nChromium ${browser.version()}, ${os.cpus().length} CPUs, load average ${load.join(' ')} at the end of the run.\n`,
+    );
   } finally {
     await browser?.close();
     await agent.stop('SIGKILL');

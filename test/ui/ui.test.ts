@@ -106,10 +106,19 @@ after(async () => {
 async function open(path: string, width = 1280): Promise<Page> {
   const page = await browser.newPage({ viewport: { width, height: 900 } });
   const errors: string[] = [];
+  pageErrors.set(page, errors);
   page.on('pageerror', (error) => errors.push(error.message));
-  page.on('close', () => assert.deepEqual(errors, [], `errors in the page at ${path}`));
   await page.goto(`${agent.baseUrl}${path}`);
   return page;
+}
+
+const pageErrors = new WeakMap<Page, string[]>();
+
+/** Closes the page; it must not have thrown anything meanwhile. */
+async function close(page: Page): Promise<void> {
+  const url = page.url();
+  await page.close();
+  assert.deepEqual(pageErrors.get(page), [], `errors in the page at ${url}`);
 }
 
 /** Writes the page's screenshot, then checks it with axe-core: no serious violation. */
@@ -166,7 +175,7 @@ test('/ redirects to the services list, which shows each service with its health
     /no checks/,
   );
   await shoot(page, 'services');
-  await page.close();
+  await close(page);
 });
 
 test('searching services filters as you type, by name or tag, and by health', async () => {
@@ -180,7 +189,7 @@ test('searching services filters as you type, by name or tag, and by health', as
   await page.getByLabel('Search services by name or tag').fill('');
   await page.getByLabel('Health').selectOption('');
   await waitForRows(page, 'Services', ['consul', 'postgres', 'redis', 'web']);
-  await page.close();
+  await close(page);
 });
 
 test('the keyboard moves from the search box through the rows and opens a service', async () => {
@@ -193,7 +202,7 @@ test('the keyboard moves from the search box through the rows and opens a servic
   await page.keyboard.press('Enter');
   await page.getByRole('heading', { name: 'postgres', level: 1 }).waitFor();
   assert.match(page.url(), /\/ui\/dc1\/services\/postgres$/);
-  await page.close();
+  await close(page);
 });
 
 test('a service page lists its instances with node, address, port, tags, meta and check output', async () => {
@@ -210,7 +219,7 @@ test('a service page lists its instances with node, address, port, tags, meta an
     /slow: 900ms/,
   );
   await shoot(page, 'service-web');
-  await page.close();
+  await close(page);
 });
 
 test('a service turning critical shows on its page and in the list without a reload', async () => {
@@ -239,8 +248,8 @@ test('a service turning critical shows on its page and in the list without a rel
     .locator('.status-critical')
     .waitFor({ timeout: 10_000 });
   await shoot(detail, 'service-critical');
-  await detail.close();
-  await list.close();
+  await close(detail);
+  await close(list);
 });
 
 test('the nodes list and a node page show addresses, health, checks, services and meta', async () => {
@@ -261,13 +270,13 @@ test('the nodes list and a node page show addresses, health, checks, services an
   await page.getByRole('tab', { name: 'Service instances' }).click();
   await page.getByRole('cell', { name: '10.0.0.21:5432' }).waitFor();
   assert.match(page.url(), /\/ui\/dc1\/nodes\/db-1\/service-instances$/);
-  await page.close();
+  await close(page);
 
   const meta = await open('/ui/dc1/nodes/web-1/metadata');
   await meta.getByText('eu-west-1a').waitFor();
   assert.match(await meta.locator('dl[aria-label="Node meta"]').innerText(), /rack\s*:?\s*r1/);
   await shoot(meta, 'node-metadata');
-  await meta.close();
+  await close(meta);
 });
 
 test("the lock sessions tab lists the node's sessions live and invalidates one", async () => {
@@ -286,7 +295,7 @@ test("the lock sessions tab lists the node's sessions live and invalidates one",
   await page.getByText('There are no sessions on this node.').waitFor();
   const info = await fetch(`${agent.baseUrl}/v1/session/info/${ID}`);
   assert.deepEqual(await info.json(), []);
-  await page.close();
+  await close(page);
 });
 
 test('the key/value tree browses folders from a deep link, recursively, and searches values', async () => {
@@ -307,7 +316,7 @@ test('the key/value tree browses folders from a deep link, recursively, and sear
   await waitForRows(page, 'Keys under config/', ['db/url']);
   assert.match(await page.locator('.snippet').innerText(), /sslmode=require/);
   await shoot(page, 'kv-search-values');
-  await page.close();
+  await close(page);
 });
 
 test('creating a key validates JSON before saving, then saves it', async () => {
@@ -323,7 +332,7 @@ test('creating a key validates JSON before saving, then saves it', async () => {
   await page.getByRole('button', { name: 'Create' }).click();
   await page.getByRole('heading', { name: 'new.json' }).waitFor();
   assert.equal((await getKey(agent.baseUrl, 'config/new.json'))?.value, '{"fixed": true}');
-  await page.close();
+  await close(page);
 });
 
 test('editing a key saves it, and an edit made meanwhile elsewhere is refused with a clear message', async () => {
@@ -353,7 +362,7 @@ test('editing a key saves it, and an edit made meanwhile elsewhere is refused wi
       (document.querySelector('textarea') as PageElement | null)?.value ===
       'postgres://theirs:5432/app',
   );
-  await page.close();
+  await close(page);
 });
 
 test('a 512 KiB value opens, validates as YAML and saves', async () => {
@@ -376,7 +385,7 @@ test('a 512 KiB value opens, validates as YAML and saves', async () => {
   await page.getByRole('button', { name: 'Save' }).click();
   await page.getByRole('status').filter({ hasText: 'Saved large/yaml.' }).waitFor();
   assert.equal((await getKey(agent.baseUrl, 'large/yaml'))?.value, `${text}extra: 1\n`);
-  await page.close();
+  await close(page);
 });
 
 test('deleting a key asks first and uses the version shown', async () => {
@@ -388,7 +397,7 @@ test('deleting a key asks first and uses the version shown', async () => {
   await page.getByRole('button', { name: 'Delete' }).click();
   await waitForRows(page, 'Keys in the root folder', ['config/', 'large/']);
   assert.equal(await getKey(agent.baseUrl, 'top-level'), null);
-  await page.close();
+  await close(page);
 });
 
 test('a narrow screen shows the lists in one column', async () => {
@@ -397,5 +406,5 @@ test('a narrow screen shows the lists in one column', async () => {
   const width = await page.evaluate(() => document.documentElement.scrollWidth);
   assert.ok(width <= 375, `the page is ${width}px wide`);
   await shoot(page, 'services-narrow');
-  await page.close();
+  await close(page);
 });
