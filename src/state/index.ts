@@ -25,3 +25,14 @@ export {
   normalizeRegistration,
   type CatalogSyncOp,
 } from './catalog-register';
+export {
+  AclReads,
+  type AclBootstrapResult,
+  type AclLink,
+  type AclNodeIdentity,
+  type AclPolicyRecord,
+  type AclResult,
+  type AclRoleRecord,
+  type AclServiceIdentity,
+  type AclTokenRecord,
+} from './acl';

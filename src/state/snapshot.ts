@@ -3,6 +3,7 @@
 // so a corrupt snapshot throws and the caller's state is left as it was.
 // Version 1: KV only, indexes as a map. Version 2 adds the catalog and lists every index entry
 // (per-service and per-node ones too) as [name, index] pairs. Both are read; 2 is written.
+import { readAclSection } from './acl-wire';
 import { checkKey, instanceKey, nodeKey, serviceKey } from './catalog';
 import { readCheckRow, readNodeRow, readServiceRow } from './catalog-wire';
 import { compareKeys, OrderedTable } from './ordered-table';
@@ -31,6 +32,10 @@ const INDEXED_TABLES: ReadonlySet<string> = new Set<IndexedTable>([
   'nodes',
   'services',
   'checks',
+  'acl-tokens',
+  'acl-policies',
+  'acl-roles',
+  'acl-bootstrap',
 ]);
 
 export interface SnapshotContents {
@@ -57,7 +62,12 @@ export function encodeSnapshot({ tables, lastIndex }: SnapshotContents): Uint8Ar
     readServiceRow(row, 'service'),
   );
   const checks = [...tables.checks.scanPrefix('')].map(([, row]) => readCheckRow(row, 'check'));
-  const body = packr.pack({ lastIndex, indexes, kvs, tombstones, nodes, services, checks });
+  const acl = {
+    tokens: [...tables.aclTokens.scanPrefix('')].map(([, row]) => row),
+    policies: [...tables.aclPolicies.scanPrefix('')].map(([, row]) => row),
+    roles: [...tables.aclRoles.scanPrefix('')].map(([, row]) => row),
+  };
+  const body = packr.pack({ lastIndex, indexes, kvs, tombstones, nodes, services, checks, acl });
   const snapshot = new Uint8Array(HEADER_LENGTH + body.length);
   snapshot.set(MAGIC, 0);
   snapshot[MAGIC.length] = FORMAT_VERSION;
@@ -92,6 +102,7 @@ export function decodeSnapshot(data: Uint8Array): SnapshotContents {
       tables.indexes.set(name, index);
     });
     readCatalog(body, tables);
+    readAcl(body, tables);
   }
   tables.kvs = uniqueTable(readArray(body.kvs, 'snapshot.kvs').map(readKvRow), 'snapshot.kvs');
   tables.tombstones = uniqueTable(
@@ -165,6 +176,32 @@ function readCatalog(body: Record<string, unknown>, tables: Tables): void {
         tables.services.get(serviceKey(row.node, row.serviceID)) === undefined);
     if (orphan) throw new WireError(`snapshot.checks[${i}] is on an unknown node or service`);
   });
+}
+
+// Absent in snapshots written before ACLs: then there are no tokens, policies or roles.
+function readAcl(body: Record<string, unknown>, tables: Tables): void {
+  const { tokens, policies, roles } = readAclSection(body.acl, 'snapshot.acl');
+  tables.aclTokens = uniqueTable(
+    tokens.map((row) => [row.accessorId, row]),
+    'snapshot.acl.tokens',
+  );
+  tables.aclTokenSecrets = OrderedTable.from(tokens.map((row) => [row.secretId, row.accessorId]));
+  tables.aclPolicies = uniqueTable(
+    policies.map((row) => [row.id, row]),
+    'snapshot.acl.policies',
+  );
+  tables.aclPolicyNames = uniqueTable(
+    policies.map((row) => [row.name, row.id]),
+    'snapshot.acl.policies (names)',
+  );
+  tables.aclRoles = uniqueTable(
+    roles.map((row) => [row.id, row]),
+    'snapshot.acl.roles',
+  );
+  tables.aclRoleNames = uniqueTable(
+    roles.map((row) => [row.name, row.id]),
+    'snapshot.acl.roles (names)',
+  );
 }
 
 function readTombstone(raw: unknown, i: number): [string, number] {

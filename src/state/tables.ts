@@ -2,13 +2,23 @@
 // A write transaction edits the tables in place and records how to undo each edit, so that a
 // transaction either commits whole or rolls back to exactly where it started. JS runs it
 // synchronously, so no reader ever observes a half-applied transaction.
+import type { AclTables } from './acl';
 import type { CatalogNode, HealthCheck, NodeService } from './catalog-types';
 import { OrderedTable } from './ordered-table';
 import type { KvEntry } from './types';
 import { WatchTable, type WatchChange } from './watch';
 
 /** Table names that carry an index (Consul's "index" table): the Raft index of their last change. */
-export type IndexedTable = 'kvs' | 'tombstones' | 'nodes' | 'services' | 'checks';
+export type IndexedTable =
+  | 'kvs'
+  | 'tombstones'
+  | 'nodes'
+  | 'services'
+  | 'checks'
+  | 'acl-tokens'
+  | 'acl-policies'
+  | 'acl-roles'
+  | 'acl-bootstrap';
 
 /**
  * Entries of the index table: whole tables, plus one per service name (`service.<name>`) and
@@ -17,7 +27,7 @@ export type IndexedTable = 'kvs' | 'tombstones' | 'nodes' | 'services' | 'checks
  */
 export type IndexName = IndexedTable | `service.${string}` | `node.${string}`;
 
-export interface Tables {
+export interface Tables extends AclTables {
   kvs: OrderedTable<KvEntry>;
   /** Deleted KV keys (or deleted prefixes) → the index of the delete. */
   tombstones: OrderedTable<number>;
@@ -47,6 +57,12 @@ export function newTables(): Tables {
     services: new OrderedTable(),
     checks: new OrderedTable(),
     serviceInstances: new OrderedTable(),
+    aclTokens: new OrderedTable(),
+    aclTokenSecrets: new OrderedTable(),
+    aclPolicies: new OrderedTable(),
+    aclPolicyNames: new OrderedTable(),
+    aclRoles: new OrderedTable(),
+    aclRoleNames: new OrderedTable(),
     indexes: new Map(),
   };
 }
