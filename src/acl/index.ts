@@ -32,3 +32,4 @@ export {
   type AclSettings,
   type ResolvedToken,
 } from './resolver';
+export * from './records';

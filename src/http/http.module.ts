@@ -2,6 +2,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 
 import { HttpContext } from './context';
+import { AclController } from './controllers/acl.controller';
 import { AgentController } from './controllers/agent.controller';
 import { AgentChecksController } from './controllers/agent-checks.controller';
 import { AgentServicesController } from './controllers/agent-services.controller';
@@ -29,6 +30,7 @@ export class HttpApiModule {
         AgentChecksController,
         CatalogController,
         HealthController,
+        AclController,
       ],
       providers: [{ provide: HttpContext, useValue: context }],
     };

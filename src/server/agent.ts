@@ -1,6 +1,7 @@
 // A server agent: Raft storage (SQLite under data_dir, memory in -dev), the state store and its
 // FSM, the Raft node, the leader's tombstone GC, and the HTTP API on top.
 import type { Logger } from 'pino';
+import { AclResolver } from '../acl';
 import { LocalAgent } from '../agent';
 import { startDnsServer } from '../dns';
 import { Renderer, resourceFromObject } from '../render';
@@ -13,6 +14,7 @@ import type { RaftStorage } from '../raft/storage';
 import type { Membership, RaftHandle } from '../raft';
 import { encodeCommand, Fsm, StateStore, type Command } from '../state';
 import type { AgentRuntime } from './runtime';
+import { startAclLeaderDuty } from './acl-leader';
 import { ConfigWatcher } from './config-watch';
 import { LeaderForwarder } from './forward';
 import { RaftOperator } from './operator';
@@ -106,6 +108,12 @@ export async function startServerAgent(
       options,
     );
     agent.serverAddress = address;
+    const stopAclDuty = startAclLeaderDuty(
+      () => agent.config,
+      raft,
+      logger.child({ module: 'acl' }),
+    );
+    cleanup.unshift(async () => stopAclDuty());
     agent.operator.serve(rpc);
     cleanup.unshift(() => agent.local.stop());
     agent.local.start();
@@ -198,6 +206,7 @@ class RunningServerAgent implements ServerAgent {
   /** host:port of the server port (RPC and Raft). */
   serverAddress = '';
   readonly operator: RaftOperator;
+  readonly acl: AclResolver;
 
   constructor(
     config: AgentConfig,
@@ -212,6 +221,10 @@ class RunningServerAgent implements ServerAgent {
     this.current = config;
     this.operator = new RaftOperator(raft, forwarder, (id) => this.nodeNameOf(id));
     this.local = new LocalAgent(config, this, logger.child({ module: 'agent' }));
+    this.acl = new AclResolver(store.acl, () => {
+      const { acl, datacenter, nodeName } = this.current;
+      return { ...acl, datacenter, nodeName };
+    });
   }
 
   get config(): AgentConfig {

@@ -1,4 +1,5 @@
 // What a running server agent hands to its front ends (HTTP, DNS, CLI over HTTP, renderer).
+import type { AclResolver } from '../acl';
 import type { LocalAgent } from '../agent';
 import type { AgentConfig } from '../config';
 import type { RaftHandle } from '../raft';
@@ -29,6 +30,8 @@ export interface AgentRuntime {
    * the error, changing nothing, when a file is broken or reload is not available.
    */
   reloadConfig(): Promise<void>;
+  /** Resolves request tokens to what they may do (everything while ACLs are off). */
+  readonly acl: AclResolver;
   /** Raft operator actions (configuration, remove peer, transfer leadership). */
   readonly operator: RaftOperator;
   /** Epoch milliseconds when the agent started (for /v1/agent/self stats). */

@@ -215,7 +215,10 @@ export function aclInitTxn(
     }
   }
   for (const token of tokens) {
-    if (tx.tables.aclTokens.get(token.accessorId) === undefined) {
+    const known =
+      tx.tables.aclTokens.get(token.accessorId) !== undefined ||
+      tx.tables.aclTokenSecrets.get(token.secretId) !== undefined;
+    if (!known) {
       const written = aclTokenSetTxn(tx, token);
       if (!written.ok) return written;
     }
