@@ -14,8 +14,7 @@ import {
   type TokenPermissions,
 } from '../acl';
 import type { AgentRuntime } from '../server';
-import type { AnswerFilter } from './acl-filters';
-import { routeAcl } from './acl-routes';
+import { routeAcl, type RouteAcl } from './acl-routes';
 import { HttpError } from './errors';
 import type { JsonValue } from './json';
 
@@ -25,12 +24,21 @@ export class RequestAcl {
     /** False when ACLs are off: every check passes and nothing is filtered. */
     readonly enforcing: boolean,
     private readonly reply: FastifyReply,
-    private readonly filter: AnswerFilter | undefined,
+    private readonly route: RouteAcl | undefined,
+    private readonly request: FastifyRequest,
   ) {}
 
-  /** The route's answer trimmed to what the token may read (lists, maps of services…). */
-  filterAnswer(value: JsonValue): JsonValue {
-    return this.enforcing && this.filter !== undefined ? this.filter(this, value) : value;
+  /**
+   * The route's answer trimmed to what the token may read (lists, maps of services…), or null
+   * when the route answers 404 for a list the filtering emptied (KV ?recurse, as Consul).
+   */
+  filterAnswer(value: JsonValue): JsonValue | null {
+    const filter = this.route?.filter;
+    if (!this.enforcing || filter === undefined) return value;
+    const visible = filter(this, value);
+    const emptied = visible !== value && Array.isArray(visible) && visible.length === 0;
+    if (emptied && this.route?.notFoundWhenEmptied?.(this.request) === true) return null;
+    return visible;
   }
 
   allows(resource: Resource, name: string, access: Access): boolean {
@@ -86,7 +94,7 @@ export function openRequestAcl(
   const url = request.routeOptions.url;
   const route = url === undefined ? undefined : routeAcl(request.method, url);
   const permissions = asHttp(() => runtime.acl.resolve(enforcing ? requestToken(request) : null));
-  const acl = new RequestAcl(permissions, enforcing, reply, route?.filter);
+  const acl = new RequestAcl(permissions, enforcing, reply, route, request);
   requestAcls.set(request, acl);
   if (enforcing && route?.check !== undefined) route.check(acl, request, runtime);
   return acl;

@@ -17,6 +17,8 @@ import { hasQueryFlag } from './query';
 export interface RouteAcl {
   check?: (acl: RequestAcl, request: FastifyRequest, runtime: AgentRuntime) => void;
   filter?: AnswerFilter;
+  /** Whether a list the filter emptied is answered 404 (as when there was nothing). */
+  notFoundWhenEmptied?: (request: FastifyRequest) => boolean;
   writes?: 'commands' | 'local';
   /** The ACL endpoints check acl:read / acl:write themselves (token/self and bootstrap differ). */
   aclEndpoint?: true;
@@ -64,6 +66,9 @@ export const ROUTE_ACLS: Readonly<Record<string, RouteAcl>> = {
       acl.require('key', key, 'read');
     },
     filter: FILTERS.kvList,
+    // kv.controller.ts: an empty ?recurse is 404, and so is an empty ?keys below the root.
+    notFoundWhenEmptied: (request) =>
+      hasQueryFlag(request, 'recurse') || pathSuffix(request, '/v1/kv/') !== '',
   },
   'PUT /v1/kv/*': { writes: 'commands' },
   'DELETE /v1/kv/*': { writes: 'commands' },

@@ -114,7 +114,8 @@ export async function sendView(
   const key = answerKey(request, pretty, runtime.store.acl.generation());
   const acl = requestAcl(request);
   // Cached per token (answerKey), so an answer is filtered before it is cached.
-  const shaped = (): JsonValue => acl?.filterAnswer(value()) ?? value();
+  // (Catalog and health lists never answer 404 when filtered empty: they answer [].)
+  const shaped = (): JsonValue => (acl === null ? value() : (acl.filterAnswer(value()) ?? []));
   const body = await answers.answer(key, index, () => encodeJsonSliced(shaped(), pretty));
   sendEncodedJson(request, reply, body);
 }

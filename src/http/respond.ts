@@ -95,7 +95,9 @@ export async function sendJson(
   pretty: boolean,
   status = 200,
 ): Promise<void> {
-  const visible = requestAcl(request)?.filterAnswer(value) ?? value;
+  const acl = requestAcl(request);
+  const visible = acl === null ? value : acl.filterAnswer(value);
+  if (visible === null) return sendEmpty(request, reply, 404);
   finish(request, reply, status, JSON_TYPE, await encodeJsonSliced(visible, pretty));
 }
 

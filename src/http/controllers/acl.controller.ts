@@ -39,6 +39,7 @@ import { requireLeader, setLeaderHeaders } from '../blocking';
 import { readBody } from '../body';
 import { HttpContext } from '../context';
 import { badRequest, HttpError, tooLarge } from '../errors';
+import { answerMethodNotAllowed } from '../exception.filter';
 import { BodyDecodeError } from '../go-decode';
 import type { JsonValue } from '../json';
 import { JsonSyntaxError, parseJsonBody, type ParsedJson } from '../json-parse';
@@ -49,6 +50,8 @@ const MAX_BODY_BYTES = 1024 * 1024;
 const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 const POLICY_NAME = /^[A-Za-z0-9\-_]{1,128}$/;
 const ROLE_NAME = /^[A-Za-z0-9\-_]{1,256}$/;
+// /v1/acl/token/self is its own GET-only endpoint in Consul's mux.
+const SELF_ALLOW = 'OPTIONS,GET';
 const MIN_TTL_MS = 60_000;
 const MAX_TTL_MS = 24 * 3600_000;
 
@@ -117,8 +120,9 @@ export class AclController {
 
   @Put('token/:id')
   async updateToken(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
-    this.require(request, 'write');
     const accessorId = param(request, 'id');
+    if (accessorId === 'self') return answerMethodNotAllowed(request, reply, SELF_ALLOW);
+    this.require(request, 'write');
     const input = await readDecoded(request, decodeToken);
     if (input.accessorId !== '' && input.accessorId !== accessorId) {
       throw badRequest('Token Accessor ID in URL and payload do not match');
@@ -147,8 +151,9 @@ export class AclController {
 
   @Delete('token/:id')
   async deleteToken(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
-    const acl = this.require(request, 'write');
     const accessorId = param(request, 'id');
+    if (accessorId === 'self') return answerMethodNotAllowed(request, reply, SELF_ALLOW);
+    const acl = this.require(request, 'write');
     if (accessorId === ANONYMOUS_TOKEN_ID) {
       throw badRequest('Delete operation not permitted on the anonymous token');
     }
