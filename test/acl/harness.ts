@@ -13,8 +13,14 @@ export interface AclAgent extends TestAgent {
 
 let policies = 0;
 
-export async function startAclAgent(extraHcl = '', initialManagement = true): Promise<AclAgent> {
-  const tokens = initialManagement ? `tokens { initial_management = "${MANAGEMENT}" }` : '';
+/** `moreTokens`: more lines for the `acl { tokens { … } }` block (`default = "…"`). */
+export async function startAclAgent(
+  extraHcl = '',
+  initialManagement = true,
+  moreTokens = '',
+): Promise<AclAgent> {
+  const initial = initialManagement ? `initial_management = "${MANAGEMENT}"` : '';
+  const tokens = `tokens {\n ${initial}\n ${moreTokens}\n }`;
   const t = await startTestAgent([
     '-hcl',
     `acl {\n enabled = true\n default_policy = "deny"\n ${tokens}\n}\n${extraHcl}`,
