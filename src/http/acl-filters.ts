@@ -117,6 +117,10 @@ export const FILTERS = {
     );
     return { ...object, Services: kept };
   }) as AnswerFilter,
+  /** session/list, session/node, session/info: Session rows (session:read on their node). */
+  sessions: listFilter((acl, item) => acl.allows('session', text(item.Node), 'read')),
+  /** internal/ui/services: service summaries by Name. */
+  serviceSummaries: listFilter((acl, item) => serviceReadable(acl, text(item.Name))),
   /** agent/services: id → {Service}. */
   agentServices: mapFilter((acl, _id, entry) =>
     serviceReadable(acl, text(objectOf(entry)?.Service)),

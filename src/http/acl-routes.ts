@@ -5,7 +5,8 @@
 //   check   runs before the handler (names from the path or the local agent's state);
 //   filter  trims the JSON answer of lists to what the token may read;
 //   writes  'commands': the handler's Raft commands are checked one by one (acl-runtime.ts),
-//           'local': the local agent's changes are checked (acl-runtime.ts).
+//           'local': the local agent's changes are checked (acl-runtime.ts),
+//           'sessions': session create/destroy/renew need session:write on the session's node.
 import type { FastifyRequest } from 'fastify';
 
 import type { AgentRuntime } from '../server';
@@ -19,7 +20,7 @@ export interface RouteAcl {
   filter?: AnswerFilter;
   /** Whether a list the filter emptied is answered 404 (as when there was nothing). */
   notFoundWhenEmptied?: (request: FastifyRequest) => boolean;
-  writes?: 'commands' | 'local';
+  writes?: 'commands' | 'local' | 'sessions';
   /** The ACL endpoints check acl:read / acl:write themselves (token/self and bootstrap differ). */
   aclEndpoint?: true;
 }
@@ -78,10 +79,28 @@ export const ROUTE_ACLS: Readonly<Record<string, RouteAcl>> = {
   'GET /v1/status/peers': NONE,
 
   'GET /v1/operator/raft/configuration': { check: operator('read') },
+  'GET /v1/operator/autopilot/configuration': { check: operator('read') },
+  'PUT /v1/operator/autopilot/configuration': { check: operator('write') },
+  'GET /v1/operator/autopilot/health': { check: operator('read') },
+  'GET /v1/operator/autopilot/state': { check: operator('read') },
+  // Consul: snapshots need a management token (acl:write).
+  'GET /v1/snapshot': { check: (acl) => acl.require('acl', '', 'write') },
+  'PUT /v1/snapshot': { check: (acl) => acl.require('acl', '', 'write') },
+
+  'PUT /v1/session/create': { writes: 'sessions' },
+  'PUT /v1/session/destroy/*': { writes: 'sessions' },
+  'PUT /v1/session/renew/*': { writes: 'sessions' },
+  'GET /v1/session/info/*': { filter: FILTERS.sessions },
+  'GET /v1/session/node/*': { filter: FILTERS.sessions },
+  'GET /v1/session/list': { filter: FILTERS.sessions },
+
+  'GET /v1/internal/ui/services': { filter: FILTERS.serviceSummaries },
   'DELETE /v1/operator/raft/peer': { check: operator('write') },
   'POST /v1/operator/raft/transfer-leader': { check: operator('write') },
 
   'GET /v1/agent/self': { check: onThisAgent('read') },
+  'GET /v1/agent/metrics': { check: onThisAgent('read') },
+  'GET /v1/agent/monitor': { check: onThisAgent('read') },
   'GET /v1/agent/members': { filter: FILTERS.nodes },
   'PUT /v1/agent/reload': { check: onThisAgent('write') },
   'PUT /v1/agent/maintenance': {

@@ -25,6 +25,7 @@ const KV_READ_VERBS: ReadonlySet<string> = new Set([
 /** `runtime` with apply() and local's writes checked against the running request's token. */
 export function aclEnforcedRuntime(runtime: AgentRuntime): AgentRuntime {
   const local = aclEnforcedLocal(runtime);
+  const sessions = aclEnforcedSessions(runtime);
   const apply = async (cmd: Command): Promise<unknown> => {
     const acl = aclScope.getStore();
     if (acl !== undefined && acl.enforcing) authorizeCommand(acl, cmd, runtime.store);
@@ -34,6 +35,7 @@ export function aclEnforcedRuntime(runtime: AgentRuntime): AgentRuntime {
     get(target, property) {
       if (property === 'apply') return apply;
       if (property === 'local') return local;
+      if (property === 'sessions') return sessions;
       const value: unknown = Reflect.get(target, property, target);
       return typeof value === 'function' ? value.bind(target) : value;
     },
@@ -63,6 +65,14 @@ export function authorizeCommand(acl: RequestAcl, cmd: Command, store: StateStor
       return acl.require('acl', '', 'write');
     case 'acl-bootstrap':
       return;
+    case 'autopilot-set':
+      return acl.require('operator', '', 'write');
+    case 'session-create':
+      return acl.require('session', cmd.session.node, 'write');
+    case 'session-destroy': {
+      const session = store.sessionGet(cmd.id).value;
+      return acl.require('session', session?.node ?? '', 'write');
+    }
     default:
       // Every other ACL write: the ACL endpoints checked it; this keeps them honest.
       return acl.require('acl', '', 'write');
@@ -184,6 +194,38 @@ function aclEnforcedLocal(runtime: AgentRuntime): LocalAgent {
     setNodeMaintenance(enable, reason) {
       withAcl((acl) => acl.require('node', nodeName(), 'write'));
       target.setNodeMaintenance(enable, reason);
+    },
+  };
+  return new Proxy(target, {
+    get(object, property) {
+      const own = (guarded as Record<PropertyKey, unknown>)[property];
+      if (own !== undefined) return own;
+      const value: unknown = Reflect.get(object, property, object);
+      return typeof value === 'function' ? value.bind(object) : value;
+    },
+  });
+}
+
+// Sessions: session:write on the node the session lives on (Consul's session rule).
+function aclEnforcedSessions(runtime: AgentRuntime): AgentRuntime['sessions'] {
+  const target = runtime.sessions;
+  const requireOwner = (id: string): void =>
+    withAcl((acl) => {
+      const session = runtime.store.sessionGet(id).value;
+      if (session !== null) acl.require('session', session.node, 'write');
+    });
+  const guarded: Partial<AgentRuntime['sessions']> = {
+    create(request) {
+      withAcl((acl) => acl.require('session', request.node, 'write'));
+      return target.create(request);
+    },
+    destroy(id) {
+      requireOwner(id);
+      return target.destroy(id);
+    },
+    renew(id) {
+      requireOwner(id);
+      return target.renew(id);
     },
   };
   return new Proxy(target, {

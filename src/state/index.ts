@@ -36,3 +36,9 @@ export {
   type AclServiceIdentity,
   type AclTokenRecord,
 } from './acl';
+export type { AutopilotConfigRow, RestoreResult, RestoreStaging } from './restore';
+export { snapshotStats, type SnapshotRecordStats } from './snapshot-stats';
+export * from './session-types';
+export type { SessionListener } from './store';
+export type { SessionEvent } from './tables';
+export { readSessionRow } from './session-wire';

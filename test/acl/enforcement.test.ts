@@ -164,6 +164,29 @@ function cases(): Case[] {
       permission: 'operator:read',
     },
     {
+      name: 'session create',
+      method: 'PUT',
+      path: '/v1/session/create',
+      body: {},
+      rules: 'session_prefix "" { policy = "write" }',
+      permission: 'session:write',
+      on: '',
+    },
+    {
+      name: 'snapshot save',
+      method: 'GET',
+      path: '/v1/snapshot',
+      rules: 'acl = "write"',
+      permission: 'acl:write',
+    },
+    {
+      name: 'autopilot configuration',
+      method: 'GET',
+      path: '/v1/operator/autopilot/configuration',
+      rules: 'operator = "read"',
+      permission: 'operator:read',
+    },
+    {
       name: 'ACL token list',
       method: 'GET',
       path: '/v1/acl/tokens',
@@ -289,6 +312,16 @@ describe('list filtering', () => {
       checks.map((c) => c.CheckID),
       ['web-check'],
     );
+  });
+
+  it('session lists show only sessions on nodes the token may read', async () => {
+    const created = await t.as(MANAGEMENT, 'PUT', '/v1/session/create', {});
+    assert.equal(created.status, 200, created.text);
+    const none = await t.tokenWith('session "elsewhere" { policy = "read" }');
+    assert.deepEqual(JSON.parse((await t.as(none, 'GET', '/v1/session/list')).text), []);
+    const reader = await t.tokenWith('session_prefix "" { policy = "read" }');
+    const all = JSON.parse((await t.as(reader, 'GET', '/v1/session/list')).text) as unknown[];
+    assert.ok(all.length >= 1);
   });
 
   it('a changed policy changes what the same token sees at once', async () => {
