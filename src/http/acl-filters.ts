@@ -119,6 +119,8 @@ export const FILTERS = {
   }) as AnswerFilter,
   /** session/list, session/node, session/info: Session rows (session:read on their node). */
   sessions: listFilter((acl, item) => acl.allows('session', text(item.Node), 'read')),
+  /** event/list: user events by Name (event:read). */
+  events: listFilter((acl, item) => acl.allows('event', text(item.Name), 'read')),
   /** internal/ui/services: service summaries by Name. */
   serviceSummaries: listFilter((acl, item) => serviceReadable(acl, text(item.Name))),
   /** agent/services: id → {Service}. */
