@@ -8,6 +8,10 @@ export interface Command {
 }
 
 export const COMMANDS: Readonly<Record<string, Command>> = {
+  acl: {
+    synopsis: 'Interact with the ACL system',
+    run: async (argv) => (await import('./acl')).runAcl(argv),
+  },
   agent: {
     synopsis: 'Runs a Consulate agent',
     run: async (argv) => (await import('./agent')).runAgent(argv),

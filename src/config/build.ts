@@ -327,6 +327,7 @@ function buildAcl(read: Reader): AclConfig {
     defaultPolicy: read.string('acl.default_policy') as AclConfig['defaultPolicy'],
     downPolicy: read.string('acl.down_policy'),
     tokens: read.stringMap('acl.tokens'),
+    enableKeyListPolicy: read.bool('acl.enable_key_list_policy'),
   };
 }
 

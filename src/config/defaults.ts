@@ -46,7 +46,12 @@ export const DEFAULT_CONFIG: Readonly<Record<string, unknown>> = {
   enable_script_checks: false,
   enable_local_script_checks: false,
   auto_reload_config: false,
-  acl: { enabled: false, default_policy: 'allow', down_policy: 'extend-cache' },
+  acl: {
+    enabled: false,
+    default_policy: 'allow',
+    down_policy: 'extend-cache',
+    enable_key_list_policy: false,
+  },
   performance: { raft_multiplier: 5, rpc_hold_timeout: '7s' },
   autopilot: {
     cleanup_dead_servers: true,

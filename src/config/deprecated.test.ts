@@ -109,11 +109,10 @@ test('a deprecated key in a later file overrides the new key of an earlier file'
   }
 });
 
-test('acl_datacenter moves to primary_datacenter and enables ACLs, so the agent refuses it by name', () => {
-  assert.throws(
-    () => loadFile('legacy.hcl', 'acl_datacenter = "dc1"'),
-    /legacy\.hcl: acl_datacenter \(sets acl\.enabled = true\): ACLs are not available yet/,
-  );
+test('acl_datacenter moves to primary_datacenter and enables ACLs', () => {
+  const { config } = loadFile('legacy.hcl', 'acl_datacenter = "dc1"');
+  assert.equal(getPath(config.merged, 'primary_datacenter'), 'dc1');
+  assert.equal(config.acl.enabled, true);
 });
 
 test('acl_replication_token also turns token replication on, which is inert while ACLs are off', () => {

@@ -177,6 +177,8 @@ export interface AclConfig {
   defaultPolicy: 'allow' | 'deny';
   downPolicy: string;
   tokens: Record<string, string>;
+  /** KV listings need `list` on the prefix (and are still filtered by `read`). */
+  enableKeyListPolicy: boolean;
 }
 
 export interface DnsConfig {

@@ -16,8 +16,9 @@ export interface UnavailableSetting {
   userOnly?: boolean;
 }
 
-const ACLS =
-  'ACLs are not available yet in this version of Consulate; starting would leave every endpoint open';
+const TOKEN_PERSISTENCE =
+  'token persistence is not available yet in this version of Consulate: tokens set through /v1/agent/token would be lost on restart';
+
 const TLS =
   'TLS is not available yet in this version of Consulate; starting would serve and dial in plain text';
 const WRITE_ALLOWLIST =
@@ -68,7 +69,7 @@ function tlsSettings(): UnavailableSetting[] {
 }
 
 export const UNAVAILABLE_SETTINGS: readonly UnavailableSetting[] = [
-  { path: 'acl.enabled', asks: isTrue, reason: ACLS },
+  { path: 'acl.enable_token_persistence', asks: isTrue, reason: TOKEN_PERSISTENCE },
   ...tlsSettings(),
   // Consul's default ports.https is -1; 0 disables it too.
   { path: 'ports.https', asks: isPort, reason: TLS },

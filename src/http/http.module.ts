@@ -2,6 +2,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 
 import { HttpContext } from './context';
+import { AclController } from './controllers/acl.controller';
 import { AgentController } from './controllers/agent.controller';
 import { AgentChecksController } from './controllers/agent-checks.controller';
 import { AutopilotController } from './controllers/autopilot.controller';
@@ -40,6 +41,7 @@ export class HttpApiModule {
         AgentTelemetryController,
         CatalogController,
         HealthController,
+        AclController,
         MembershipController,
         EventController,
         KeyringController,

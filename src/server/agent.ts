@@ -2,6 +2,7 @@
 // FSM, the Raft node on the server port, the gossip pools, the leader's duties (tombstone GC,
 // member reconcile, autopilot, session timers), bootstrap_expect, and the HTTP API and DNS.
 import pino, { type Logger } from 'pino';
+import { AclResolver } from '../acl';
 import { LocalAgent } from '../agent';
 import { startDnsServer } from '../dns';
 import { Renderer, resourceFromObject } from '../render';
@@ -18,6 +19,7 @@ import type { Membership, RaftHandle } from '../raft';
 import { encodeCommand, Fsm, StateStore, type Command } from '../state';
 import { LogHub, metrics, startRuntimeCollector } from '../telemetry';
 import type { AgentRuntime } from './runtime';
+import { startAclLeaderDuty } from './acl-leader';
 import { Autopilot } from './autopilot';
 import { ExpectBootstrapper } from './bootstrap-expect';
 import { ConfigWatcher } from './config-watch';
@@ -147,6 +149,12 @@ export async function startServerAgent(
       options,
     );
     agent.serverAddress = address;
+    const stopAclDuty = startAclLeaderDuty(
+      () => agent.config,
+      raft,
+      logger.child({ module: 'acl' }),
+    );
+    cleanup.unshift(async () => stopAclDuty());
     agent.operator.serve(rpc);
     gaveUp.agent = agent;
     if (gaveUp.pending !== null) void agent.fail(gaveUp.pending);
@@ -348,6 +356,7 @@ class RunningServerAgent implements ServerAgent {
   /** The `watches` stanza's plans, once the HTTP API they read is up. */
   watches: AgentWatches | null = null;
   readonly operator: RaftOperator;
+  readonly acl: AclResolver;
   readonly events: UserEvents;
   readonly stopped: Promise<string | null>;
   private resolveStopped: (reason: string | null) => void = () => undefined;
@@ -378,6 +387,10 @@ class RunningServerAgent implements ServerAgent {
       config.sessionTtlMinMs,
     );
     this.local = new LocalAgent(config, this, logger.child({ module: 'agent' }));
+    this.acl = new AclResolver(store.acl, () => {
+      const { acl, datacenter, nodeName } = this.current;
+      return { ...acl, datacenter, nodeName };
+    });
     this.stopped = new Promise((resolve) => (this.resolveStopped = resolve));
     this.events = new UserEvents(
       {

@@ -1,4 +1,5 @@
 // What a running server agent hands to its front ends (HTTP, DNS, CLI over HTTP, renderer).
+import type { AclResolver } from '../acl';
 import type { LocalAgent } from '../agent';
 import type { AgentConfig } from '../config';
 import type { RaftHandle } from '../raft';
@@ -35,6 +36,8 @@ export interface AgentRuntime {
    * the error, changing nothing, when a file is broken or reload is not available.
    */
   reloadConfig(): Promise<void>;
+  /** Resolves request tokens to what they may do (everything while ACLs are off). */
+  readonly acl: AclResolver;
   /** Sessions: create/destroy through Raft, renew on the leader, TTL timers. */
   readonly sessions: SessionService;
   /** Raft operator actions (configuration, remove peer, transfer leadership). */

@@ -1,6 +1,7 @@
 // The state store: every table in memory, changed only through write transactions stamped with
 // the Raft index that caused them, read through methods that report the index they observed
 // and record what they touched on a watch set.
+import { AclReads } from './acl';
 import { nodeIndexName, serviceIndexName } from './catalog';
 import {
   catalogNode,
@@ -61,6 +62,8 @@ export class StateStore {
   private readonly watches = newWatchTables();
   private readonly registry = new WatchRegistry();
   private applied = 0;
+  /** Tokens, policies and roles as they stand. */
+  readonly acl = new AclReads(() => this.reader());
   /** Key → epoch ms until which `?acquire` is refused (lock-delay); in memory only, as Consul. */
   private readonly lockDelays = new Map<string, number>();
   private readonly sessionListeners = new Set<SessionListener>();
