@@ -18,6 +18,7 @@ import {
   waitUntil,
   type FaultableCluster,
   type KvTarget,
+  type RaftIndexes,
   type ReadMode,
   type ReadResult,
 } from './target';
@@ -210,6 +211,20 @@ export class ConsulateCluster implements FaultableCluster, KvTarget {
     } catch {
       return null;
     }
+  }
+
+  get trailingLogs(): number | undefined {
+    return this.options.trailingLogs;
+  }
+
+  async raftIndexes(server: number): Promise<RaftIndexes | null> {
+    const raft = await this.raftStats(server);
+    if (raft === null) return null;
+    return {
+      lastLogIndex: Number(raft.last_log_index),
+      appliedIndex: Number(raft.applied_index),
+      lastSnapshotIndex: Number(raft.last_snapshot_index),
+    };
   }
 
   logs(): string {

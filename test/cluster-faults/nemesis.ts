@@ -20,7 +20,13 @@ export type Fault =
   /** The leader's packets to its peers are dropped; theirs still reach it. */
   | 'mute-leader'
   /** The leader and one follower on one side, the rest on the other (5 servers: 2 | 3). */
-  | 'split-minority-leader';
+  | 'split-minority-leader'
+  /**
+   * kill -9 of a follower, then writes until every live server's snapshot (less the trailing
+   * logs it keeps) is past the follower's last entry, then a restart: the follower can only
+   * catch up through InstallSnapshot. Needs a cluster that reports its Raft indexes.
+   */
+  | 'kill-follower-compact';
 
 export interface Step {
   fault: Fault;
@@ -108,6 +114,9 @@ export class Nemesis {
         this.note(`${name(await cluster.leader())} leads`);
         await hold();
         break;
+      case 'kill-follower-compact':
+        await this.killFollowerPastCompaction(follower);
+        break;
       case 'split-minority-leader': {
         const minority = [leader, follower];
         const majority = [...Array(n).keys()].filter((i) => !minority.includes(i));
@@ -118,6 +127,12 @@ export class Nemesis {
         break;
       }
     }
+    await this.healAndRecover();
+  }
+
+  private async healAndRecover(): Promise<void> {
+    const { cluster, lab } = this.ctx;
+    const name = (i: number): string => `s${i + 1}`;
     if (lab.currentCuts().length > 0) {
       await lab.healAll();
       this.note('healed');
@@ -125,5 +140,42 @@ export class Nemesis {
     const after = await cluster.leader();
     await this.progress();
     this.note(`${name(after)} leads, writes acknowledged again`);
+  }
+
+  private async killFollowerPastCompaction(follower: number): Promise<void> {
+    const { cluster } = this.ctx;
+    const indexes = cluster.raftIndexes?.bind(cluster);
+    const trailing = cluster.trailingLogs;
+    if (indexes === undefined || trailing === undefined) {
+      throw new Error('kill-follower-compact needs a cluster that reports its Raft indexes');
+    }
+    const name = `s${follower + 1}`;
+    this.note(`kill -9 ${name} (follower)`);
+    await cluster.kill(follower);
+    // The follower's log cannot reach past what the leader had when it died.
+    const leader = await cluster.leader();
+    const reached = (await indexes(leader))?.lastLogIndex;
+    if (reached === undefined) throw new Error('the leader does not report its Raft indexes');
+    const live = [...Array(cluster.size).keys()].filter((i) => i !== follower);
+    const compacted = await waitUntil(
+      `every live server to compact its log past index ${reached}`,
+      async () => {
+        const all = await Promise.all(live.map((i) => indexes(i)));
+        if (all.some((s) => s === null || s.lastSnapshotIndex - trailing <= reached)) return null;
+        return Math.min(...all.map((s) => s?.lastSnapshotIndex ?? 0));
+      },
+      60_000,
+    );
+    this.note(
+      `${name} stopped at or before index ${reached}; every log now starts after ${compacted - trailing}`,
+    );
+    await cluster.restart(follower);
+    const target = (await indexes(leader))?.appliedIndex ?? Infinity;
+    await waitUntil(
+      `${name} to catch up to index ${target}`,
+      async () => ((await indexes(follower))?.appliedIndex ?? 0) >= target,
+      30_000,
+    );
+    this.note(`${name} restarted and caught up to ${target} through a snapshot`);
   }
 }

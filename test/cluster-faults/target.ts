@@ -45,6 +45,16 @@ export interface FaultableCluster {
   resume(server: number): void;
   /** The last lines each server logged, for failure reports. */
   logs(): string;
+  /** Raft indexes as `server` reports them (null when it does not answer). */
+  raftIndexes?(server: number): Promise<RaftIndexes | null>;
+  /** raft_trailing_logs the servers keep behind a snapshot. */
+  readonly trailingLogs?: number;
+}
+
+export interface RaftIndexes {
+  lastLogIndex: number;
+  appliedIndex: number;
+  lastSnapshotIndex: number;
 }
 
 /** fetch with the failure classified: refused connections are definite, the rest unknown. */

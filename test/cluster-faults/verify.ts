@@ -3,8 +3,9 @@
 //   the final reads of every key on every server come after all of them);
 // - default-mode reads too, where the schedule allows no deposed leader to answer them;
 // - a `?stale` read saw a state the key held at some moment no earlier than its LastContact
-//   (plus `staleSlackMs`) before the read was sent: it is checked as a read that may take
-//   effect anywhere from that moment to its return.
+//   (plus `staleSlackMs`, which may be Infinity: any state before its return) before the read
+//   was sent: it is checked as a read that may take effect anywhere from that moment to its
+//   return, so a stale read never shows an uncommitted write or one from its future.
 import { checkHistory, describeHistory, type HistoryEntry } from '../linearizability/checker';
 import type { RecordedEntry } from './workload';
 
@@ -50,7 +51,10 @@ export function verifyHistory(recorded: readonly RecordedEntry[], options: Verif
     const slack = options.staleSlackMs;
     const widened = stale.map((e) => ({ ...e, call: e.call - (e.lastContactMs ?? 0) - slack }));
     checks.push({
-      name: `?stale reads within LastContact + ${slack} ms`,
+      name:
+        slack === Infinity
+          ? '?stale reads returned a state held before they returned'
+          : `?stale reads within LastContact + ${slack} ms`,
       entries: [...writes, ...consistent, ...widened],
     });
   }
