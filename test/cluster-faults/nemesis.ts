@@ -41,8 +41,14 @@ export interface NemesisContext {
   origin: number;
 }
 
+/** Client numbers of the nemesis' own requests in the history. */
+const PROBE_CLIENT = -100;
+
+const name = (i: number): string => `s${i + 1}`;
+
 export class Nemesis {
   readonly events: string[] = [];
+  private probes = 0;
 
   constructor(private readonly ctx: NemesisContext) {}
 
@@ -70,7 +76,6 @@ export class Nemesis {
     const leader = await cluster.leader();
     const n = cluster.size;
     const follower = (leader + 1) % n;
-    const name = (i: number): string => `s${i + 1}`;
     const hold = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, step.holdMs));
     switch (step.fault) {
       case 'kill-leader': {
@@ -92,12 +97,15 @@ export class Nemesis {
         cluster.resume(leader);
         this.note(`SIGCONT ${name(leader)}`);
         break;
-      case 'isolate-leader':
+      case 'isolate-leader': {
         this.note(`isolate ${name(leader)} (leader)`);
         await lab.isolate(leader);
-        this.note(`${name(await cluster.leader())} leads`);
+        const next = await cluster.leader();
+        this.note(`${name(next)} leads`);
+        await this.probeDeposed(leader, next);
         await hold();
         break;
+      }
       case 'isolate-follower':
         this.note(`isolate ${name(follower)} (follower)`);
         await lab.isolate(follower);
@@ -130,9 +138,26 @@ export class Nemesis {
     await this.healAndRecover();
   }
 
+  /**
+   * Writes a fresh value through the new leader, then reads it from the deposed one (still
+   * reachable by clients) in every mode: a deposed leader that answers a consistent or default
+   * read with the old value shows in the history.
+   */
+  private async probeDeposed(deposed: number, next: number): Promise<void> {
+    const { workload } = this.ctx;
+    const key = workload.keyName(0);
+    const value = `probe.${this.probes++}`;
+    await workload.probe(PROBE_CLIENT, next, key, { kind: 'put', value });
+    await Promise.all(
+      (['consistent', 'default', 'stale'] as const).map((mode, i) =>
+        workload.probe(PROBE_CLIENT - 1 - i, deposed, key, { kind: 'get' }, mode),
+      ),
+    );
+    this.note(`probed ${name(deposed)} after writing ${value} through ${name(next)}`);
+  }
+
   private async healAndRecover(): Promise<void> {
     const { cluster, lab } = this.ctx;
-    const name = (i: number): string => `s${i + 1}`;
     if (lab.currentCuts().length > 0) {
       await lab.healAll();
       this.note('healed');

@@ -81,6 +81,20 @@ export class Workload {
     }
   }
 
+  /**
+   * Issues one extra request outside the clients' loops (the nemesis probes a deposed leader);
+   * recorded like theirs, as client `client` (negative numbers stay clear of the loops').
+   */
+  probe(
+    client: number,
+    server: number,
+    key: string,
+    op: KvOperation,
+    mode?: ReadMode,
+  ): Promise<{ version: string | null; value: string | null } | null> {
+    return this.perform(client, server, key, op, mode);
+  }
+
   private async client(client: number): Promise<void> {
     const random = seededRandom(this.options.seed * 7919 + client);
     const server = client % this.target.size;
