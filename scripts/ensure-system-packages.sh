@@ -4,9 +4,10 @@
 set -euo pipefail
 
 # binary:package pairs
-needed=(nginx:nginx-light haproxy:haproxy dig:bind9-dnsutils)
+# etcd: the fault tests validate their checker against a real etcd cluster (test/cluster-faults).
+needed=(nginx:nginx-light haproxy:haproxy dig:bind9-dnsutils etcd:etcd-server)
 if [ "${1:-}" = "bench" ]; then
-  needed+=(etcd:etcd-server dnsperf:dnsperf dnsmasq:dnsmasq)
+  needed+=(dnsperf:dnsperf dnsmasq:dnsmasq)
 fi
 
 missing=()
