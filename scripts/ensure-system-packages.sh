@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the tests (or, with `bench`, the benchmarks) drive as real peers,
+# Installs the Debian packages the tests (or, with `bench`, the benchmarks) drive as real peers
+# (chromium: the web UI's browser tests and bench/ui),
 # when they are missing. Runs before `npm test`; needs root for apt-get, otherwise only reports.
 set -euo pipefail
 
 # binary:package pairs
 # etcd: the fault tests validate their checker against a real etcd cluster (test/cluster-faults).
-needed=(nginx:nginx-light haproxy:haproxy dig:bind9-dnsutils etcd:etcd-server)
+needed=(nginx:nginx-light haproxy:haproxy dig:bind9-dnsutils prometheus:prometheus redis-server:redis-server chromium:chromium etcd:etcd-server)
 if [ "${1:-}" = "bench" ]; then
   needed+=(dnsperf:dnsperf dnsmasq:dnsmasq)
 fi

@@ -14,6 +14,7 @@ import {
   type ParsedFlags,
 } from '../config';
 import { startServerAgent, type ServerAgent } from '../server';
+import { LogHub } from '../telemetry';
 import { createAgentLogger, LogGate } from './logger';
 import { VERSION } from './version';
 
@@ -55,7 +56,8 @@ export async function runAgent(argv: readonly string[]): Promise<number> {
 
   // Log lines wait behind the gate until the summary, which needs the bound ports, is out.
   const gate = new LogGate();
-  const logger = createAgentLogger(config, gate);
+  const logHub = new LogHub();
+  const logger = createAgentLogger(config, gate, logHub);
   process.stdout.write('==> Starting Consulate agent...\n');
   // A promise nobody waits for must not fail silently, nor take the agent down with it.
   process.on('unhandledRejection', (reason) => {
@@ -76,6 +78,7 @@ export async function runAgent(argv: readonly string[]): Promise<number> {
     agent = await startServerAgent(config, logger, {
       reloadSource: () => loadAgentConfig(flags),
       watchPaths: configPaths(flags),
+      logHub,
     });
   } catch (error) {
     releaseHold();

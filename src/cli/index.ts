@@ -32,6 +32,14 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     synopsis: 'Controls node or service maintenance mode',
     run: async (argv) => (await import('./maint')).runMaint(argv),
   },
+  monitor: {
+    synopsis: 'Stream logs from a Consulate agent',
+    run: async (argv) => (await import('./monitor')).runMonitor(argv),
+  },
+  debug: {
+    synopsis: 'Records a debugging archive for operators',
+    run: async (argv) => (await import('./debug')).runDebug(argv),
+  },
   operator: {
     synopsis: 'Provides cluster-level tools for Consulate operators',
     run: async (argv) => (await import('./operator')).runOperator(argv),
@@ -44,10 +52,16 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     synopsis: 'Interact with services',
     run: async (argv) => (await import('./services')).runServices(argv),
   },
+  snapshot: {
+    synopsis: 'Saves, restores and inspects snapshots of Consulate server state',
+    run: async (argv) => (await import('./snapshot')).runSnapshot(argv),
+  },
   version: {
     synopsis: 'Prints the Consulate version',
     run: async () => {
-      process.stdout.write(`Consulate v${VERSION}\n`);
+      const { versionText } = await import('./version');
+      const { CONSUL_COMPAT_VERSION } = await import('../config');
+      process.stdout.write(versionText(CONSUL_COMPAT_VERSION));
       return 0;
     },
   },

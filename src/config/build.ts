@@ -3,7 +3,17 @@
 import { networkInterfaces } from 'node:os';
 import { ConfigError, isPlainObject, type ConfigObject } from './normalize';
 import { getPath } from './paths';
-import type { AclConfig, AgentConfig, DnsConfig, HttpConfig, PortsConfig } from './types';
+import type {
+  AclConfig,
+  AgentConfig,
+  DnsConfig,
+  EsmConfig,
+  HttpConfig,
+  JobsConfig,
+  PortsConfig,
+  TelemetryConfig,
+  UiConfig,
+} from './types';
 
 export interface BuildContext {
   dev: boolean;
@@ -106,7 +116,9 @@ export function buildAgentConfig(merged: ConfigObject, ctx: BuildContext): Built
       minDeregisterCriticalMs: read.number('consulate.min_deregister_critical_after'),
     },
     prettyJson: ctx.dev,
-    ui: read.bool('ui_config.enabled'),
+    // A UI directory turns the UI on too, its files served instead of the built-in UI.
+    ui: read.bool('ui_config.enabled') || read.optString('ui_config.dir') !== null,
+    uiConfig: buildUiConfig(read),
     configSources: ctx.sources,
     services: read.objects('services'),
     checks: read.objects('checks'),
@@ -142,6 +154,9 @@ export function buildAgentConfig(merged: ConfigObject, ctx: BuildContext): Built
     raftTrailingLogs: read.optNumber('raft_trailing_logs'),
     httpConfig: buildHttpConfig(read),
     acl: buildAcl(read),
+    telemetry: buildTelemetry(read),
+    jobs: buildJobs(read),
+    esm: buildEsm(read),
     merged,
   };
 }
@@ -205,6 +220,18 @@ function warnAboutScriptChecks(read: Reader, warn: (message: string) => void): v
   if (exposed) warn(REMOTE_SCRIPT_CHECKS_WARNING);
 }
 
+/** Consul's UIPathBuilder: the content path trimmed of slashes, then wrapped in one each side. */
+function buildUiConfig(read: Reader): UiConfig {
+  const written = read.optString('ui_config.content_path');
+  const contentPath = written === null ? '/ui/' : `/${written.replace(/^\/+|\/+$/g, '')}/`;
+  if (contentPath === '//' || contentPath.startsWith('/v1/')) {
+    throw new ConfigError(
+      `ui_config.content_path: ${JSON.stringify(written)} would hide the HTTP API; choose a path such as "/ui/"`,
+    );
+  }
+  return { contentPath, dir: read.optString('ui_config.dir') };
+}
+
 function buildPorts(read: Reader): PortsConfig {
   return {
     http: read.number('ports.http'),
@@ -254,6 +281,39 @@ function buildHttpConfig(read: Reader): HttpConfig {
     blockEndpoints: read.strings('http_config.block_endpoints'),
     allowWriteHttpFrom: read.strings('http_config.allow_write_http_from'),
     maxHeaderBytes: read.optNumber('http_config.max_header_bytes') ?? 0,
+  };
+}
+
+function buildTelemetry(read: Reader): TelemetryConfig {
+  return {
+    metricsPrefix: read.optString('telemetry.metrics_prefix') ?? 'consul',
+    disableHostname: read.bool('telemetry.disable_hostname'),
+    prometheusRetentionMs: read.optNumber('telemetry.prometheus_retention_time') ?? 0,
+  };
+}
+
+function buildJobs(read: Reader): JobsConfig {
+  const redis = read.optString('jobs.redis');
+  if (redis !== null && !/^rediss?:\/\//.test(redis)) {
+    throw new ConfigError(`jobs.redis: invalid value "${redis}" (expected redis://host:port/db)`);
+  }
+  return { redis, prefix: read.optString('jobs.prefix') ?? 'consulate' };
+}
+
+function buildEsm(read: Reader): EsmConfig {
+  const enabled = read.bool('esm.enabled');
+  if (enabled && read.optString('jobs.redis') === null) {
+    throw new ConfigError('esm.enabled: external health checks run as BullMQ jobs: set jobs.redis');
+  }
+  const meta = read.stringMap('esm.external_node_meta');
+  return {
+    enabled,
+    externalNodeMeta: Object.keys(meta).length > 0 ? meta : { 'external-node': 'true' },
+    nodeProbeIntervalMs: read.optNumber('esm.node_probe_interval') ?? 10_000,
+    nodeProbeTimeoutMs: read.optNumber('esm.node_probe_timeout') ?? 2_000,
+    pingType: read.optString('esm.ping_type') === 'udp' ? 'udp' : 'tcp',
+    pingPort: read.optNumber('esm.ping_port') ?? 7,
+    syncIntervalMs: read.optNumber('esm.sync_interval') ?? 5_000,
   };
 }
 

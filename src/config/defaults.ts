@@ -60,7 +60,8 @@ export const DEV_CONFIG: Readonly<Record<string, unknown>> = {
   server: true,
   bootstrap: true,
   bind_addr: '127.0.0.1',
-  // Consul's -dev also turns the web UI on; this build has none (see unavailable.ts).
+  // As Consul's -dev: the web UI is on.
+  ui_config: { enabled: true },
   log_level: 'debug',
   ports: { grpc: 8502, grpc_tls: 8503 },
 };

@@ -286,6 +286,17 @@ export const CONFIG_SCHEMA: Readonly<Record<string, KeySchema>> = {
   raft_snapshot_threshold: uint,
   raft_snapshot_interval: duration,
   raft_trailing_logs: uint,
+  // Consulate's own stanzas: BullMQ on Redis for jobs, and the external-service monitor.
+  jobs: object({ redis: str, prefix: str }),
+  esm: object({
+    enabled: bool,
+    external_node_meta: stringMap,
+    node_probe_interval: { type: 'duration', minMs: 1000 },
+    node_probe_timeout: duration,
+    ping_type: { type: 'string', oneOf: ['tcp', 'udp'] },
+    ping_port: port,
+    sync_interval: { type: 'duration', minMs: 100 },
+  }),
   /** Consulate's own knobs, kept apart from Consul's keys so a Consul file never collides. */
   consulate: object({
     tombstone_ttl: duration,

@@ -166,16 +166,17 @@ test('every refused setting is listed, one per line', () => {
   );
 });
 
-test('-ui is accepted with a warning that this build has no web UI', () => {
+test('-ui is honoured without a warning', () => {
   const { config, warnings } = load(['-dev', '-ui']);
   assert.equal(config.ui, true);
-  assert.deepEqual(warnings, [
-    'flag -ui: the web UI is not available in this build of Consulate; nothing is served under /ui',
-  ]);
+  assert.deepEqual(warnings, []);
 });
 
-test('plain -dev logs no UI warning: this build does not turn the UI on', () => {
-  assert.deepEqual(load(['-dev']).warnings, []);
+test('ui_config.metrics_provider is accepted with a warning that this UI shows no metrics', () => {
+  const { warnings } = load(['-dev', '-hcl', 'ui_config { metrics_provider = "prometheus" }']);
+  assert.deepEqual(warnings, [
+    '-hcl fragment 1: ui_config.metrics_provider: the web UI of this build shows no metrics or dashboard links; the setting is ignored',
+  ]);
 });
 
 test('a gRPC port set by the user is accepted with a warning that nothing listens on it', () => {

@@ -1,6 +1,6 @@
 // A server agent: Raft storage (SQLite under data_dir, memory in -dev), the state store and its
 // FSM, the Raft node, the leader's tombstone GC, and the HTTP API on top.
-import type { Logger } from 'pino';
+import pino, { type Logger } from 'pino';
 import { LocalAgent } from '../agent';
 import { startDnsServer } from '../dns';
 import { Renderer, resourceFromObject } from '../render';
@@ -12,11 +12,17 @@ import { SqliteStorage } from '../raft/storage';
 import type { RaftStorage } from '../raft/storage';
 import type { Membership, RaftHandle } from '../raft';
 import { encodeCommand, Fsm, StateStore, type Command } from '../state';
+import { LogHub, metrics, startRuntimeCollector } from '../telemetry';
 import type { AgentRuntime } from './runtime';
+import { Autopilot } from './autopilot';
 import { ConfigWatcher } from './config-watch';
 import { LeaderForwarder } from './forward';
+import type { AutopilotOperator } from './autopilot-operator';
+import { startClusterOperations } from './cluster-ops';
 import { RaftOperator } from './operator';
+import type { SnapshotService } from './snapshot';
 import { serveRaftRpc } from './rpc-handlers';
+import { SessionService } from './sessions';
 import { TombstoneGc } from './tombstone-gc';
 import { waitForReplay } from './replay';
 
@@ -40,6 +46,8 @@ export interface ServerAgentOptions {
   reloadSource?: () => LoadedAgentConfig;
   /** Files and directories to watch when auto_reload_config is on. */
   watchPaths?: readonly string[];
+  /** Where `logger` also writes its lines (createAgentLogger's hub), for /v1/agent/monitor. */
+  logHub?: LogHub;
 }
 
 export async function startServerAgent(
@@ -54,6 +62,11 @@ export async function startServerAgent(
           logger: logger.child({ module: 'raft-storage' }),
         });
   const cleanup: (() => Promise<void>)[] = [() => storage.close()];
+  metrics.configure({
+    prefix: config.telemetry.metricsPrefix,
+    disableHostname: config.telemetry.disableHostname,
+    prometheusRetentionMs: config.telemetry.prometheusRetentionMs,
+  });
   try {
     const store = new StateStore();
     // The server port carries RPC and Raft; Raft addresses are RPC addresses.
@@ -92,6 +105,8 @@ export async function startServerAgent(
     }
     await waitForReplay(raft, config.nodeId, logger);
 
+    const collector = startRuntimeCollector(metrics, raftGauges(raft, config));
+    cleanup.unshift(async () => collector.stop());
     const gc = startTombstoneGc(config, raft, logger);
     cleanup.unshift(async () => gc.stop());
     const forwarder = new LeaderForwarder(raft, pool, config.rpcHoldTimeoutMs);
@@ -107,6 +122,21 @@ export async function startServerAgent(
     );
     agent.serverAddress = address;
     agent.operator.serve(rpc);
+    const ops = startClusterOperations({
+      config,
+      raft,
+      store,
+      rpc,
+      forwarder,
+      apply: (cmd) => agent.apply(cmd),
+      readIndex: (consistent, signal) => agent.readIndex(consistent, signal),
+      logger,
+    });
+    cleanup.unshift(() => ops.stop());
+    agent.snapshots = ops.snapshots;
+    agent.autopilot = ops.autopilot;
+    agent.sessions.start(rpc, config.nodeId);
+    cleanup.unshift(async () => agent.sessions.stop());
     cleanup.unshift(() => agent.local.stop());
     agent.local.start();
     const http = await createHttpServer(agent, { logger: logger.child({ module: 'http' }) });
@@ -192,12 +222,16 @@ class RunningServerAgent implements ServerAgent {
   readonly dnsAddresses: string[] = [];
   readonly startedAtMs = Date.now();
   readonly local: LocalAgent;
+  readonly logs: LogHub;
   private current: AgentConfig;
   private stopping: Promise<void> | null = null;
 
   /** host:port of the server port (RPC and Raft). */
   serverAddress = '';
   readonly operator: RaftOperator;
+  snapshots!: SnapshotService;
+  autopilot!: AutopilotOperator;
+  readonly sessions: SessionService;
 
   constructor(
     config: AgentConfig,
@@ -210,7 +244,16 @@ class RunningServerAgent implements ServerAgent {
     private readonly options: ServerAgentOptions,
   ) {
     this.current = config;
+    this.logs = options.logHub ?? new LogHub();
     this.operator = new RaftOperator(raft, forwarder, (id) => this.nodeNameOf(id));
+    this.sessions = new SessionService(
+      raft,
+      forwarder,
+      store,
+      (cmd) => this.apply(cmd),
+      logger.child({ module: 'session' }),
+      config.sessionTtlMinMs,
+    );
     this.local = new LocalAgent(config, this, logger.child({ module: 'agent' }));
   }
 
@@ -219,7 +262,10 @@ class RunningServerAgent implements ServerAgent {
   }
 
   async apply(cmd: Command): Promise<unknown> {
+    const started = performance.now();
     const { index, result } = await this.forwarder.apply(encodeCommand(cmd));
+    const timer = APPLY_TIMERS[cmd.type];
+    if (timer !== undefined) metrics.measureSince(timer, started);
     if (leavesTombstones(cmd)) this.gc.hint(index);
     return result;
   }
@@ -287,8 +333,50 @@ class RunningServerAgent implements ServerAgent {
   }
 }
 
+/** Consul's endpoint timers (kvs.apply, txn.apply, catalog.register, …) by command. */
+const APPLY_TIMERS: Partial<Record<Command['type'], string>> = {
+  'kv-set': 'kvs.apply',
+  'kv-delete': 'kvs.apply',
+  'kv-delete-tree': 'kvs.apply',
+  txn: 'txn.apply',
+  'txn-mixed': 'txn.apply',
+  'catalog-register': 'catalog.register',
+  'catalog-deregister': 'catalog.deregister',
+};
+
+/**
+ * Raft's gauges each second; on the leader, each follower's last contact and autopilot's verdict
+ * (healthy when every server of the configuration is, as autopilot's health() decides).
+ */
+function raftGauges(raft: RaftHandle, config: AgentConfig): () => void {
+  const autopilot = new Autopilot({
+    raft,
+    discovery: { servers: () => [], onChange: () => () => undefined },
+    datacenter: config.datacenter,
+    config: () => config.autopilot,
+    logger: pino({ enabled: false }),
+  });
+  return () => {
+    const status = raft.status();
+    const leader = raft.isLeader();
+    metrics.setGauge('raft.applied_index', status.appliedIndex);
+    metrics.setGauge('raft.last_index', status.lastLogIndex);
+    metrics.setGauge('raft.is_leader', leader ? 1 : 0);
+    metrics.setGauge('server.isLeader', leader ? 1 : 0);
+    if (!leader) return;
+    for (const peer of raft.peerStats()) {
+      if (peer.lastContactMs >= 0) metrics.addSample('raft.leader.lastContact', peer.lastContactMs);
+    }
+    const health = autopilot.health();
+    metrics.setGauge('autopilot.healthy', health.healthy ? 1 : 0);
+    metrics.setGauge('autopilot.failure_tolerance', health.failureTolerance);
+  };
+}
+
 function leavesTombstones(cmd: Command): boolean {
+  // A destroyed session with behavior `delete` deletes the keys it held.
   if (cmd.type === 'kv-delete' || cmd.type === 'kv-delete-tree') return true;
+  if (cmd.type === 'session-destroy') return true;
   return cmd.type === 'txn' && cmd.ops.some((op) => op.verb.startsWith('delete'));
 }
 

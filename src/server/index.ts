@@ -20,3 +20,27 @@ export {
   type RaftConfigurationView,
   type RaftServerEntry,
 } from './operator';
+export { AutopilotOperator, OperatorServerHealth, type HealthReport } from './autopilot-operator';
+export { startClusterOperations, type ClusterOperations } from './cluster-ops';
+export {
+  RESTORE_CHUNK_BYTES,
+  SnapshotService,
+  type SavedSnapshot,
+  type SnapshotServiceOptions,
+} from './snapshot';
+export {
+  archiveMeta,
+  readArchive,
+  SnapshotArchiveError,
+  writeArchive,
+  type ArchiveContents,
+  type ArchiveMeta,
+} from './snapshot-archive';
+export {
+  SESSION_TTL_MAX_MS,
+  SESSION_TTL_MIN_MS,
+  SessionRequestError,
+  SessionService,
+  sessionTtlMs,
+} from './sessions';
+export { SESSION_TTL_MULTIPLIER } from './session-timers';

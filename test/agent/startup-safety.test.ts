@@ -134,14 +134,16 @@ test('with -dns-port=-1 the summary shows no DNS port', async (t) => {
   assert.match(summaryOf(agent), /Client Addr: \[127\.0\.0\.1\] \(HTTP: \d+\)\n/);
 });
 
-test('-ui starts the agent and logs plainly that this build has no web UI', async (t) => {
+test('-ui serves the web UI under /ui/ and / redirects there, without a warning', async (t) => {
   const agent = await startAgent(['-dev', '-ui', ...EPHEMERAL_PORTS]);
   t.after(() => agent.stop('SIGKILL'));
-  assert.match(
-    agent.output(),
-    /\[WARN\] {2}agent: flag -ui: the web UI is not available in this build of Consulate; nothing is served under \/ui/,
-  );
-  assert.equal((await fetch(`${agent.baseUrl}/ui/`)).status, 404);
+  assert.doesNotMatch(agent.output(), /web UI is not available/);
+  const root = await fetch(`${agent.baseUrl}/`, { redirect: 'manual' });
+  assert.equal(root.status, 301);
+  assert.equal(root.headers.get('location'), '/ui/');
+  const page = await fetch(`${agent.baseUrl}/ui/dc1/services`);
+  assert.equal(page.status, 200);
+  assert.match(await page.text(), /<base href="\/ui\/">/);
 });
 
 test('-dev -bootstrap-expect 1 starts, with the warning Consul gives', async (t) => {

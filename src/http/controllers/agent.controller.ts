@@ -5,7 +5,7 @@ import { cpus } from 'node:os';
 import { Controller, Get, Put, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
-import type { AgentConfig } from '../../config';
+import { CONSUL_COMPAT_VERSION, type AgentConfig } from '../../config';
 import type { AgentRuntime } from '../../server/runtime';
 import { HttpContext } from '../context';
 import type { JsonValue } from '../json';
@@ -14,8 +14,6 @@ import { serverError } from '../errors';
 import { queryOf, queryValue } from '../query';
 import { sendEmpty, sendJson, wantsPretty } from '../respond';
 
-/** The Consul release whose HTTP API this agent reproduces; clients gate features on it. */
-export const CONSUL_COMPAT_VERSION = '1.21.0';
 const REVISION = 'consulate';
 const RAFT_STATE: Record<string, string> = {
   leader: 'Leader',
