@@ -185,7 +185,8 @@ export class ConsulateCluster implements FaultableCluster, KvTarget {
     await waitUntil(
       `${member.process.name} to answer HTTP`,
       async () => (await this.leaderSeenBy(server)) !== null,
-      30_000,
+      // An agent takes seconds to start; on a busy two-core machine, tens of seconds.
+      90_000,
     );
   }
 

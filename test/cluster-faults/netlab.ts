@@ -7,6 +7,9 @@
 // resumes when the link heals. (Blackhole routes fail locally with EINVAL, and this kernel has no
 // tc drop action, hence the neighbour trick.) Needs root (CAP_NET_ADMIN).
 import { execFile } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -55,13 +58,30 @@ async function sweepLeftovers(): Promise<void> {
   }
 }
 
-/** A /24 in 10.213.0.0/16 that no interface of the root namespace uses yet. */
-async function freeSubnet(): Promise<string> {
+const CLAIMS = join(tmpdir(), 'cluster-faults-subnets');
+
+/**
+ * A /24 in 10.213.0.0/16 that no interface of the root namespace uses, claimed by creating a
+ * file named after it (exclusively), so that two test processes never pick the same one.
+ */
+async function claimSubnet(): Promise<string> {
+  mkdirSync(CLAIMS, { recursive: true });
   const used = await ip('-4', '-o', 'addr', 'show');
-  for (let attempt = 0; attempt < 256; attempt++) {
+  for (let attempt = 0; attempt < 250; attempt++) {
     const third = (process.pid + attempt * 37) % 250;
     const subnet = `10.213.${third}`;
-    if (!used.includes(` ${subnet}.`)) return subnet;
+    if (used.includes(` ${subnet}.`)) continue;
+    const claim = join(CLAIMS, subnet);
+    try {
+      writeFileSync(claim, String(process.pid), { flag: 'wx' });
+      return subnet;
+    } catch {
+      // Claimed by another run: ours only if its process is gone.
+      const owner = Number(readFileSync(claim, 'utf8'));
+      if (alive(owner)) continue;
+      writeFileSync(claim, String(process.pid));
+      return subnet;
+    }
   }
   throw new Error('no free 10.213.x.0/24 subnet for the fault network');
 }
@@ -86,7 +106,7 @@ export class NetLab {
     }
     await sweepLeftovers();
     const id = `${process.pid}${String.fromCharCode(97 + (labCounter++ % 26))}`;
-    const subnet = await freeSubnet();
+    const subnet = await claimSubnet();
     const lab = new NetLab(`${PREFIX}${id}b`, subnet);
     try {
       await ip('link', 'add', lab.bridge, 'type', 'bridge');
@@ -180,5 +200,6 @@ export class NetLab {
     this.destroyed = true;
     for (const host of this.hosts) await ip('netns', 'del', host.ns).catch(() => undefined);
     await ip('link', 'del', this.bridge).catch(() => undefined);
+    rmSync(join(CLAIMS, this.subnet), { force: true });
   }
 }
