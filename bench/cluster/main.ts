@@ -37,6 +37,8 @@ interface LoadResult {
   p50Ms: number;
   p99Ms: number;
   errors: number;
+  /** Non-200 answers by status (0: network error or timeout). */
+  statuses: Map<number, number>;
 }
 
 function option(name: string, fallback: string): string {
@@ -132,6 +134,7 @@ async function closedLoop(
   const histogram = new LatencyHistogram();
   let ops = 0;
   let errors = 0;
+  const statuses = new Map<number, number>();
   const warmupMs = 1000;
   const start = performance.now();
   const windowStart = start + warmupMs;
@@ -152,6 +155,7 @@ async function closedLoop(
         histogram.record(done - sent);
       } else {
         errors++;
+        statuses.set(status, (statuses.get(status) ?? 0) + 1);
       }
     }
     agent.destroy();
@@ -162,6 +166,7 @@ async function closedLoop(
     p50Ms: histogram.quantile(0.5),
     p99Ms: histogram.quantile(0.99),
     errors,
+    statuses,
   };
 }
 
@@ -290,8 +295,16 @@ async function main(): Promise<void> {
       [...m.failoverMs].sort((a, b) => a - b),
       q,
     );
-  const errors = (m: Measured | undefined): string =>
-    m === undefined ? '–' : String(m.put16.errors + m.put64.errors + m.stale64.errors);
+  const errors = (m: Measured | undefined): string => {
+    if (m === undefined) return '–';
+    const byStatus = new Map<number, number>();
+    for (const cell of [m.put16, m.put64, m.stale64]) {
+      for (const [status, n] of cell.statuses)
+        byStatus.set(status, (byStatus.get(status) ?? 0) + n);
+    }
+    const detail = [...byStatus].map(([status, n]) => `${n}× ${status || 'network error'}`);
+    return detail.length === 0 ? '0' : detail.join(', ');
+  };
   console.log(
     `\n### Cluster: 3 servers each, ${seconds} s per cell, failover over ${repeats} kills\n`,
   );
