@@ -61,6 +61,19 @@ export class Nemesis {
     for (const step of steps) await this.apply(step);
   }
 
+  /** Waits until a majority names a leader other than `old` (which they name for a while). */
+  private async newLeader(old: number): Promise<number> {
+    const next = await waitUntil(
+      `a leader other than ${name(old)}`,
+      async () => {
+        const leader = await this.ctx.cluster.leader(2000);
+        return leader === old ? null : leader + 1;
+      },
+      30_000,
+    );
+    return next - 1;
+  }
+
   /** Resolves once the workload has `more` acknowledged writes than now. */
   async progress(more = 3, timeoutMs = 30_000): Promise<void> {
     const target = this.ctx.workload.acknowledgedWrites() + more;
@@ -100,7 +113,7 @@ export class Nemesis {
       case 'isolate-leader': {
         this.note(`isolate ${name(leader)} (leader)`);
         await lab.isolate(leader);
-        const next = await cluster.leader();
+        const next = await this.newLeader(leader);
         this.note(`${name(next)} leads`);
         await this.probeDeposed(leader, next);
         await hold();
@@ -119,7 +132,7 @@ export class Nemesis {
       case 'mute-leader':
         this.note(`drop packets from ${name(leader)} (leader) to its peers`);
         for (let i = 0; i < n; i++) if (i !== leader) await lab.cut(leader, i);
-        this.note(`${name(await cluster.leader())} leads`);
+        this.note(`${name(await this.newLeader(leader))} leads`);
         await hold();
         break;
       case 'kill-follower-compact':
@@ -130,7 +143,7 @@ export class Nemesis {
         const majority = [...Array(n).keys()].filter((i) => !minority.includes(i));
         this.note(`partition ${minority.map(name)} | ${majority.map(name)}`);
         await lab.partition(minority, majority);
-        this.note(`${name(await cluster.leader())} leads`);
+        this.note(`${name(await this.newLeader(leader))} leads`);
         await hold();
         break;
       }
