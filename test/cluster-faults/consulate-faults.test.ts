@@ -89,15 +89,15 @@ describe('a Consulate cluster under faults', () => {
       },
       10_000,
     );
-    await checkUnder([{ fault: 'pause-leader', holdMs: 3000 }]);
+    await checkUnder([{ fault: 'pause-leader', holdMs: 2000 }]);
   });
 
   it('partitions (the leader isolated, a follower isolated, the leader cut from one follower, the leader muted), each healed', async () => {
     await checkUnder([
-      { fault: 'isolate-leader', holdMs: 3000 },
-      { fault: 'isolate-follower', holdMs: 3000 },
-      { fault: 'bridge-leader', holdMs: 3000 },
-      { fault: 'mute-leader', holdMs: 3000 },
+      { fault: 'isolate-leader', holdMs: 2000 },
+      { fault: 'isolate-follower', holdMs: 2000 },
+      { fault: 'bridge-leader', holdMs: 2000 },
+      { fault: 'mute-leader', holdMs: 2000 },
     ]);
   });
 });
