@@ -81,6 +81,7 @@ try {
       `round ${round + 1}/${rounds} seed ${seed} [${steps.map((s) => s.fault).join(', ')}] ` +
         `${seconds} s: ${result.verdict.ok ? 'ok' : 'FAILED'} — ${result.verdict.summary}`,
     );
+    for (const event of result.events) console.log(`  ${event}`);
     if (!result.verdict.ok) {
       console.log(result.report());
       failed = true;

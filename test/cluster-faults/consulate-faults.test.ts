@@ -56,6 +56,22 @@ async function checkUnder(steps: Step[], options: Partial<ScenarioOptions> = {})
 }
 
 describe('a Consulate cluster under faults', () => {
+  it('three agents form one cluster: one leader, every server reports three voters', async () => {
+    const leader = await cluster.leader();
+    assert.ok(leader >= 0);
+    for (let server = 0; server < cluster.size; server++) {
+      const configuration = await waitUntil(
+        `s${server + 1} to list three voters`,
+        async () => {
+          const servers = await cluster.raftConfiguration(server);
+          return servers.filter(([, voter]) => voter).length === 3 ? servers : null;
+        },
+        30_000,
+      );
+      assert.equal(configuration.length, 3);
+    }
+  });
+
   it('kill -9 of the leader: another server leads and serves writes, the killed one restarts and catches up', async () => {
     await checkUnder([{ fault: 'kill-leader', holdMs: 500 }]);
   });

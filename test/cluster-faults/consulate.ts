@@ -71,6 +71,7 @@ export class ConsulateCluster implements FaultableCluster, KvTarget {
             join(root, 'bin', 'consulate'),
             'agent',
             `-config-file=${configPath}`,
+            ...this.formationFlags(host.ip),
           ],
           join(this.root, `s${index + 1}.log`),
         ),
@@ -101,14 +102,30 @@ export class ConsulateCluster implements FaultableCluster, KvTarget {
     };
     if (snapshotThreshold !== undefined) config.raft_snapshot_threshold = snapshotThreshold;
     if (trailingLogs !== undefined) config.raft_trailing_logs = trailingLogs;
-    if (formation === 'gossip') {
-      config.bootstrap_expect = this.lab.hosts.length;
-      config.retry_join = this.lab.hosts
-        .filter((host) => host.ip !== member.ip)
-        .map((host) => `${host.ip}:${SERF_LAN_PORT}`);
-      config.retry_interval = '1s';
-    }
+    if (formation === 'gossip') config.retry_interval = '1s';
     return config;
+  }
+
+  /** What an operator types: `-server -bootstrap-expect=N -retry-join=<each other server>`. */
+  private formationFlags(ip: string): string[] {
+    if (this.options.formation !== 'gossip') return ['-server'];
+    return [
+      '-server',
+      `-bootstrap-expect=${this.lab.hosts.length}`,
+      ...this.lab.hosts
+        .filter((host) => host.ip !== ip)
+        .map((host) => `-retry-join=${host.ip}:${SERF_LAN_PORT}`),
+    ];
+  }
+
+  /** The Raft configuration as `server` reports it: [node name, voter] per server. */
+  async raftConfiguration(server: number): Promise<[string, boolean][]> {
+    const response = await fetch(this.url(server, '/v1/operator/raft/configuration'), {
+      signal: AbortSignal.timeout(5000),
+    });
+    if (!response.ok) throw new Error(`HTTP ${response.status}: ${await response.text()}`);
+    const body = (await response.json()) as { Servers: { Node: string; Voter: boolean }[] };
+    return body.Servers.map((s) => [s.Node, s.Voter]);
   }
 
   /** Starts every server and waits until they agree on a leader. */
