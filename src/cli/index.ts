@@ -16,6 +16,34 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     synopsis: 'Interact with the catalog',
     run: async (argv) => (await import('./catalog')).runCatalog(argv),
   },
+  event: {
+    synopsis: 'Fire a new event',
+    run: async (argv) => (await import('./gossip')).runEvent(argv),
+  },
+  'force-leave': {
+    synopsis: 'Forces a member of the cluster to enter the "left" state',
+    run: async (argv) => (await import('./gossip')).runForceLeave(argv),
+  },
+  join: {
+    synopsis: 'Tell Consulate agent to join cluster',
+    run: async (argv) => (await import('./gossip')).runJoin(argv),
+  },
+  keygen: {
+    synopsis: 'Generates a new encryption key',
+    run: async (argv) => (await import('./gossip')).runKeygen(argv),
+  },
+  keyring: {
+    synopsis: 'Manages gossip layer encryption keys',
+    run: async (argv) => (await import('./gossip')).runKeyring(argv),
+  },
+  leave: {
+    synopsis: 'Gracefully leaves the Consulate cluster and shuts down',
+    run: async (argv) => (await import('./gossip')).runLeave(argv),
+  },
+  members: {
+    synopsis: 'Lists the members of a Consulate cluster',
+    run: async (argv) => (await import('./gossip')).runMembers(argv),
+  },
   info: {
     synopsis: 'Provides debugging information for operators',
     run: async (argv) => (await import('./info')).runInfo(argv),

@@ -8,8 +8,11 @@ import { AutopilotController } from './controllers/autopilot.controller';
 import { AgentServicesController } from './controllers/agent-services.controller';
 import { AgentTelemetryController } from './controllers/agent-telemetry.controller';
 import { CatalogController } from './controllers/catalog.controller';
+import { EventController } from './controllers/event.controller';
 import { HealthController } from './controllers/health.controller';
+import { KeyringController } from './controllers/keyring.controller';
 import { KvController } from './controllers/kv.controller';
+import { MembershipController } from './controllers/membership.controller';
 import { OperatorController } from './controllers/operator.controller';
 import { SnapshotController } from './controllers/snapshot.controller';
 import { RootController } from './controllers/root.controller';
@@ -37,6 +40,9 @@ export class HttpApiModule {
         AgentTelemetryController,
         CatalogController,
         HealthController,
+        MembershipController,
+        EventController,
+        KeyringController,
         SessionController,
         UiController,
       ],

@@ -1,5 +1,6 @@
 // A server agent: Raft storage (SQLite under data_dir, memory in -dev), the state store and its
-// FSM, the Raft node, the leader's tombstone GC, and the HTTP API on top.
+// FSM, the Raft node on the server port, the gossip pools, the leader's duties (tombstone GC,
+// member reconcile, autopilot, session timers), bootstrap_expect, and the HTTP API and DNS.
 import pino, { type Logger } from 'pino';
 import { LocalAgent } from '../agent';
 import { startDnsServer } from '../dns';
@@ -15,7 +16,11 @@ import { encodeCommand, Fsm, StateStore, type Command } from '../state';
 import { LogHub, metrics, startRuntimeCollector } from '../telemetry';
 import type { AgentRuntime } from './runtime';
 import { Autopilot } from './autopilot';
+import { ExpectBootstrapper } from './bootstrap-expect';
 import { ConfigWatcher } from './config-watch';
+import { MemberReconciler } from './member-reconcile';
+import { AgentMembership } from './membership';
+import { UserEvents } from './user-events';
 import { LeaderForwarder } from './forward';
 import type { AutopilotOperator } from './autopilot-operator';
 import { startClusterOperations } from './cluster-ops';
@@ -97,11 +102,28 @@ export async function startServerAgent(
     await raft.start();
     cleanup.unshift(() => raft.stop());
     serveRaftRpc(rpc, raft);
+    const gaveUp = new GaveUp();
+    const membership = await AgentMembership.start({
+      config,
+      serverPort: rpc.port,
+      logger,
+      onJoinGaveUp: (message) => gaveUp.fire(message),
+    });
+    cleanup.unshift(() => membership.shutdown());
     if (config.bootstrapExpect > 1) {
       logger.info(
         { expect: config.bootstrapExpect },
-        'waiting for peers: gossip and joins come with the membership work',
+        'bootstrap_expect: waiting for that many servers of this datacenter in the LAN pool',
       );
+      const bootstrapper = new ExpectBootstrapper({
+        expect: config.bootstrapExpect,
+        datacenter: config.datacenter,
+        raft,
+        discovery: membership,
+        pool,
+        logger: logger.child({ module: 'bootstrap' }),
+      });
+      cleanup.unshift(async () => bootstrapper.stop());
     }
     await waitForReplay(raft, config.nodeId, logger);
 
@@ -116,12 +138,15 @@ export async function startServerAgent(
       forwarder,
       store,
       gc,
+      membership,
       logger,
       cleanup,
       options,
     );
     agent.serverAddress = address;
     agent.operator.serve(rpc);
+    gaveUp.agent = agent;
+    if (gaveUp.pending !== null) void agent.fail(gaveUp.pending);
     const ops = startClusterOperations({
       config,
       raft,
@@ -130,6 +155,7 @@ export async function startServerAgent(
       forwarder,
       apply: (cmd) => agent.apply(cmd),
       readIndex: (consistent, signal) => agent.readIndex(consistent, signal),
+      discovery: membership,
       logger,
     });
     cleanup.unshift(() => ops.stop());
@@ -137,6 +163,7 @@ export async function startServerAgent(
     agent.autopilot = ops.autopilot;
     agent.sessions.start(rpc, config.nodeId);
     cleanup.unshift(async () => agent.sessions.stop());
+    startMemberReconcile(config, agent, membership, logger, cleanup);
     cleanup.unshift(() => agent.local.stop());
     agent.local.start();
     const http = await createHttpServer(agent, { logger: logger.child({ module: 'http' }) });
@@ -193,6 +220,46 @@ function bootstrapMembership(config: AgentConfig, address: string): Membership |
   return alone ? { servers: [{ id: config.nodeId, address, voter: true }] } : undefined;
 }
 
+/** The join loop gave up (retry_max): the agent shuts down, as Consul's does. */
+class GaveUp {
+  agent: RunningServerAgent | null = null;
+  private message: string | null = null;
+
+  fire(message: string): void {
+    this.message = message;
+    if (this.agent !== null) void this.agent.fail(message);
+  }
+
+  get pending(): string | null {
+    return this.message;
+  }
+}
+
+/** The member reconcile runs on the leader only, following leadership changes. */
+function startMemberReconcile(
+  config: AgentConfig,
+  agent: RunningServerAgent,
+  membership: AgentMembership,
+  logger: Logger,
+  cleanup: (() => Promise<void>)[],
+): void {
+  const reconciler = new MemberReconciler({
+    source: { members: () => membership.lan.members(), onChange: (l) => membership.onChange(l) },
+    store: agent.store,
+    apply: (cmd) => agent.apply(cmd),
+    datacenter: config.datacenter,
+    nodeName: config.nodeName,
+    logger: logger.child({ module: 'reconcile' }),
+  });
+  const follow = (leaderId: string | null): void => reconciler.setEnabled(leaderId === config.nodeId);
+  const off = agent.raft.onLeaderChange(follow);
+  follow(agent.raft.status().leaderId);
+  cleanup.unshift(async () => {
+    off();
+    await reconciler.stop();
+  });
+}
+
 function startTombstoneGc(config: AgentConfig, raft: RaftHandle, logger: Logger): TombstoneGc {
   const gcLogger = logger.child({ module: 'tombstone-gc' });
   const gc = new TombstoneGc({
@@ -229,6 +296,9 @@ class RunningServerAgent implements ServerAgent {
   /** host:port of the server port (RPC and Raft). */
   serverAddress = '';
   readonly operator: RaftOperator;
+  readonly events: UserEvents;
+  readonly stopped: Promise<string | null>;
+  private resolveStopped: (reason: string | null) => void = () => undefined;
   snapshots!: SnapshotService;
   autopilot!: AutopilotOperator;
   readonly sessions: SessionService;
@@ -239,6 +309,7 @@ class RunningServerAgent implements ServerAgent {
     private readonly forwarder: LeaderForwarder,
     readonly store: StateStore,
     private readonly gc: TombstoneGc,
+    readonly membership: AgentMembership,
     private readonly logger: Logger,
     private readonly cleanup: (() => Promise<void>)[],
     private readonly options: ServerAgentOptions,
@@ -255,6 +326,23 @@ class RunningServerAgent implements ServerAgent {
       config.sessionTtlMinMs,
     );
     this.local = new LocalAgent(config, this, logger.child({ module: 'agent' }));
+    this.stopped = new Promise((resolve) => (this.resolveStopped = resolve));
+    this.events = new UserEvents(
+      {
+        nodeName: () => this.current.nodeName,
+        services: () =>
+          this.local
+            .listServices()
+            .map((entry) => ({ service: entry.record.service, tags: entry.record.tags })),
+      },
+      (name, payload) => membership.lan.userEvent(name, payload, false),
+      logger.child({ module: 'events' }),
+    );
+    membership.onEvent((event, pool) => {
+      if (pool === 'lan' && event.type === 'user') {
+        this.events.receive(event.name, event.payload, event.ltime);
+      }
+    });
   }
 
   get config(): AgentConfig {
@@ -327,8 +415,25 @@ class RunningServerAgent implements ServerAgent {
     }
   }
 
+  /** Graceful leave (both pools), then shutdown; `stopped` resolves afterwards. */
+  async leave(): Promise<void> {
+    this.logger.info('gracefully leaving the cluster');
+    try {
+      await this.membership.leave();
+    } catch (error) {
+      this.logger.warn({ err: error }, 'leave did not complete');
+    }
+    await this.shutdown();
+  }
+
+  /** Shuts down after a fatal condition (a join that gave up); `stopped` carries the reason. */
+  async fail(reason: string): Promise<void> {
+    await this.shutdown();
+    this.resolveStopped(reason);
+  }
+
   shutdown(): Promise<void> {
-    this.stopping ??= runAll(this.cleanup, this.logger);
+    this.stopping ??= runAll(this.cleanup, this.logger).then(() => this.resolveStopped(null));
     return this.stopping;
   }
 }
