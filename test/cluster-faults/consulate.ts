@@ -102,7 +102,11 @@ export class ConsulateCluster implements FaultableCluster, KvTarget {
     };
     if (snapshotThreshold !== undefined) config.raft_snapshot_threshold = snapshotThreshold;
     if (trailingLogs !== undefined) config.raft_trailing_logs = trailingLogs;
-    if (formation === 'gossip') config.retry_interval = '1s';
+    if (formation === 'gossip') {
+      config.retry_interval = '1s';
+      // A server autopilot removed while it was down is a voter again a second after it returns.
+      config.autopilot = { server_stabilization_time: '1s' };
+    }
     return config;
   }
 
@@ -116,6 +120,18 @@ export class ConsulateCluster implements FaultableCluster, KvTarget {
         .filter((host) => host.ip !== ip)
         .map((host) => `-retry-join=${host.ip}:${SERF_LAN_PORT}`),
     ];
+  }
+
+  async settled(timeoutMs = 120_000): Promise<void> {
+    await waitUntil(
+      `all ${this.size} servers to be voters again`,
+      async () => {
+        const leader = await this.leader(5000);
+        const servers = await this.raftConfiguration(leader);
+        return servers.length === this.size && servers.every(([, voter]) => voter);
+      },
+      timeoutMs,
+    );
   }
 
   /** The Raft configuration as `server` reports it: [node name, voter] per server. */
@@ -132,7 +148,8 @@ export class ConsulateCluster implements FaultableCluster, KvTarget {
   async start(): Promise<void> {
     if (this.options.formation === 'seeded') await this.seed();
     for (const member of this.members) member.process.start();
-    await this.leader(60_000);
+    // Gossip joins retry every second; agents start slowly on a busy machine.
+    await this.leader(180_000);
   }
 
   private async seed(): Promise<void> {

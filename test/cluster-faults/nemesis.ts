@@ -58,7 +58,11 @@ export class Nemesis {
   }
 
   async run(steps: readonly Step[]): Promise<void> {
-    for (const step of steps) await this.apply(step);
+    for (const step of steps) {
+      await this.ctx.cluster.settled?.();
+      await this.apply(step);
+    }
+    await this.ctx.cluster.settled?.();
   }
 
   /** Waits until a majority names a leader other than `old` (which they name for a while). */

@@ -47,6 +47,13 @@ export interface FaultableCluster {
   logs(): string;
   /** Raft indexes as `server` reports them (null when it does not answer). */
   raftIndexes?(server: number): Promise<RaftIndexes | null>;
+  /**
+   * Waits until every server is a voter again: gossip marks a killed, paused or cut-off server
+   * failed and autopilot removes it from the Raft configuration, then adds it back as a
+   * non-voter and promotes it once stable (Consul's CleanupDeadServers). Until then one more
+   * failure costs the quorum, so the nemesis waits for this between faults.
+   */
+  settled?(timeoutMs?: number): Promise<void>;
   /** raft_trailing_logs the servers keep behind a snapshot. */
   readonly trailingLogs?: number;
 }
