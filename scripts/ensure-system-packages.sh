@@ -5,9 +5,10 @@
 set -euo pipefail
 
 # binary:package pairs
-needed=(nginx:nginx-light haproxy:haproxy dig:bind9-dnsutils prometheus:prometheus redis-server:redis-server chromium:chromium go:golang-go)
+# etcd: the fault tests validate their checker against a real etcd cluster (test/cluster-faults).
+needed=(nginx:nginx-light haproxy:haproxy dig:bind9-dnsutils prometheus:prometheus redis-server:redis-server chromium:chromium go:golang-go etcd:etcd-server)
 if [ "${1:-}" = "bench" ]; then
-  needed+=(etcd:etcd-server etcdctl:etcd-client dnsperf:dnsperf dnsmasq:dnsmasq tcpdump:tcpdump)
+  needed+=(etcdctl:etcd-client dnsperf:dnsperf dnsmasq:dnsmasq tcpdump:tcpdump)
 fi
 
 missing=()
