@@ -115,7 +115,11 @@ export async function sendView(
   const acl = requestAcl(request);
   // Cached per token (answerKey), so an answer is filtered before it is cached.
   // (Catalog and health lists never answer 404 when filtered empty: they answer [].)
-  const shaped = (): JsonValue => (acl === null ? value() : (acl.filterAnswer(value()) ?? []));
+  // A missing node answers null (as Consul), whether or not ACLs are on.
+  const shaped = (): JsonValue => {
+    const answer = value();
+    return acl === null || answer === null ? answer : (acl.filterAnswer(answer) ?? []);
+  };
   const body = await answers.answer(key, index, () => encodeJsonSliced(shaped(), pretty));
   sendEncodedJson(request, reply, body);
 }
