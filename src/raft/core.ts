@@ -109,6 +109,8 @@ export class RaftCore {
   private selfVoter = false;
 
   private electionElapsed = 0;
+  /** Ticks since the leader last checked that a quorum is in contact (its lease). */
+  private leaseElapsed = 0;
   private heartbeatElapsed = 0;
   private randomizedElectionTimeout = 0;
   private readonly votes = new Map<NodeId, boolean>();
@@ -478,6 +480,7 @@ export class RaftCore {
 
   private resetRoleState(): void {
     this.electionElapsed = 0;
+    this.leaseElapsed = 0;
     this.heartbeatElapsed = 0;
     this.randomizedElectionTimeout =
       this.electionTicks + Math.floor(this.random() * this.electionTicks);
@@ -578,22 +581,31 @@ export class RaftCore {
   private tickLeader(): void {
     this.heartbeatElapsed++;
     this.electionElapsed++;
+    this.leaseElapsed++;
+    if (this.checkQuorum && this.leaseElapsed >= this.leaseTicks()) {
+      this.leaseElapsed = 0;
+      // CheckQuorum over hashicorp/raft's leader lease (half an election timeout): a leader that
+      // has not heard from a quorum within it steps down before the others can have elected
+      // another (they wait at least a whole election timeout), so a deposed leader does not keep
+      // answering default-mode reads from its own state.
+      if (!this.quorumActive()) {
+        this.becomeFollower(this.term, null);
+        return;
+      }
+      for (const pr of this.progress.values()) pr.recentActive = false;
+    }
     if (this.electionElapsed >= this.electionTicks) {
       this.electionElapsed = 0;
-      if (this.checkQuorum) {
-        // CheckQuorum: a leader cut off from a quorum for an election timeout steps down.
-        if (!this.quorumActive()) {
-          this.becomeFollower(this.term, null);
-          return;
-        }
-        for (const pr of this.progress.values()) pr.recentActive = false;
-      }
       this.leadTransferee = null;
     }
     if (this.heartbeatElapsed >= this.heartbeatTicks) {
       this.heartbeatElapsed = 0;
       this.broadcastHeartbeat();
     }
+  }
+
+  private leaseTicks(): number {
+    return Math.max(1, Math.floor(this.electionTicks / 2));
   }
 
   private quorumActive(): boolean {
