@@ -1,9 +1,19 @@
 // Flat config: typescript-eslint's recommended rules on everything we compile.
 import js from '@eslint/js';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'clients/typescript/dist/**'] },
+  {
+    ignores: [
+      'dist/**',
+      'node_modules/**',
+      'coverage/**',
+      'clients/typescript/dist/**',
+      '.cache/**',
+      '.tmp/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -28,6 +38,11 @@ export default tseslint.config(
       ],
       'no-constant-condition': ['error', { checkLoops: false }],
     },
+  },
+  {
+    // The web UI runs in the browser (its workers too).
+    files: ['src/ui/**/*.{ts,tsx,mts}'],
+    languageOptions: { globals: { ...globals.browser, ...globals.worker } },
   },
   {
     // A backtracking RegExp built at run time could be fed user input (ReDoS): in the product,

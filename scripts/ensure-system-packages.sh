@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the tests (or, with `bench`, the benchmarks) drive as real peers,
+# Installs the Debian packages the tests (or, with `bench`, the benchmarks) drive as real peers
+# (chromium: the web UI's browser tests and bench/ui),
 # when they are missing. Runs before `npm test`; needs root for apt-get, otherwise only reports.
 set -euo pipefail
 
 # binary:package pairs
-needed=(nginx:nginx-light haproxy:haproxy dig:bind9-dnsutils go:golang-go)
+needed=(nginx:nginx-light haproxy:haproxy dig:bind9-dnsutils prometheus:prometheus redis-server:redis-server chromium:chromium go:golang-go)
 if [ "${1:-}" = "bench" ]; then
   needed+=(etcd:etcd-server dnsperf:dnsperf dnsmasq:dnsmasq tcpdump:tcpdump)
 fi

@@ -1,6 +1,6 @@
 // `consulate <command> [args]`: dispatches to one file per command in src/cli. Commands parse
 // their own Go-style flags (src/config/flags.ts), as Consul's do.
-import { COMMANDS, VERSION } from './cli';
+import { COMMANDS } from './cli';
 
 function usage(): string {
   const names = Object.keys(COMMANDS).sort();
@@ -16,8 +16,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   if (name === '-v' || name === '-version' || name === '--version') {
-    process.stdout.write(`Consulate v${VERSION}\n`);
-    return 0;
+    return COMMANDS.version.run([]);
   }
   const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (command === undefined) {

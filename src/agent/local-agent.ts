@@ -11,9 +11,7 @@ import { aliasSourceFor, type CatalogHealthView, type LocalHealthView } from './
 import { AntiEntropy, type DesiredCatalog } from './anti-entropy';
 import {
   checkRegistration,
-  consulService,
   nodeIdentity,
-  serfHealthCheck,
   serviceRegistration,
 } from './catalog-shapes';
 import {
@@ -535,10 +533,6 @@ export class LocalAgent {
     const checks = [...this.checks.values()].map((entry) =>
       checkRegistration(node, entry.definition, entry.type, entry.status, entry.output),
     );
-    if (this.config.server) {
-      services.push(consulService(this.config));
-      checks.push(serfHealthCheck(node));
-    }
     return { node: nodeIdentity(this.config), services, checks };
   }
 

@@ -70,30 +70,60 @@ export class AgentHttpClient {
     );
   }
 
+  /** The headers every request carries (the ACL token). */
+  headers(): Record<string, string> {
+    return this.token === null ? {} : { 'X-Consul-Token': this.token };
+  }
+
   /** Sends a request; `read` adds ?dc and ?stale, every request carries the token. */
   async request(
     method: string,
     path: string,
     options: { query?: Record<string, string>; body?: Uint8Array | string; read?: boolean } = {},
   ): Promise<HttpResponse> {
-    const url = new URL(path, this.baseUrl);
-    for (const [key, value] of Object.entries(options.query ?? {}))
-      url.searchParams.set(key, value);
-    if (this.datacenter !== null) url.searchParams.set('dc', this.datacenter);
-    if (options.read === true && this.stale) url.searchParams.set('stale', '');
-    const headers: Record<string, string> = {};
-    if (this.token !== null) headers['X-Consul-Token'] = this.token;
-    let response: Response;
-    try {
-      response = await fetch(url, { method, headers, body: options.body });
-    } catch (error) {
-      throw new Error(`${method} ${url.href}: ${describeFetchError(error)}`);
-    }
+    const response = await this.send(method, path, options);
     return {
       status: response.status,
       headers: response.headers,
       body: Buffer.from(await response.arrayBuffer()),
     };
+  }
+
+  /** Like request, but the body streams both ways (snapshot archives of any size). */
+  stream(
+    method: string,
+    path: string,
+    options: { query?: Record<string, string>; body?: AsyncIterable<Uint8Array>; read?: boolean },
+  ): Promise<Response> {
+    return this.send(method, path, options);
+  }
+
+  private async send(
+    method: string,
+    path: string,
+    options: {
+      query?: Record<string, string>;
+      body?: Uint8Array | string | AsyncIterable<Uint8Array>;
+      read?: boolean;
+    },
+  ): Promise<Response> {
+    const url = new URL(path, this.baseUrl);
+    for (const [key, value] of Object.entries(options.query ?? {}))
+      url.searchParams.set(key, value);
+    if (this.datacenter !== null) url.searchParams.set('dc', this.datacenter);
+    if (options.read === true && this.stale) url.searchParams.set('stale', '');
+    const headers = this.headers();
+    const streamed =
+      options.body !== undefined &&
+      typeof options.body === 'object' &&
+      Symbol.asyncIterator in options.body;
+    try {
+      // A streamed body needs duplex 'half' (undici); Node's RequestInit type does not list it.
+      const init = { method, headers, body: options.body, ...(streamed ? { duplex: 'half' } : {}) };
+      return await fetch(url, init as RequestInit);
+    } catch (error) {
+      throw new Error(`${method} ${url.href}: ${describeFetchError(error)}`);
+    }
   }
 
   /** Like request, but any status other than 200 (and 404 when allowed) is an error. */

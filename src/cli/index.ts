@@ -16,6 +16,34 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     synopsis: 'Interact with the catalog',
     run: async (argv) => (await import('./catalog')).runCatalog(argv),
   },
+  event: {
+    synopsis: 'Fire a new event',
+    run: async (argv) => (await import('./gossip')).runEvent(argv),
+  },
+  'force-leave': {
+    synopsis: 'Forces a member of the cluster to enter the "left" state',
+    run: async (argv) => (await import('./gossip')).runForceLeave(argv),
+  },
+  join: {
+    synopsis: 'Tell Consulate agent to join cluster',
+    run: async (argv) => (await import('./gossip')).runJoin(argv),
+  },
+  keygen: {
+    synopsis: 'Generates a new encryption key',
+    run: async (argv) => (await import('./gossip')).runKeygen(argv),
+  },
+  keyring: {
+    synopsis: 'Manages gossip layer encryption keys',
+    run: async (argv) => (await import('./gossip')).runKeyring(argv),
+  },
+  leave: {
+    synopsis: 'Gracefully leaves the Consulate cluster and shuts down',
+    run: async (argv) => (await import('./gossip')).runLeave(argv),
+  },
+  members: {
+    synopsis: 'Lists the members of a Consulate cluster',
+    run: async (argv) => (await import('./gossip')).runMembers(argv),
+  },
   info: {
     synopsis: 'Provides debugging information for operators',
     run: async (argv) => (await import('./info')).runInfo(argv),
@@ -32,6 +60,14 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     synopsis: 'Controls node or service maintenance mode',
     run: async (argv) => (await import('./maint')).runMaint(argv),
   },
+  monitor: {
+    synopsis: 'Stream logs from a Consulate agent',
+    run: async (argv) => (await import('./monitor')).runMonitor(argv),
+  },
+  debug: {
+    synopsis: 'Records a debugging archive for operators',
+    run: async (argv) => (await import('./debug')).runDebug(argv),
+  },
   operator: {
     synopsis: 'Provides cluster-level tools for Consulate operators',
     run: async (argv) => (await import('./operator')).runOperator(argv),
@@ -44,10 +80,16 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     synopsis: 'Interact with services',
     run: async (argv) => (await import('./services')).runServices(argv),
   },
+  snapshot: {
+    synopsis: 'Saves, restores and inspects snapshots of Consulate server state',
+    run: async (argv) => (await import('./snapshot')).runSnapshot(argv),
+  },
   version: {
     synopsis: 'Prints the Consulate version',
     run: async () => {
-      process.stdout.write(`Consulate v${VERSION}\n`);
+      const { versionText } = await import('./version');
+      const { CONSUL_COMPAT_VERSION } = await import('../config');
+      process.stdout.write(versionText(CONSUL_COMPAT_VERSION));
       return 0;
     },
   },

@@ -8,13 +8,20 @@ const USAGE = `Usage: consulate operator <subcommand> [options]
 Subcommands:
     raft list-peers        Display the current Raft peer configuration
     raft remove-peer       Remove a Consulate server from the Raft configuration
-    raft transfer-leader   Transfer Raft leadership to another server`;
+    raft transfer-leader   Transfer Raft leadership to another server
+    autopilot get-config   Display the current Autopilot configuration
+    autopilot set-config   Modify the current Autopilot configuration
+    autopilot state        Display the current Autopilot state`;
 
 export async function runOperator(argv: readonly string[]): Promise<number> {
   const [area, subcommand, ...rest] = argv;
   if (area === 'raft' && subcommand === 'list-peers') return listPeers(rest);
   if (area === 'raft' && subcommand === 'remove-peer') return removePeer(rest);
   if (area === 'raft' && subcommand === 'transfer-leader') return transferLeader(rest);
+  if (area === 'autopilot' && subcommand !== undefined) {
+    const code = await (await import('./operator-autopilot')).runAutopilot(subcommand, rest);
+    if (code >= 0) return code;
+  }
   error(USAGE);
   return 1;
 }

@@ -107,11 +107,14 @@ export const AGENT_FLAGS: readonly AgentFlag[] = [
   flag('log-level', 'string', 'trace, debug, info, warn or error.', 'log_level', 'level'),
   flag('log-json', 'bool', 'Log JSON lines.', 'log_json'),
   flag('log-file', 'string', 'Also write logs to this file.', 'log_file', 'path'),
+  flag('ui', 'bool', 'Serve the web UI under ui_config.content_path (/ui/).', 'ui_config.enabled'),
+  flag('ui-dir', 'string', 'Serve the web UI from this directory.', 'ui_config.dir', 'path'),
   flag(
-    'ui',
-    'bool',
-    'Serve the web UI (not available in this build: accepted with a warning).',
-    'ui_config.enabled',
+    'ui-content-path',
+    'string',
+    'URL path the web UI is served under (default /ui/).',
+    'ui_config.content_path',
+    'path',
   ),
   flag('node-meta', 'list', 'Node metadata as key:value; may repeat.', 'node_meta', 'key:value'),
   flag('domain', 'string', 'DNS domain (default consul.).', 'domain', 'domain'),
@@ -153,7 +156,7 @@ export const AGENT_FLAGS: readonly AgentFlag[] = [
   flag(
     'encrypt',
     'string',
-    'Gossip encryption key (base64); refused until this agent has a gossip pool.',
+    'Gossip encryption key (base64 of 16, 24 or 32 bytes).',
     'encrypt',
     'key',
   ),
@@ -164,6 +167,10 @@ export const AGENT_FLAGS: readonly AgentFlag[] = [
     'disable_host_node_id',
   ),
   flag('rejoin', 'bool', 'Rejoin the cluster after a leave.', 'rejoin_after_leave'),
+  flag('serf-lan-bind', 'string', 'Address the LAN gossip pool binds to.', 'serf_lan', 'addr'),
+  flag('serf-wan-bind', 'string', 'Address the WAN gossip pool binds to.', 'serf_wan', 'addr'),
+  flag('retry-interval-wan', 'duration', 'Time between WAN join attempts.', 'retry_interval_wan'),
+  flag('retry-max-wan', 'int', 'WAN join attempts before giving up (0: forever).', 'retry_max_wan'),
 ];
 
 /** Turns the agent flags that map to config keys into a config source (keys still raw). */

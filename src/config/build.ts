@@ -3,7 +3,19 @@
 import { networkInterfaces } from 'node:os';
 import { ConfigError, isPlainObject, type ConfigObject } from './normalize';
 import { getPath } from './paths';
-import type { AclConfig, AgentConfig, DnsConfig, HttpConfig, PortsConfig } from './types';
+import type {
+  AclConfig,
+  AgentConfig,
+  DnsConfig,
+  EsmConfig,
+  GossipSettings,
+  GossipTuning,
+  HttpConfig,
+  JobsConfig,
+  PortsConfig,
+  TelemetryConfig,
+  UiConfig,
+} from './types';
 
 export interface BuildContext {
   dev: boolean;
@@ -106,7 +118,9 @@ export function buildAgentConfig(merged: ConfigObject, ctx: BuildContext): Built
       minDeregisterCriticalMs: read.number('consulate.min_deregister_critical_after'),
     },
     prettyJson: ctx.dev,
-    ui: read.bool('ui_config.enabled'),
+    // A UI directory turns the UI on too, its files served instead of the built-in UI.
+    ui: read.bool('ui_config.enabled') || read.optString('ui_config.dir') !== null,
+    uiConfig: buildUiConfig(read),
     configSources: ctx.sources,
     services: read.objects('services'),
     checks: read.objects('checks'),
@@ -119,6 +133,7 @@ export function buildAgentConfig(merged: ConfigObject, ctx: BuildContext): Built
     retryJoin: read.strings('retry_join'),
     retryJoinWan: read.strings('retry_join_wan'),
     encrypt: validateEncrypt(read.optString('encrypt')),
+    gossip: buildGossip(read, bindAddr),
     enableScriptChecks: read.bool('enable_script_checks'),
     enableLocalScriptChecks: read.bool('enable_local_script_checks'),
     disableRemoteExec: read.bool('disable_remote_exec'),
@@ -142,6 +157,9 @@ export function buildAgentConfig(merged: ConfigObject, ctx: BuildContext): Built
     raftTrailingLogs: read.optNumber('raft_trailing_logs'),
     httpConfig: buildHttpConfig(read),
     acl: buildAcl(read),
+    telemetry: buildTelemetry(read),
+    jobs: buildJobs(read),
+    esm: buildEsm(read),
     merged,
   };
 }
@@ -205,6 +223,18 @@ function warnAboutScriptChecks(read: Reader, warn: (message: string) => void): v
   if (exposed) warn(REMOTE_SCRIPT_CHECKS_WARNING);
 }
 
+/** Consul's UIPathBuilder: the content path trimmed of slashes, then wrapped in one each side. */
+function buildUiConfig(read: Reader): UiConfig {
+  const written = read.optString('ui_config.content_path');
+  const contentPath = written === null ? '/ui/' : `/${written.replace(/^\/+|\/+$/g, '')}/`;
+  if (contentPath === '//' || contentPath.startsWith('/v1/')) {
+    throw new ConfigError(
+      `ui_config.content_path: ${JSON.stringify(written)} would hide the HTTP API; choose a path such as "/ui/"`,
+    );
+  }
+  return { contentPath, dir: read.optString('ui_config.dir') };
+}
+
 function buildPorts(read: Reader): PortsConfig {
   return {
     http: read.number('ports.http'),
@@ -257,6 +287,39 @@ function buildHttpConfig(read: Reader): HttpConfig {
   };
 }
 
+function buildTelemetry(read: Reader): TelemetryConfig {
+  return {
+    metricsPrefix: read.optString('telemetry.metrics_prefix') ?? 'consul',
+    disableHostname: read.bool('telemetry.disable_hostname'),
+    prometheusRetentionMs: read.optNumber('telemetry.prometheus_retention_time') ?? 0,
+  };
+}
+
+function buildJobs(read: Reader): JobsConfig {
+  const redis = read.optString('jobs.redis');
+  if (redis !== null && !/^rediss?:\/\//.test(redis)) {
+    throw new ConfigError(`jobs.redis: invalid value "${redis}" (expected redis://host:port/db)`);
+  }
+  return { redis, prefix: read.optString('jobs.prefix') ?? 'consulate' };
+}
+
+function buildEsm(read: Reader): EsmConfig {
+  const enabled = read.bool('esm.enabled');
+  if (enabled && read.optString('jobs.redis') === null) {
+    throw new ConfigError('esm.enabled: external health checks run as BullMQ jobs: set jobs.redis');
+  }
+  const meta = read.stringMap('esm.external_node_meta');
+  return {
+    enabled,
+    externalNodeMeta: Object.keys(meta).length > 0 ? meta : { 'external-node': 'true' },
+    nodeProbeIntervalMs: read.optNumber('esm.node_probe_interval') ?? 10_000,
+    nodeProbeTimeoutMs: read.optNumber('esm.node_probe_timeout') ?? 2_000,
+    pingType: read.optString('esm.ping_type') === 'udp' ? 'udp' : 'tcp',
+    pingPort: read.optNumber('esm.ping_port') ?? 7,
+    syncIntervalMs: read.optNumber('esm.sync_interval') ?? 5_000,
+  };
+}
+
 function buildAcl(read: Reader): AclConfig {
   return {
     enabled: read.bool('acl.enabled'),
@@ -266,7 +329,31 @@ function buildAcl(read: Reader): AclConfig {
   };
 }
 
-/** Reached once gossip lifts the `encrypt` refusal (unavailable.ts); until then always null. */
+function buildGossip(read: Reader, bindAddr: string): GossipSettings {
+  const tuning = (stanza: string): GossipTuning => ({
+    gossipNodes: read.optNumber(`${stanza}.gossip_nodes`),
+    gossipIntervalMs: read.optNumber(`${stanza}.gossip_interval`),
+    probeIntervalMs: read.optNumber(`${stanza}.probe_interval`),
+    probeTimeoutMs: read.optNumber(`${stanza}.probe_timeout`),
+    retransmitMult: read.optNumber(`${stanza}.retransmit_mult`),
+    suspicionMult: read.optNumber(`${stanza}.suspicion_mult`),
+  });
+  return {
+    lanBind: read.optString('serf_lan') ?? bindAddr,
+    wanBind: read.optString('serf_wan') ?? bindAddr,
+    retryIntervalMs: read.number('retry_interval'),
+    retryMax: read.number('retry_max'),
+    retryIntervalWanMs: read.number('retry_interval_wan'),
+    retryMaxWan: read.number('retry_max_wan'),
+    rejoinAfterLeave: read.bool('rejoin_after_leave'),
+    encryptVerifyIncoming: read.bool('encrypt_verify_incoming'),
+    encryptVerifyOutgoing: read.bool('encrypt_verify_outgoing'),
+    reconnectTimeoutWanMs: read.number('reconnect_timeout_wan'),
+    lanTuning: tuning('gossip_lan'),
+    wanTuning: tuning('gossip_wan'),
+  };
+}
+
 function validateEncrypt(key: string | null): string | null {
   if (key === null) return null;
   const bytes = Buffer.from(key, 'base64');

@@ -33,6 +33,14 @@ export const DEFAULT_CONFIG: Readonly<Record<string, unknown>> = {
   session_ttl_min: '10s',
   check_update_interval: '5m',
   reconnect_timeout: '72h',
+  reconnect_timeout_wan: '72h',
+  retry_interval: '30s',
+  retry_max: 0,
+  retry_interval_wan: '30s',
+  retry_max_wan: 0,
+  rejoin_after_leave: false,
+  encrypt_verify_incoming: true,
+  encrypt_verify_outgoing: true,
   disable_remote_exec: true,
   disable_host_node_id: true,
   enable_script_checks: false,
@@ -60,7 +68,8 @@ export const DEV_CONFIG: Readonly<Record<string, unknown>> = {
   server: true,
   bootstrap: true,
   bind_addr: '127.0.0.1',
-  // Consul's -dev also turns the web UI on; this build has none (see unavailable.ts).
+  // As Consul's -dev: the web UI is on.
+  ui_config: { enabled: true },
   log_level: 'debug',
   ports: { grpc: 8502, grpc_tls: 8503 },
 };

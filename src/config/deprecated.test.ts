@@ -200,11 +200,9 @@ test('raft_boltdb is accepted with a warning that it has no effect on the SQLite
   assert.match(warnings[0], /raft\.hcl\)$/);
 });
 
-test('start_join is refused under its own name while there is no gossip to join', () => {
-  assert.throws(
-    () => loadFile('join.hcl', 'start_join = ["10.0.0.2"]'),
-    /join\.hcl: (start_join \(sets retry_join\)|retry_join): gossip membership is not available yet/,
-  );
+test('start_join joins through retry_join', () => {
+  const { config } = loadFile('join.hcl', 'start_join = ["10.0.0.2"]');
+  assert.deepEqual(config.retryJoin, ['10.0.0.2']);
 });
 
 test("the top-level ui key becomes ui_config.enabled with Consul's warning", () => {

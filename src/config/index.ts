@@ -8,6 +8,12 @@ export type {
   HttpConfig,
   AclConfig,
   DnsConfig,
+  GossipSettings,
+  GossipTuning,
+  EsmConfig,
+  JobsConfig,
+  TelemetryConfig,
+  UiConfig,
 } from './types';
 export { loadAgentConfig, parseAgentArgs, configPaths, type LoadedAgentConfig } from './load';
 export type { ConfiguredCheck, ConfiguredService } from './service-definitions';
@@ -26,3 +32,4 @@ export {
 export { parseDuration, formatDuration } from './duration';
 export { ConfigError, type ConfigObject, type ConfigValue } from './normalize';
 export { LOG_LEVELS } from './schema';
+export { CONSUL_COMPAT_VERSION, CONSUL_COMPAT_BUILD } from './compat';

@@ -29,8 +29,9 @@ test('-dev gives an in-memory bootstrapped server on loopback with debug logs', 
   assert.deepEqual(config.clientAddr, ['127.0.0.1']);
   assert.equal(config.logLevel, 'debug');
   assert.equal(config.prettyJson, true);
-  // Consul's -dev turns the UI on; this build has none, so it stays off.
-  assert.equal(config.ui, false);
+  // As Consul's -dev: the UI is on, under /ui/.
+  assert.equal(config.ui, true);
+  assert.deepEqual(config.uiConfig, { contentPath: '/ui/', dir: null });
   assert.equal(config.nodeName, 'test-host');
   assert.match(config.nodeId, /^[0-9a-f-]{36}$/);
   assert.equal(config.ports.http, 8500);
@@ -293,22 +294,66 @@ test('Consul keys this build honours are accepted and typed', () => {
   });
 });
 
+test("ui_config.content_path is trimmed and wrapped in slashes as Consul's", () => {
+  const { config } = load(['-dev', '-ui-content-path', 'consul/ui']);
+  assert.equal(config.uiConfig.contentPath, '/consul/ui/');
+  assert.throws(
+    () => load(['-dev', '-hcl', 'ui_config { content_path = "/v1/ui" }']),
+    /ui_config\.content_path: "\/v1\/ui" would hide the HTTP API/,
+  );
+});
+
+test('ui_config.dir turns the UI on and names the directory', () => {
+  const { config } = load(['-dev', '-hcl', 'ui_config { enabled = false dir = "/srv/ui" }']);
+  assert.equal(config.ui, true);
+  assert.equal(config.uiConfig.dir, '/srv/ui');
+});
+
 test('Consul keys for features not built yet are refused, each named with the reason', () => {
   for (const [hcl, reason] of [
-    ['retry_join = ["10.0.0.1"]', /retry_join: gossip membership is not available yet/],
-    ['leave_on_terminate = true', /leave_on_terminate = true: gossip membership/],
-    ['reconnect_timeout = "8h"', /reconnect_timeout = .*gossip membership/],
+    ['performance { leave_drain_time = "5s" }', /leave_drain_time = .*draining RPC/],
     [
-      'telemetry { prometheus_retention_time = "60s" }',
-      /telemetry: telemetry is not available yet/,
+      'telemetry { statsd_address = "127.0.0.1:8125" }',
+      /telemetry\.statsd_address.*statsd, statsite or DogStatsD is not available/,
     ],
     ['limits { rpc_rate = 100 }', /limits\.rpc_rate = 100: RPC rate limiting/],
-    ['session_ttl_min = "1s"', /session_ttl_min = .*sessions are not available yet/],
     ['disable_remote_exec = false', /disable_remote_exec = false: remote execution/],
     ['dns_config { use_cache = true }', /dns_config\.use_cache = true: the agent cache/],
   ] as const) {
     assert.throws(() => load(['-dev', '-hcl', hcl]), reason, hcl);
   }
+});
+
+test('the gossip settings are honoured: joins, retries, binds, rejoin, encryption checks, tuning', () => {
+  const { config } = load([
+    '-dev',
+    '-retry-join',
+    '10.0.0.1',
+    '-join',
+    '10.0.0.2:8311',
+    '-retry-interval',
+    '5s',
+    '-retry-max',
+    '3',
+    '-serf-lan-bind',
+    '127.0.0.7',
+    '-rejoin',
+    '-hcl',
+    'reconnect_timeout = "9h"\nleave_on_terminate = true\nencrypt_verify_incoming = false\ngossip_lan { probe_interval = "500ms" }',
+  ]);
+  assert.deepEqual(config.retryJoin, ['10.0.0.1', '10.0.0.2:8311']);
+  assert.equal(config.gossip.retryIntervalMs, 5000);
+  assert.equal(config.gossip.retryMax, 3);
+  assert.equal(config.gossip.lanBind, '127.0.0.7');
+  assert.equal(config.gossip.rejoinAfterLeave, true);
+  assert.equal(config.gossip.encryptVerifyIncoming, false);
+  assert.equal(config.gossip.encryptVerifyOutgoing, true);
+  assert.equal(config.gossip.lanTuning.probeIntervalMs, 500);
+  assert.equal(config.gossip.wanTuning.probeIntervalMs, null);
+  assert.equal(config.reconnectTimeoutMs, 9 * 3_600_000);
+  assert.equal(config.leaveOnTerminate, true);
+  // Sessions are built: session_ttl_min is honoured.
+  assert.equal(load(['-dev', '-hcl', 'session_ttl_min = "1s"']).config.sessionTtlMinMs, 1000);
   // Consul's own default for reconnect_timeout asks for nothing.
   assert.equal(load(['-dev']).config.reconnectTimeoutMs, 72 * 3_600_000);
 });

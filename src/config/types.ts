@@ -68,6 +68,8 @@ export interface AgentConfig {
   /** Indent JSON responses (Consul does it in -dev). */
   prettyJson: boolean;
   ui: boolean;
+  /** ui_config: where the UI is served (Consul's normalised content_path) and from which files. */
+  uiConfig: UiConfig;
   /** Files that were read, in order, for error messages and reload. */
   configSources: string[];
   /** Raw service/check definitions as merged (snake_case or CamelCase keys, as written). */
@@ -88,11 +90,12 @@ export interface AgentConfig {
   recursors: string[];
   /** dns_config (consul-api.md §11.2); durations in milliseconds. */
   dnsConfig: DnsConfig;
-  /** Stored now; gossip joins come with the membership work. */
+  /** Gossip join addresses (-retry-join / -join, start_join mapped), LAN and WAN. */
   retryJoin: string[];
   retryJoinWan: string[];
   /** Base64 gossip key, or null. */
   encrypt: string | null;
+  gossip: GossipSettings;
   enableScriptChecks: boolean;
   enableLocalScriptChecks: boolean;
   disableRemoteExec: boolean;
@@ -114,11 +117,45 @@ export interface AgentConfig {
   raftTrailingLogs: number | null;
   httpConfig: HttpConfig;
   acl: AclConfig;
+  telemetry: TelemetryConfig;
+  /** `jobs {}`: BullMQ on Redis when `redis` is set; the in-process queue otherwise. */
+  jobs: JobsConfig;
+  /** `esm {}`: health of external nodes, run as BullMQ jobs (needs jobs.redis). */
+  esm: EsmConfig;
   /**
    * The whole merged configuration in canonical form (snake_case keys, durations in ms), for
    * areas whose typed fields are not written yet (dns_config, telemetry, performance, ...).
    */
   merged: Readonly<Record<string, unknown>>;
+}
+
+/** The gossip pools' settings (serf_lan/serf_wan binds, join retries, encryption checks, tuning). */
+export interface GossipSettings {
+  /** Bind address of the LAN pool (serf_lan, -serf-lan-bind; default bind_addr). */
+  lanBind: string;
+  /** Bind address of the WAN pool (serf_wan, -serf-wan-bind; default bind_addr). */
+  wanBind: string;
+  retryIntervalMs: number;
+  /** Join attempts before the agent gives up and exits (0: forever). */
+  retryMax: number;
+  retryIntervalWanMs: number;
+  retryMaxWan: number;
+  rejoinAfterLeave: boolean;
+  encryptVerifyIncoming: boolean;
+  encryptVerifyOutgoing: boolean;
+  reconnectTimeoutWanMs: number;
+  lanTuning: GossipTuning;
+  wanTuning: GossipTuning;
+}
+
+/** memberlist knobs set by gossip_lan / gossip_wan; null keeps memberlist's default for the pool. */
+export interface GossipTuning {
+  gossipNodes: number | null;
+  gossipIntervalMs: number | null;
+  probeIntervalMs: number | null;
+  probeTimeoutMs: number | null;
+  retransmitMult: number | null;
+  suspicionMult: number | null;
 }
 
 export interface AgentTimings {
@@ -159,4 +196,38 @@ export interface DnsConfig {
   enableAdditionalNodeMetaTxt: boolean;
   /** Seconds, as Consul's dns_config.soa. */
   soa: { refresh: number; retry: number; expire: number; minTtl: number };
+}
+
+export interface TelemetryConfig {
+  metricsPrefix: string;
+  disableHostname: boolean;
+  /** 0 turns the Prometheus format off, as Consul. */
+  prometheusRetentionMs: number;
+}
+
+export interface JobsConfig {
+  /** redis://host:port/db, or null for the in-process queue. */
+  redis: string | null;
+  /** Key prefix of every BullMQ queue (default `consulate`). */
+  prefix: string;
+}
+
+export interface EsmConfig {
+  enabled: boolean;
+  /** Node meta that marks an external node (consul-esm: external-node = "true"). */
+  externalNodeMeta: Record<string, string>;
+  nodeProbeIntervalMs: number;
+  nodeProbeTimeoutMs: number;
+  /** How the node probe reaches the node: a TCP connect or a UDP datagram to ping_port. */
+  pingType: 'tcp' | 'udp';
+  pingPort: number;
+  /** How long the scheduler waits between catalog syncs when its blocking query errs. */
+  syncIntervalMs: number;
+}
+
+export interface UiConfig {
+  /** URL path the UI lives under, with a leading and a trailing slash (Consul: /ui/). */
+  contentPath: string;
+  /** ui_config.dir: a directory of UI files served instead of the built-in UI, or null. */
+  dir: string | null;
 }

@@ -112,16 +112,14 @@ test('a later file that turns ACLs back off wins: only the effective value is ju
   assert.equal(config.acl.enabled, false);
 });
 
-test('-encrypt is refused because there is no gossip pool to encrypt', () => {
-  assert.throws(() => load(['-dev', '-encrypt', KEY]), {
-    message: 'flag -encrypt: gossip encryption is not available yet: this agent has no gossip pool',
-  });
+test('-encrypt is honoured: the key reaches the gossip pools', () => {
+  assert.equal(load(['-dev', '-encrypt', KEY]).config.encrypt, KEY);
 });
 
-test('the gossip key is never echoed in the refusal', () => {
+test('a malformed gossip key is refused without echoing it', () => {
   assert.throws(
-    () => loadDir({ 'gossip.json': { encrypt: KEY } }),
-    (err: Error) => !err.message.includes(KEY) && /gossip\.json: encrypt: /.test(err.message),
+    () => loadDir({ 'gossip.json': { encrypt: 'bm90IGEga2V5' } }),
+    (err: Error) => !err.message.includes('bm90IGEga2V5') && /encrypt: invalid key/.test(err.message),
   );
 });
 
@@ -153,29 +151,30 @@ test('every refused setting is listed, one per line', () => {
     () =>
       loadDir({
         'many.hcl':
-          'acl { enabled = true }\ntls { defaults { cert_file = "/c" } }\nencrypt = "x"\n',
+          'acl { enabled = true }\ntls { defaults { cert_file = "/c" } }\nhttp_config { allow_write_http_from = ["127.0.0.0/8"] }\n',
       }),
     (err: Error) => {
       const lines = err.message.split('\n');
       assert.equal(lines.length, 3);
       assert.match(lines[0], /acl\.enabled = true: ACLs/);
       assert.match(lines[1], /tls\.defaults\.cert_file: TLS/);
-      assert.match(lines[2], /encrypt: gossip encryption/);
+      assert.match(lines[2], /allow_write_http_from.*limiting writes/);
       return true;
     },
   );
 });
 
-test('-ui is accepted with a warning that this build has no web UI', () => {
+test('-ui is honoured without a warning', () => {
   const { config, warnings } = load(['-dev', '-ui']);
   assert.equal(config.ui, true);
-  assert.deepEqual(warnings, [
-    'flag -ui: the web UI is not available in this build of Consulate; nothing is served under /ui',
-  ]);
+  assert.deepEqual(warnings, []);
 });
 
-test('plain -dev logs no UI warning: this build does not turn the UI on', () => {
-  assert.deepEqual(load(['-dev']).warnings, []);
+test('ui_config.metrics_provider is accepted with a warning that this UI shows no metrics', () => {
+  const { warnings } = load(['-dev', '-hcl', 'ui_config { metrics_provider = "prometheus" }']);
+  assert.deepEqual(warnings, [
+    '-hcl fragment 1: ui_config.metrics_provider: the web UI of this build shows no metrics or dashboard links; the setting is ignored',
+  ]);
 });
 
 test('a gRPC port set by the user is accepted with a warning that nothing listens on it', () => {

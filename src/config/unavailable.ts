@@ -20,16 +20,16 @@ const ACLS =
   'ACLs are not available yet in this version of Consulate; starting would leave every endpoint open';
 const TLS =
   'TLS is not available yet in this version of Consulate; starting would serve and dial in plain text';
-const GOSSIP_ENCRYPTION = 'gossip encryption is not available yet: this agent has no gossip pool';
 const WRITE_ALLOWLIST =
   'limiting writes by client address is not available yet in this version of Consulate; starting would accept writes from every address';
 
-const GOSSIP =
-  'gossip membership is not available yet in this version of Consulate: there is no LAN or WAN pool to join, leave or reconnect';
-const TELEMETRY =
-  'telemetry is not available yet in this version of Consulate: no metrics are collected or sent';
+const LEAVE_DRAIN =
+  'draining RPC after a server leaves is not available yet in this version of Consulate: a leaving server stops serving at once';
+const TELEMETRY_SINK =
+  'sending metrics to statsd, statsite or DogStatsD is not available in Consulate: /v1/agent/metrics and its Prometheus format are the only outputs';
+const TELEMETRY_FILTER =
+  'filtering metrics by prefix is not available yet in this version of Consulate: every metric is kept';
 const RPC_LIMITS = 'RPC rate limiting is not available yet in this version of Consulate';
-const SESSIONS = 'sessions are not available yet in this version of Consulate';
 const REMOTE_EXEC = 'remote execution (consul exec) is not available in Consulate';
 const AGENT_CACHE =
   'the agent cache for DNS is not available yet in this version of Consulate: every DNS answer is read afresh';
@@ -77,28 +77,24 @@ export const UNAVAILABLE_SETTINGS: readonly UnavailableSetting[] = [
   // auto_config hands out TLS certificates and ACL tokens.
   { path: 'auto_config.enabled', asks: isTrue, reason: TLS },
   { path: 'auto_config.authorization.enabled', asks: isTrue, reason: TLS },
-  { path: 'encrypt', asks: isSet, reason: GOSSIP_ENCRYPTION },
   { path: 'http_config.allow_write_http_from', asks: isSet, reason: WRITE_ALLOWLIST },
   { path: 'limits.https_handshake_timeout', asks: isAny, reason: TLS },
-  ...[
-    'retry_join',
-    'retry_interval',
-    'retry_max',
-    'retry_join_wan',
-    'retry_interval_wan',
-    'retry_max_wan',
-    'rejoin_after_leave',
-    'leave_on_terminate',
-    'skip_leave_on_interrupt',
-    'reconnect_timeout',
-    'reconnect_timeout_wan',
-    'performance.leave_drain_time',
-  ].map((path) => ({ path, asks: isAny, reason: GOSSIP, userOnly: true })),
-  { path: 'telemetry', asks: isAny, reason: TELEMETRY, userOnly: true },
+  { path: 'performance.leave_drain_time', asks: isAny, reason: LEAVE_DRAIN, userOnly: true },
+  // telemetry: prometheus_retention_time, disable_hostname and metrics_prefix are honoured.
+  ...['statsd_address', 'statsite_address', 'dogstatsd_addr', 'dogstatsd_tags'].map((key) => ({
+    path: `telemetry.${key}`,
+    asks: isSet,
+    reason: TELEMETRY_SINK,
+  })),
+  ...['prefix_filter', 'filter_default', 'disable_compat_1_9'].map((key) => ({
+    path: `telemetry.${key}`,
+    asks: isAny,
+    reason: TELEMETRY_FILTER,
+    userOnly: true,
+  })),
   { path: 'limits.rpc_rate', asks: isAny, reason: RPC_LIMITS, userOnly: true },
   { path: 'limits.rpc_max_burst', asks: isAny, reason: RPC_LIMITS, userOnly: true },
   { path: 'limits.rpc_client_timeout', asks: isAny, reason: RPC_LIMITS, userOnly: true },
-  { path: 'session_ttl_min', asks: isAny, reason: SESSIONS, userOnly: true },
   { path: 'disable_remote_exec', asks: isFalse, reason: REMOTE_EXEC },
   { path: 'dns_config.use_cache', asks: isTrue, reason: AGENT_CACHE },
   { path: 'dns_config.cache_max_age', asks: isAny, reason: AGENT_CACHE, userOnly: true },
@@ -128,14 +124,15 @@ export function refuseUnavailable(merged: ConfigObject, layers: readonly ConfigL
 
 /**
  * Settings accepted although they change nothing here, each with a warning saying so: the web
- * UI (Consul users pass -ui habitually), gRPC ports, and ACL policies while ACLs are off.
+ * UI's metrics provider and dashboard links, gRPC ports, and ACL policies while ACLs are off.
  */
 export function unavailableNotices(merged: ConfigObject, layers: readonly ConfigLayer[]): string[] {
   const notices: string[] = [];
-  const ui = getPath(merged, 'ui_config.enabled');
-  if (ui === true) {
+  for (const path of ['ui_config.metrics_provider', 'ui_config.dashboard_url_templates']) {
+    const value = getPath(merged, path) as ConfigValue | undefined;
+    if (value === undefined || settingSource(layers, path)?.kind === 'defaults') continue;
     notices.push(
-      `${describeSetting(layers, 'ui_config.enabled', ui)}: the web UI is not available in this build of Consulate; nothing is served under /ui`,
+      `${describeSetting(layers, path, value)}: the web UI of this build shows no metrics or dashboard links; the setting is ignored`,
     );
   }
   for (const path of ['ports.grpc', 'ports.grpc_tls']) {

@@ -107,6 +107,18 @@ function refuse(socket: Socket): void {
   setTimeout(() => socket.destroy(), REFUSAL_WRITE_DEADLINE_MS).unref();
 }
 
+const UNBOUNDED_BODIES = new WeakSet<Socket>();
+
+/**
+ * Lets the request being read on `socket` take as long as it needs (a snapshot restore streams
+ * an archive of any size: Consul issue 3326); it still fails if the client goes away. Call the
+ * returned function once that request is answered.
+ */
+export function exemptFromReadDeadline(socket: Socket): () => void {
+  UNBOUNDED_BODIES.add(socket);
+  return () => UNBOUNDED_BODIES.delete(socket);
+}
+
 /** Fastify's hook for client errors: the server above answers them itself. */
 export function clientErrorsAnsweredByServer(): void {}
 
@@ -115,6 +127,7 @@ export function clientErrorsAnsweredByServer(): void {}
  * than the read timeout), unless part of an answer is already on the wire; then it closes.
  */
 function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
+  if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT' && UNBOUNDED_BODIES.has(socket)) return;
   // Node's own default handler looks at the response in flight the same way.
   const inFlight = (socket as Socket & { _httpMessage?: ServerResponse<IncomingMessage> | null })
     ._httpMessage;

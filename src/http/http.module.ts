@@ -4,14 +4,22 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { HttpContext } from './context';
 import { AgentController } from './controllers/agent.controller';
 import { AgentChecksController } from './controllers/agent-checks.controller';
+import { AutopilotController } from './controllers/autopilot.controller';
 import { AgentServicesController } from './controllers/agent-services.controller';
+import { AgentTelemetryController } from './controllers/agent-telemetry.controller';
 import { CatalogController } from './controllers/catalog.controller';
+import { EventController } from './controllers/event.controller';
 import { HealthController } from './controllers/health.controller';
+import { KeyringController } from './controllers/keyring.controller';
 import { KvController } from './controllers/kv.controller';
+import { MembershipController } from './controllers/membership.controller';
 import { OperatorController } from './controllers/operator.controller';
+import { SnapshotController } from './controllers/snapshot.controller';
 import { RootController } from './controllers/root.controller';
+import { SessionController } from './controllers/session.controller';
 import { StatusController } from './controllers/status.controller';
 import { TxnController } from './controllers/txn.controller';
+import { UiController } from './controllers/ui.controller';
 
 @Module({})
 export class HttpApiModule {
@@ -24,11 +32,19 @@ export class HttpApiModule {
         TxnController,
         StatusController,
         OperatorController,
+        AutopilotController,
+        SnapshotController,
         AgentController,
         AgentServicesController,
         AgentChecksController,
+        AgentTelemetryController,
         CatalogController,
         HealthController,
+        MembershipController,
+        EventController,
+        KeyringController,
+        SessionController,
+        UiController,
       ],
       providers: [{ provide: HttpContext, useValue: context }],
     };

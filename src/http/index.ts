@@ -12,6 +12,7 @@ import pino, { type Logger } from 'pino';
 
 import type { AgentConfig } from '../config';
 import type { AgentRuntime } from '../server';
+import { metrics } from '../telemetry';
 import { HANDLER_READ_METHODS, isWellFormedContentType, leaveBodyUnread } from './body';
 import { ClientConnections, clientErrorsAnsweredByServer, createApiServer } from './connections';
 import { HttpContext } from './context';
@@ -19,6 +20,7 @@ import { answerMethodNotAllowed, ApiExceptionFilter, sendError } from './excepti
 import { HttpError } from './errors';
 import { HttpApiModule } from './http.module';
 import { requestPath, type RouteEntry } from './routes';
+import { serveUi } from './ui-static';
 
 export { DEFAULT_MAX_TXN_OPS } from './context';
 export type { RouteEntry } from './routes';
@@ -104,6 +106,18 @@ export async function createHttpServer(
     done();
   });
 
+  // consul.api.http: every answered request, labelled with its method and route pattern.
+  fastify.addHook('onResponse', (request, reply, done) => {
+    const route = request.routeOptions.url;
+    if (route !== undefined) {
+      metrics.addSample('api.http', reply.elapsedTime, {
+        method: request.method,
+        path: routeLabel(route),
+      });
+    }
+    done();
+  });
+
   const app = await NestFactory.create<NestFastifyApplication>(
     HttpApiModule.forContext(context),
     adapter,
@@ -149,7 +163,7 @@ export async function createHttpServer(
 }
 
 // Per request, before the handler: the reloadable http_config.response_headers and
-// http_config.block_endpoints, then the method check of the endpoint that owns the path.
+// http_config.block_endpoints, the web UI's files, then the method check of the endpoint that owns the path.
 // Returns true when it answered the request itself.
 function onRequest(context: HttpContext, request: FastifyRequest, reply: FastifyReply): boolean {
   const { responseHeaders, blockEndpoints } = context.runtime.config.httpConfig;
@@ -160,6 +174,7 @@ function onRequest(context: HttpContext, request: FastifyRequest, reply: Fastify
       throw new HttpError(403, 'Endpoint is blocked by agent configuration');
     }
   }
+  if (serveUi(context.runtime.config, request, reply)) return true;
   const matched = request.routeOptions.url;
   if (matched !== undefined) {
     const allow = context.routes.misrouted(request.method, matched, requestPath(request.url));
@@ -178,6 +193,13 @@ function onRequest(context: HttpContext, request: FastifyRequest, reply: Fastify
     throw new HttpError(415, 'Unsupported Media Type');
   }
   return false;
+}
+
+/** Consul's `path` label: the registered pattern without the leading '/', '/' → '_' (v1_kv_). */
+export function routeLabel(route: string): string {
+  const cut = route.search(/[:*]/);
+  const pattern = cut === -1 ? route : route.slice(0, cut);
+  return pattern.replace(/^\//, '').replace(/\//g, '_');
 }
 
 function formatAddress(server: Server): string {

@@ -116,12 +116,18 @@ export function sendText(
   finish(request, reply, status, text.length === 0 ? null : TEXT_TYPE, text);
 }
 
+/** Streams `body` as it is produced (a snapshot archive: already compressed, never gzipped). */
+export function sendStream(reply: FastifyReply, contentType: string, body: Readable): void {
+  reply.code(200).headers(COMMON_HEADERS).header('content-type', contentType);
+  reply.send(body);
+}
+
 export function sendEmpty(request: FastifyRequest, reply: FastifyReply, status: number): void {
   finish(request, reply, status, null, '');
 }
 
-// Go's gzip handler: any "gzip" coding whose q-value is not 0.
-function acceptsGzip(request: FastifyRequest): boolean {
+/** Go's gzip handler: any "gzip" coding whose q-value is not 0. */
+export function acceptsGzip(request: FastifyRequest): boolean {
   const header = request.headers['accept-encoding'];
   if (header === undefined || !header.includes('gzip')) return false;
   for (const coding of header.split(',')) {

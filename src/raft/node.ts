@@ -1,6 +1,7 @@
 // The host loop: drives a RaftCore with a real clock, a RaftStorage, a StateMachine and a
 // Transport. All I/O of Raft happens here; the protocol itself lives in core.ts.
 import type { Logger } from 'pino';
+import { metrics } from '../telemetry';
 import { RaftCore } from './core';
 import { bootstrapState, findServer } from './membership';
 import { isLeaderReplication, type RaftMessage, type SnapshotChunkRequest } from './messages';
@@ -91,6 +92,8 @@ export class RaftNode implements RaftHandle {
   private readonly appliedListeners = new Set<(appliedIndex: number) => void>();
   private readonly leaderListeners = new Set<(leaderId: NodeId | null) => void>();
   private leaderId: NodeId | null = null;
+  /** Role of the last soft state seen, for the raft.state.* counters. */
+  private lastRole: string | null = null;
   private lastContact = 0;
   /** When each peer last sent us anything (epoch ms): autopilot's last-contact input. */
   private readonly lastHeard = new Map<NodeId, number>();
@@ -214,7 +217,14 @@ export class RaftNode implements RaftHandle {
   // ---- RaftHandle ---------------------------------------------------------------------------
 
   propose(data: Uint8Array): Promise<{ index: number; result: unknown }> {
-    return this.submit((core) => core.propose(EntryType.Command, data));
+    metrics.incrCounter('raft.apply');
+    const started = performance.now();
+    const applied = this.submit((core) => core.propose(EntryType.Command, data));
+    void applied.then(
+      () => metrics.measureSince('raft.commitTime', started),
+      () => undefined,
+    );
+    return applied;
   }
 
   readBarrier(): Promise<number> {
@@ -444,7 +454,15 @@ export class RaftNode implements RaftHandle {
     if (rd.committed.length > 0 || rd.snapshot !== undefined || rd.readStates.length > 0) {
       this.serveReads(core.appliedIndex());
     }
-    if (rd.softState !== undefined) this.leadershipChanged(core, rd.softState.leaderId);
+    if (rd.softState !== undefined) {
+      if (rd.softState.role !== this.lastRole) {
+        this.lastRole = rd.softState.role;
+        metrics.incrCounter(
+          `raft.state.${rd.softState.role === 'pre-candidate' ? 'candidate' : rd.softState.role}`,
+        );
+      }
+      this.leadershipChanged(core, rd.softState.leaderId);
+    }
     if (this.transfer !== null) {
       if (!core.isLeader()) this.transfer.resolve();
       else if (core.status().leadTransferee === null)

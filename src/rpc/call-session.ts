@@ -4,6 +4,7 @@
 // socket cannot take more reply bytes (the client reads slowly) we stop reading its calls.
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
+import { metrics } from '../telemetry';
 import { toWireError, type WireError } from './errors';
 import { decodePayload, encodeFrame, FrameDecoder, FrameError } from './frames';
 import { UnknownMethodError, type MethodRegistry } from './methods';
@@ -127,9 +128,11 @@ export class CallSession {
       remoteAddress: this.remote,
       deadline: frame.timeoutMs === undefined ? null : Date.now() + frame.timeoutMs,
     };
+    metrics.incrCounter('rpc.request', 1, { method: frame.method });
     this.methods.invoke(frame.method, frame.args, controller.signal, meta).then(
       (result) => this.finish(frame, { kind: 'reply', id: frame.id, result }),
       (err: unknown) => {
+        metrics.incrCounter('rpc.request_error', 1, { method: frame.method });
         if (!(err instanceof UnknownMethodError) && !controller.signal.aborted) {
           this.options.logger.debug(
             { err, method: frame.method, remote: this.remote },

@@ -4,6 +4,7 @@
 // for their byte. Unknown or unsupported bytes are logged once per source and closed.
 import { createServer, type Server, type Socket } from 'node:net';
 import pino, { type Logger } from 'pino';
+import { metrics } from '../telemetry';
 import { CallSession } from './call-session';
 import { DEFAULT_MAX_FRAME_BYTES } from './frames';
 import { MethodRegistry } from './methods';
@@ -129,6 +130,7 @@ export class RpcServer {
     }
     this.perClient.set(source, open);
     this.sockets.add(socket);
+    metrics.incrCounter('rpc.accept_conn');
     socket.once('close', () => {
       this.sockets.delete(socket);
       const left = (this.perClient.get(source) ?? 1) - 1;

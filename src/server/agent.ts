@@ -1,6 +1,7 @@
 // A server agent: Raft storage (SQLite under data_dir, memory in -dev), the state store and its
-// FSM, the Raft node, the leader's tombstone GC, and the HTTP API on top.
-import type { Logger } from 'pino';
+// FSM, the Raft node on the server port, the gossip pools, the leader's duties (tombstone GC,
+// member reconcile, autopilot, session timers), bootstrap_expect, and the HTTP API and DNS.
+import pino, { type Logger } from 'pino';
 import { LocalAgent } from '../agent';
 import { startDnsServer } from '../dns';
 import { Renderer, resourceFromObject } from '../render';
@@ -12,11 +13,21 @@ import { SqliteStorage } from '../raft/storage';
 import type { RaftStorage } from '../raft/storage';
 import type { Membership, RaftHandle } from '../raft';
 import { encodeCommand, Fsm, StateStore, type Command } from '../state';
+import { LogHub, metrics, startRuntimeCollector } from '../telemetry';
 import type { AgentRuntime } from './runtime';
+import { Autopilot } from './autopilot';
+import { ExpectBootstrapper } from './bootstrap-expect';
 import { ConfigWatcher } from './config-watch';
+import { MemberReconciler } from './member-reconcile';
+import { AgentMembership } from './membership';
+import { UserEvents } from './user-events';
 import { LeaderForwarder } from './forward';
+import type { AutopilotOperator } from './autopilot-operator';
+import { startClusterOperations } from './cluster-ops';
 import { RaftOperator } from './operator';
+import type { SnapshotService } from './snapshot';
 import { serveRaftRpc } from './rpc-handlers';
+import { SessionService } from './sessions';
 import { TombstoneGc } from './tombstone-gc';
 import { waitForReplay } from './replay';
 
@@ -40,6 +51,8 @@ export interface ServerAgentOptions {
   reloadSource?: () => LoadedAgentConfig;
   /** Files and directories to watch when auto_reload_config is on. */
   watchPaths?: readonly string[];
+  /** Where `logger` also writes its lines (createAgentLogger's hub), for /v1/agent/monitor. */
+  logHub?: LogHub;
 }
 
 export async function startServerAgent(
@@ -54,6 +67,11 @@ export async function startServerAgent(
           logger: logger.child({ module: 'raft-storage' }),
         });
   const cleanup: (() => Promise<void>)[] = [() => storage.close()];
+  metrics.configure({
+    prefix: config.telemetry.metricsPrefix,
+    disableHostname: config.telemetry.disableHostname,
+    prometheusRetentionMs: config.telemetry.prometheusRetentionMs,
+  });
   try {
     const store = new StateStore();
     // The server port carries RPC and Raft; Raft addresses are RPC addresses.
@@ -84,14 +102,33 @@ export async function startServerAgent(
     await raft.start();
     cleanup.unshift(() => raft.stop());
     serveRaftRpc(rpc, raft);
+    const gaveUp = new GaveUp();
+    const membership = await AgentMembership.start({
+      config,
+      serverPort: rpc.port,
+      logger,
+      onJoinGaveUp: (message) => gaveUp.fire(message),
+    });
+    cleanup.unshift(() => membership.shutdown());
     if (config.bootstrapExpect > 1) {
       logger.info(
         { expect: config.bootstrapExpect },
-        'waiting for peers: gossip and joins come with the membership work',
+        'bootstrap_expect: waiting for that many servers of this datacenter in the LAN pool',
       );
+      const bootstrapper = new ExpectBootstrapper({
+        expect: config.bootstrapExpect,
+        datacenter: config.datacenter,
+        raft,
+        discovery: membership,
+        pool,
+        logger: logger.child({ module: 'bootstrap' }),
+      });
+      cleanup.unshift(async () => bootstrapper.stop());
     }
     await waitForReplay(raft, config.nodeId, logger);
 
+    const collector = startRuntimeCollector(metrics, raftGauges(raft, config));
+    cleanup.unshift(async () => collector.stop());
     const gc = startTombstoneGc(config, raft, logger);
     cleanup.unshift(async () => gc.stop());
     const forwarder = new LeaderForwarder(raft, pool, config.rpcHoldTimeoutMs);
@@ -101,12 +138,32 @@ export async function startServerAgent(
       forwarder,
       store,
       gc,
+      membership,
       logger,
       cleanup,
       options,
     );
     agent.serverAddress = address;
     agent.operator.serve(rpc);
+    gaveUp.agent = agent;
+    if (gaveUp.pending !== null) void agent.fail(gaveUp.pending);
+    const ops = startClusterOperations({
+      config,
+      raft,
+      store,
+      rpc,
+      forwarder,
+      apply: (cmd) => agent.apply(cmd),
+      readIndex: (consistent, signal) => agent.readIndex(consistent, signal),
+      discovery: membership,
+      logger,
+    });
+    cleanup.unshift(() => ops.stop());
+    agent.snapshots = ops.snapshots;
+    agent.autopilot = ops.autopilot;
+    agent.sessions.start(rpc, config.nodeId);
+    cleanup.unshift(async () => agent.sessions.stop());
+    startMemberReconcile(config, agent, membership, logger, cleanup);
     cleanup.unshift(() => agent.local.stop());
     agent.local.start();
     const http = await createHttpServer(agent, { logger: logger.child({ module: 'http' }) });
@@ -163,6 +220,46 @@ function bootstrapMembership(config: AgentConfig, address: string): Membership |
   return alone ? { servers: [{ id: config.nodeId, address, voter: true }] } : undefined;
 }
 
+/** The join loop gave up (retry_max): the agent shuts down, as Consul's does. */
+class GaveUp {
+  agent: RunningServerAgent | null = null;
+  private message: string | null = null;
+
+  fire(message: string): void {
+    this.message = message;
+    if (this.agent !== null) void this.agent.fail(message);
+  }
+
+  get pending(): string | null {
+    return this.message;
+  }
+}
+
+/** The member reconcile runs on the leader only, following leadership changes. */
+function startMemberReconcile(
+  config: AgentConfig,
+  agent: RunningServerAgent,
+  membership: AgentMembership,
+  logger: Logger,
+  cleanup: (() => Promise<void>)[],
+): void {
+  const reconciler = new MemberReconciler({
+    source: { members: () => membership.lan.members(), onChange: (l) => membership.onChange(l) },
+    store: agent.store,
+    apply: (cmd) => agent.apply(cmd),
+    datacenter: config.datacenter,
+    nodeName: config.nodeName,
+    logger: logger.child({ module: 'reconcile' }),
+  });
+  const follow = (leaderId: string | null): void => reconciler.setEnabled(leaderId === config.nodeId);
+  const off = agent.raft.onLeaderChange(follow);
+  follow(agent.raft.status().leaderId);
+  cleanup.unshift(async () => {
+    off();
+    await reconciler.stop();
+  });
+}
+
 function startTombstoneGc(config: AgentConfig, raft: RaftHandle, logger: Logger): TombstoneGc {
   const gcLogger = logger.child({ module: 'tombstone-gc' });
   const gc = new TombstoneGc({
@@ -192,12 +289,19 @@ class RunningServerAgent implements ServerAgent {
   readonly dnsAddresses: string[] = [];
   readonly startedAtMs = Date.now();
   readonly local: LocalAgent;
+  readonly logs: LogHub;
   private current: AgentConfig;
   private stopping: Promise<void> | null = null;
 
   /** host:port of the server port (RPC and Raft). */
   serverAddress = '';
   readonly operator: RaftOperator;
+  readonly events: UserEvents;
+  readonly stopped: Promise<string | null>;
+  private resolveStopped: (reason: string | null) => void = () => undefined;
+  snapshots!: SnapshotService;
+  autopilot!: AutopilotOperator;
+  readonly sessions: SessionService;
 
   constructor(
     config: AgentConfig,
@@ -205,13 +309,40 @@ class RunningServerAgent implements ServerAgent {
     private readonly forwarder: LeaderForwarder,
     readonly store: StateStore,
     private readonly gc: TombstoneGc,
+    readonly membership: AgentMembership,
     private readonly logger: Logger,
     private readonly cleanup: (() => Promise<void>)[],
     private readonly options: ServerAgentOptions,
   ) {
     this.current = config;
+    this.logs = options.logHub ?? new LogHub();
     this.operator = new RaftOperator(raft, forwarder, (id) => this.nodeNameOf(id));
+    this.sessions = new SessionService(
+      raft,
+      forwarder,
+      store,
+      (cmd) => this.apply(cmd),
+      logger.child({ module: 'session' }),
+      config.sessionTtlMinMs,
+    );
     this.local = new LocalAgent(config, this, logger.child({ module: 'agent' }));
+    this.stopped = new Promise((resolve) => (this.resolveStopped = resolve));
+    this.events = new UserEvents(
+      {
+        nodeName: () => this.current.nodeName,
+        services: () =>
+          this.local
+            .listServices()
+            .map((entry) => ({ service: entry.record.service, tags: entry.record.tags })),
+      },
+      (name, payload) => membership.lan.userEvent(name, payload, false),
+      logger.child({ module: 'events' }),
+    );
+    membership.onEvent((event, pool) => {
+      if (pool === 'lan' && event.type === 'user') {
+        this.events.receive(event.name, event.payload, event.ltime);
+      }
+    });
   }
 
   get config(): AgentConfig {
@@ -219,7 +350,10 @@ class RunningServerAgent implements ServerAgent {
   }
 
   async apply(cmd: Command): Promise<unknown> {
+    const started = performance.now();
     const { index, result } = await this.forwarder.apply(encodeCommand(cmd));
+    const timer = APPLY_TIMERS[cmd.type];
+    if (timer !== undefined) metrics.measureSince(timer, started);
     if (leavesTombstones(cmd)) this.gc.hint(index);
     return result;
   }
@@ -281,14 +415,73 @@ class RunningServerAgent implements ServerAgent {
     }
   }
 
+  /** Graceful leave (both pools), then shutdown; `stopped` resolves afterwards. */
+  async leave(): Promise<void> {
+    this.logger.info('gracefully leaving the cluster');
+    try {
+      await this.membership.leave();
+    } catch (error) {
+      this.logger.warn({ err: error }, 'leave did not complete');
+    }
+    await this.shutdown();
+  }
+
+  /** Shuts down after a fatal condition (a join that gave up); `stopped` carries the reason. */
+  async fail(reason: string): Promise<void> {
+    await this.shutdown();
+    this.resolveStopped(reason);
+  }
+
   shutdown(): Promise<void> {
-    this.stopping ??= runAll(this.cleanup, this.logger);
+    this.stopping ??= runAll(this.cleanup, this.logger).then(() => this.resolveStopped(null));
     return this.stopping;
   }
 }
 
+/** Consul's endpoint timers (kvs.apply, txn.apply, catalog.register, …) by command. */
+const APPLY_TIMERS: Partial<Record<Command['type'], string>> = {
+  'kv-set': 'kvs.apply',
+  'kv-delete': 'kvs.apply',
+  'kv-delete-tree': 'kvs.apply',
+  txn: 'txn.apply',
+  'txn-mixed': 'txn.apply',
+  'catalog-register': 'catalog.register',
+  'catalog-deregister': 'catalog.deregister',
+};
+
+/**
+ * Raft's gauges each second; on the leader, each follower's last contact and autopilot's verdict
+ * (healthy when every server of the configuration is, as autopilot's health() decides).
+ */
+function raftGauges(raft: RaftHandle, config: AgentConfig): () => void {
+  const autopilot = new Autopilot({
+    raft,
+    discovery: { servers: () => [], onChange: () => () => undefined },
+    datacenter: config.datacenter,
+    config: () => config.autopilot,
+    logger: pino({ enabled: false }),
+  });
+  return () => {
+    const status = raft.status();
+    const leader = raft.isLeader();
+    metrics.setGauge('raft.applied_index', status.appliedIndex);
+    metrics.setGauge('raft.last_index', status.lastLogIndex);
+    metrics.setGauge('raft.is_leader', leader ? 1 : 0);
+    metrics.setGauge('server.isLeader', leader ? 1 : 0);
+    if (!leader) return;
+    for (const peer of raft.peerStats()) {
+      if (peer.lastContactMs >= 0) metrics.addSample('raft.leader.lastContact', peer.lastContactMs);
+    }
+    const health = autopilot.health();
+    metrics.setGauge('autopilot.healthy', health.healthy ? 1 : 0);
+    metrics.setGauge('autopilot.failure_tolerance', health.failureTolerance);
+  };
+}
+
 function leavesTombstones(cmd: Command): boolean {
+  // A destroyed session with behavior `delete` deletes the keys it held.
   if (cmd.type === 'kv-delete' || cmd.type === 'kv-delete-tree') return true;
+  if (cmd.type === 'session-destroy') return true;
   return cmd.type === 'txn' && cmd.ops.some((op) => op.verb.startsWith('delete'));
 }
 

@@ -20,3 +20,39 @@ export {
   type RaftConfigurationView,
   type RaftServerEntry,
 } from './operator';
+export { AgentMembership, MEMBER_STATUS_CODES, asServer, type Pool } from './membership';
+export { MemberReconciler, SERF_CHECK_ID } from './member-reconcile';
+export {
+  UserEvents,
+  UserEventError,
+  USER_EVENT_PREFIX,
+  encodeUserEvent,
+  decodeUserEvent,
+  uuidToUint64,
+  type UserEvent,
+  type FireRequest,
+} from './user-events';
+export { AutopilotOperator, OperatorServerHealth, type HealthReport } from './autopilot-operator';
+export { startClusterOperations, type ClusterOperations } from './cluster-ops';
+export {
+  RESTORE_CHUNK_BYTES,
+  SnapshotService,
+  type SavedSnapshot,
+  type SnapshotServiceOptions,
+} from './snapshot';
+export {
+  archiveMeta,
+  readArchive,
+  SnapshotArchiveError,
+  writeArchive,
+  type ArchiveContents,
+  type ArchiveMeta,
+} from './snapshot-archive';
+export {
+  SESSION_TTL_MAX_MS,
+  SESSION_TTL_MIN_MS,
+  SessionRequestError,
+  SessionService,
+  sessionTtlMs,
+} from './sessions';
+export { SESSION_TTL_MULTIPLIER } from './session-timers';

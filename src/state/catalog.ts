@@ -11,7 +11,11 @@
 // Each entry also names the watch key woken with it. An entry is dropped when its node or last
 // instance goes; reads then fall back to table indexes, which the removal raised past it.
 import type { CatalogNode, HealthCheck, NodeService, ServiceRegistration } from './catalog-types';
+import { checkKey, foldName as fold, nodeKey, nodePrefix } from './catalog-keys';
+import { invalidateCheckSessionsTxn, invalidateNodeSessionsTxn } from './session';
 import type { IndexName, ReadTxn, WriteTxn } from './tables';
+
+export { checkKey, nodeKey, nodePrefix };
 
 /** A failed catalog write whose message is Consul's error text. */
 export class CatalogError extends Error {
@@ -27,16 +31,8 @@ export type CheckWrite = Omit<
   'serviceName' | 'serviceTags' | 'createIndex' | 'modifyIndex'
 >;
 
-// Node names, service IDs and names and check IDs are case-insensitive in Consul's tables.
-const fold = (name: string): string => name.toLowerCase();
-
-export const nodeKey = (node: string): string => fold(node);
-/** Prefix of the services and checks keys of one node. */
-export const nodePrefix = (node: string): string => `${fold(node)}\0`;
 export const serviceKey = (node: string, serviceID: string): string =>
   `${fold(node)}\0${fold(serviceID)}`;
-export const checkKey = (node: string, checkID: string): string =>
-  `${fold(node)}\0${fold(checkID)}`;
 /** Prefix of the serviceInstances keys of one service name. */
 export const instancesPrefix = (service: string): string => `${fold(service)}\0`;
 /** Key of an instance in the serviceInstances index: service name, then node, then ID. */
@@ -125,6 +121,8 @@ export function deleteNodeTxn(tx: WriteTxn, node: string): void {
   const key = nodeKey(node);
   const existing = tx.tables.nodes.get(key);
   if (existing === undefined) return;
+  // Sessions on the node go first (Consul's deleteNodeTxn), releasing their locks.
+  invalidateNodeSessionsTxn(tx, node);
   for (const [checkRowKey, check] of [...tx.tables.checks.scanPrefix(nodePrefix(node))]) {
     removeCheckTxn(tx, checkRowKey, check);
   }
@@ -185,9 +183,12 @@ function putCheckTxn(tx: WriteTxn, existing: HealthCheck | undefined, row: Healt
     checkChangedTxn(tx, existing);
   }
   checkChangedTxn(tx, stamped);
+  // A session bound to a check is invalidated when the check turns critical.
+  if (stamped.status === 'critical') invalidateCheckSessionsTxn(tx, row.node, row.checkID);
 }
 
 function removeCheckTxn(tx: WriteTxn, key: string, check: HealthCheck): void {
+  invalidateCheckSessionsTxn(tx, check.node, check.checkID);
   tx.remove(tx.tables.checks, key);
   checkChangedTxn(tx, check);
 }

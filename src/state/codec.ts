@@ -16,7 +16,9 @@ import type {
   MixedTxnCommand,
   TxnCommand,
 } from './commands';
+import { parseSystemCommand } from './restore-codec';
 import { KV_VERBS as KV_VERB_LIST, type KvTxnOp, type KvVerb } from './types';
+import { readSessionWrite } from './session-wire';
 import {
   packr,
   readArray,
@@ -79,6 +81,14 @@ export function parseCommand(raw: unknown): Command {
           readSyncOp(op, `${type}.ops[${i}]`),
         ),
       };
+    case 'snapshot-chunk':
+    case 'snapshot-restore':
+    case 'autopilot-set':
+      return parseSystemCommand(type, fields);
+    case 'session-create':
+      return { type, session: readSessionWrite(fields.session, `${type}.session`) };
+    case 'session-destroy':
+      return { type, id: readString(fields.id, `${type}.id`) };
     default:
       throw new WireError(`unknown command type ${JSON.stringify(type)}`);
   }

@@ -3,6 +3,7 @@
 import type { CatalogSyncOp } from './catalog-register';
 import type { MixedTxnOp } from './catalog-txn';
 import type { Deregistration, Registration } from './catalog-types';
+import type { SessionWrite } from './session-types';
 import type { KvTxnOp } from './types';
 
 export interface KvSetCommand {
@@ -65,6 +66,55 @@ export interface CatalogSyncCommand {
   ops: CatalogSyncOp[];
 }
 
+/** One piece of a snapshot being restored (state.bin bytes at `offset`); see restore.ts. */
+export interface SnapshotChunkCommand {
+  type: 'snapshot-chunk';
+  /** Names the restore: chunks of another one are refused. */
+  restore: string;
+  offset: number;
+  data: Uint8Array;
+}
+
+/** Replaces the whole state with the staged snapshot when it has `size` bytes and `sha256`. */
+export interface SnapshotRestoreCommand {
+  type: 'snapshot-restore';
+  restore: string;
+  size: number;
+  /** Hex SHA-256 of the staged state.bin, as the archive's SHA256SUMS listed it. */
+  sha256: string;
+}
+
+/** Autopilot's settings as Consul stores them (durations in milliseconds here). */
+export interface AutopilotValues {
+  cleanupDeadServers: boolean;
+  lastContactThresholdMs: number;
+  maxTrailingLogs: number;
+  minQuorum: number;
+  serverStabilizationTimeMs: number;
+}
+
+/** Autopilot's configuration (Consul's AutopilotSetConfig / AutopilotCASConfig). */
+export interface AutopilotSetCommand {
+  type: 'autopilot-set';
+  config: AutopilotValues;
+  /** Only if the stored ModifyIndex equals it. */
+  cas?: number;
+  /** Only if none is stored yet (the leader seeding it from the agent's `autopilot {}`). */
+  seed?: boolean;
+}
+
+/** Consul's SessionRequest with Op create: the ID was chosen by the server that proposed it. */
+export interface SessionCreateCommand {
+  type: 'session-create';
+  session: SessionWrite;
+}
+
+/** Consul's SessionRequest with Op destroy (explicit, or the leader's TTL timer). */
+export interface SessionDestroyCommand {
+  type: 'session-destroy';
+  id: string;
+}
+
 export type Command =
   | KvSetCommand
   | KvDeleteCommand
@@ -74,4 +124,9 @@ export type Command =
   | TombstoneReapCommand
   | CatalogRegisterCommand
   | CatalogDeregisterCommand
-  | CatalogSyncCommand;
+  | CatalogSyncCommand
+  | SnapshotChunkCommand
+  | SnapshotRestoreCommand
+  | AutopilotSetCommand
+  | SessionCreateCommand
+  | SessionDestroyCommand;

@@ -13,6 +13,8 @@ import type {
   KvDeleteTreeCommand,
   KvSetCommand,
   MixedTxnCommand,
+  SessionCreateCommand,
+  SessionDestroyCommand,
   TombstoneReapCommand,
   TxnCommand,
 } from './commands';
@@ -25,10 +27,12 @@ import {
   reapTombstonesTxn,
   type KvWrite,
 } from './kv';
+import { applyAutopilotSet, applySnapshotChunk, applySnapshotRestore } from './restore';
+import { sessionCreateTxn, sessionDestroyTxn, sessionExists, SessionError } from './session';
 import type { StateStore } from './store';
 import type { MixedTxnResult } from './catalog-txn';
 import { txnApplyKv, txnApplyMixed } from './txn';
-import type { TxnResult } from './types';
+import type { SessionResult, TxnResult } from './types';
 
 type Apply<C extends Command> = (store: StateStore, index: number, cmd: C) => unknown;
 
@@ -42,6 +46,11 @@ const applyByType: { [T in Command['type']]: Apply<Extract<Command, { type: T }>
   'catalog-register': applyCatalogRegister,
   'catalog-deregister': applyCatalogDeregister,
   'catalog-sync': applyCatalogSync,
+  'snapshot-chunk': applySnapshotChunk,
+  'snapshot-restore': applySnapshotRestore,
+  'autopilot-set': applyAutopilotSet,
+  'session-create': applySessionCreate,
+  'session-destroy': applySessionDestroy,
 };
 
 export class Fsm implements StateMachine {
@@ -102,11 +111,11 @@ function applyKvDeleteTree(store: StateStore, index: number, cmd: KvDeleteTreeCo
 }
 
 function applyTxn(store: StateStore, index: number, cmd: TxnCommand): TxnResult {
-  return store.write(index, (tx) => txnApplyKv(tx, cmd.ops, noSessionExists));
+  return store.write(index, (tx) => txnApplyKv(tx, cmd.ops, (id) => sessionExists(tx, id)));
 }
 
 function applyMixedTxn(store: StateStore, index: number, cmd: MixedTxnCommand): MixedTxnResult {
-  return store.write(index, (tx) => txnApplyMixed(tx, cmd.ops, noSessionExists));
+  return store.write(index, (tx) => txnApplyMixed(tx, cmd.ops, (id) => sessionExists(tx, id)));
 }
 
 function applyTombstoneReap(store: StateStore, index: number, cmd: TombstoneReapCommand): void {
@@ -137,8 +146,29 @@ function applyCatalogSync(
   return store.write(index, (tx) => syncTxn(tx, cmd.node, cmd.ops));
 }
 
-// The sessions table arrives with session.ts; until then no session exists, so every lock is
-// refused the way Consul refuses an unknown session.
-function noSessionExists(): boolean {
-  return false;
+/** `{ok: true}`, or Consul's error text (missing node, missing or critical check). */
+function applySessionCreate(
+  store: StateStore,
+  index: number,
+  cmd: SessionCreateCommand,
+): SessionResult {
+  return store.write(index, (tx) => {
+    try {
+      sessionCreateTxn(tx, cmd.session);
+      return { ok: true };
+    } catch (error) {
+      if (!(error instanceof SessionError)) throw error;
+      tx.rollback();
+      return { ok: false, error: error.message };
+    }
+  });
+}
+
+/** True when the session existed. */
+function applySessionDestroy(
+  store: StateStore,
+  index: number,
+  cmd: SessionDestroyCommand,
+): boolean {
+  return store.write(index, (tx) => sessionDestroyTxn(tx, cmd.id));
 }

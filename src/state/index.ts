@@ -25,3 +25,9 @@ export {
   normalizeRegistration,
   type CatalogSyncOp,
 } from './catalog-register';
+export type { AutopilotConfigRow, RestoreResult, RestoreStaging } from './restore';
+export { snapshotStats, type SnapshotRecordStats } from './snapshot-stats';
+export * from './session-types';
+export type { SessionListener } from './store';
+export type { SessionEvent } from './tables';
+export { readSessionRow } from './session-wire';

@@ -216,6 +216,11 @@ export function reapTombstonesTxn(tx: WriteTxn, upto: number): void {
 }
 
 function insertKvTxn(tx: WriteTxn, entry: KvEntry): void {
+  const previous = tx.tables.kvs.get(entry.key);
+  if (previous?.session !== entry.session) {
+    if (previous?.session) tx.remove(tx.tables.kvSessions, kvSessionKey(previous));
+    if (entry.session) tx.put(tx.tables.kvSessions, kvSessionKey(entry), entry.key);
+  }
   tx.put(tx.tables.kvs, entry.key, entry);
   // The live row's ModifyIndex is newer than its tombstone, so the tombstone is no longer needed.
   tx.remove(tx.tables.tombstones, entry.key);
@@ -225,10 +230,17 @@ function insertKvTxn(tx: WriteTxn, entry: KvEntry): void {
 
 function removeKvTxn(tx: WriteTxn, keys: string[]): void {
   for (const key of keys) {
+    const previous = tx.tables.kvs.get(key);
+    if (previous?.session) tx.remove(tx.tables.kvSessions, kvSessionKey(previous));
     tx.remove(tx.tables.kvs, key);
     tx.changed(tx.watches.kvs, key);
   }
   tx.touchIndex('kvs');
+}
+
+/** Key of a held row in the kvSessions index: the holder's ID, then the key. */
+export function kvSessionKey(entry: KvEntry): string {
+  return `${entry.session ?? ''}\0${entry.key}`;
 }
 
 function buryTxn(tx: WriteTxn, key: string): void {

@@ -5,7 +5,11 @@
 // (per-service and per-node ones too) as [name, index] pairs. Both are read; 2 is written.
 import { checkKey, instanceKey, nodeKey, serviceKey } from './catalog';
 import { readCheckRow, readNodeRow, readServiceRow } from './catalog-wire';
+import { kvSessionKey } from './kv';
 import { compareKeys, OrderedTable } from './ordered-table';
+import { encodeSystemSections, readSystemSections } from './restore';
+import { sessionCheckIDs } from './session';
+import { readSessionRow } from './session-wire';
 import { newTables, type IndexedTable, type IndexName, type Tables } from './tables';
 import type { KvEntry } from './types';
 import {
@@ -31,6 +35,7 @@ const INDEXED_TABLES: ReadonlySet<string> = new Set<IndexedTable>([
   'nodes',
   'services',
   'checks',
+  'sessions',
 ]);
 
 export interface SnapshotContents {
@@ -57,7 +62,20 @@ export function encodeSnapshot({ tables, lastIndex }: SnapshotContents): Uint8Ar
     readServiceRow(row, 'service'),
   );
   const checks = [...tables.checks.scanPrefix('')].map(([, row]) => readCheckRow(row, 'check'));
-  const body = packr.pack({ lastIndex, indexes, kvs, tombstones, nodes, services, checks });
+  const sessions = [...tables.sessions.scanPrefix('')].map(([, row]) =>
+    readSessionRow(row, 'session'),
+  );
+  const body = packr.pack({
+    lastIndex,
+    indexes,
+    kvs,
+    tombstones,
+    nodes,
+    services,
+    checks,
+    ...encodeSystemSections(tables),
+    sessions,
+  });
   const snapshot = new Uint8Array(HEADER_LENGTH + body.length);
   snapshot.set(MAGIC, 0);
   snapshot[MAGIC.length] = FORMAT_VERSION;
@@ -92,12 +110,14 @@ export function decodeSnapshot(data: Uint8Array): SnapshotContents {
       tables.indexes.set(name, index);
     });
     readCatalog(body, tables);
+    readSystemSections(body, tables);
   }
   tables.kvs = uniqueTable(readArray(body.kvs, 'snapshot.kvs').map(readKvRow), 'snapshot.kvs');
   tables.tombstones = uniqueTable(
     readArray(body.tombstones, 'snapshot.tombstones').map(readTombstone),
     'snapshot.tombstones',
   );
+  readSessions(body, tables);
   return { tables, lastIndex: readIndex(body.lastIndex, 'snapshot.lastIndex') };
 }
 
@@ -165,6 +185,40 @@ function readCatalog(body: Record<string, unknown>, tables: Tables): void {
         tables.services.get(serviceKey(row.node, row.serviceID)) === undefined);
     if (orphan) throw new WireError(`snapshot.checks[${i}] is on an unknown node or service`);
   });
+}
+
+// Sessions arrived within format 2 (absent: none). Their indexes, and the index of held keys,
+// are rebuilt from the rows.
+function readSessions(body: Record<string, unknown>, tables: Tables): void {
+  const sessions =
+    body.sessions === undefined
+      ? []
+      : readArray(body.sessions, 'snapshot.sessions').map((raw, i) =>
+          readSessionRow(raw, `snapshot.sessions[${i}]`),
+        );
+  tables.sessions = uniqueTable(
+    sessions.map((row) => [row.id, row]),
+    'snapshot.sessions',
+  );
+  const nodeSessions: [string, string][] = [];
+  const sessionChecks: [string, string][] = [];
+  for (const session of sessions) {
+    nodeSessions.push([`${nodeKey(session.node)}\0${session.id}`, session.id]);
+    for (const checkID of new Set(sessionCheckIDs(session))) {
+      sessionChecks.push([`${checkKey(session.node, checkID)}\0${session.id}`, session.id]);
+    }
+  }
+  tables.nodeSessions = OrderedTable.from(nodeSessions);
+  tables.sessionChecks = OrderedTable.from(sessionChecks);
+  const held: [string, string][] = [];
+  for (const [key, entry] of tables.kvs.scanPrefix('')) {
+    if (entry.session === null || entry.session === '') continue;
+    if (tables.sessions.get(entry.session) === undefined) {
+      throw new WireError(`snapshot.kvs ${JSON.stringify(key)} is held by an unknown session`);
+    }
+    held.push([kvSessionKey(entry), key]);
+  }
+  tables.kvSessions = OrderedTable.from(held);
 }
 
 function readTombstone(raw: unknown, i: number): [string, number] {

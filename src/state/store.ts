@@ -23,11 +23,37 @@ import type {
 } from './catalog-types';
 import { kvsGet, kvsKeys, kvsList, kvsTableIndex } from './kv';
 import { decodeSnapshot, encodeSnapshot } from './snapshot';
-import { newTables, newWatchTables, WriteTxn, type ReadTxn, type Tables } from './tables';
+import {
+  allSessionsWatchPrefix,
+  nodeSessions,
+  nodeSessionsWatchPrefix,
+  sessionGet,
+  sessionIdWatchKey,
+  sessionList,
+} from './session';
+import type { Session } from './session-types';
+import {
+  newTables,
+  newWatchTables,
+  WriteTxn,
+  type ReadTxn,
+  type SessionEvent,
+  type Tables,
+} from './tables';
 import type { MixedTxnOp, MixedTxnResult } from './catalog-txn';
 import { txnReadKv, txnReadMixed } from './txn';
 import type { KvEntry, KvTxnOp, ReadResult, TxnResult } from './types';
+import type { AutopilotConfigRow, RestoreStaging } from './restore';
 import { WatchRegistry, WatchSetBuilder } from './watch';
+
+/** Who follows session changes outside the tables (the leader's TTL timers). */
+export interface SessionListener {
+  committed(events: readonly SessionEvent[]): void;
+  /** The whole state was replaced: every session may have changed. */
+  restored(): void;
+}
+
+const LOCK_DELAY_PRUNE_AT = 1024;
 
 /** Rows handed out by reads are the store's own objects: treat them as read-only. */
 export class StateStore {
@@ -35,6 +61,9 @@ export class StateStore {
   private readonly watches = newWatchTables();
   private readonly registry = new WatchRegistry();
   private applied = 0;
+  /** Key → epoch ms until which `?acquire` is refused (lock-delay); in memory only, as Consul. */
+  private readonly lockDelays = new Map<string, number>();
+  private readonly sessionListeners = new Set<SessionListener>();
 
   newWatchSet(): WatchSetBuilder {
     return new WatchSetBuilder(this.registry);
@@ -126,6 +155,45 @@ export class StateStore {
     return reported(healthChecksInState(this.reader(), state));
   }
 
+  /** One session, or null; index: the sessions table index. Watches that session. */
+  sessionGet(id: string, ws?: WatchSetBuilder): ReadResult<Session | null> {
+    ws?.addKey(this.watches.sessions, sessionIdWatchKey(id));
+    return reported(sessionGet(this.reader(), id));
+  }
+
+  /** Every session, sorted by ID; index: the sessions table index. */
+  sessionList(ws?: WatchSetBuilder): ReadResult<Session[]> {
+    ws?.addPrefix(this.watches.sessions, allSessionsWatchPrefix);
+    return reported(sessionList(this.reader()));
+  }
+
+  /** The sessions of one node, sorted by ID; index: the sessions table index. */
+  nodeSessions(node: string, ws?: WatchSetBuilder): ReadResult<Session[]> {
+    ws?.addPrefix(this.watches.sessions, nodeSessionsWatchPrefix(node));
+    return reported(nodeSessions(this.reader(), node));
+  }
+
+  /**
+   * Epoch ms until which a new `?acquire` of `key` must be refused (0 when none): the lock-delay
+   * a session invalidation left on it.
+   */
+  kvLockDelayUntil(key: string, now = Date.now()): number {
+    const until = this.lockDelays.get(key);
+    if (until === undefined) return 0;
+    if (until > now) return until;
+    this.lockDelays.delete(key);
+    return 0;
+  }
+
+  /**
+   * Tells `listener` of every committed session creation and invalidation (and of a restore,
+   * which replaces every session). Returns the unsubscribe function.
+   */
+  onSessionEvents(listener: SessionListener): () => void {
+    this.sessionListeners.add(listener);
+    return () => this.sessionListeners.delete(listener);
+  }
+
   /** Evaluates a transaction of read verbs against the current state; never changes it. */
   kvTxnRead(ops: KvTxnOp[]): TxnResult {
     return txnReadKv(this.reader(), ops);
@@ -179,12 +247,41 @@ export class StateStore {
       throw error;
     }
     this.applied = index;
-    this.registry.notify(tx.commit());
+    const { changes, sessionEvents } = tx.commit();
+    this.registry.notify(changes);
+    if (sessionEvents.length > 0) this.sessionsChanged(sessionEvents);
     return result;
+  }
+
+  // Lock-delay windows start now, on this server's clock (Consul's lockDelay.SetExpiration).
+  private sessionsChanged(events: SessionEvent[]): void {
+    const now = Date.now();
+    for (const event of events) {
+      if (event.kind !== 'invalidated' || event.lockDelayMs <= 0) continue;
+      for (const key of event.heldKeys) this.lockDelays.set(key, now + event.lockDelayMs);
+    }
+    this.pruneLockDelays(now);
+    for (const listener of this.sessionListeners) listener.committed(events);
+  }
+
+  // Expired windows are dropped when read; this bounds what a long quiet run leaves behind.
+  private pruneLockDelays(now: number): void {
+    if (this.lockDelays.size < LOCK_DELAY_PRUNE_AT) return;
+    for (const [key, until] of this.lockDelays) if (until <= now) this.lockDelays.delete(key);
   }
 
   private reader(): ReadTxn {
     return { tables: this.current };
+  }
+
+  /** Autopilot's stored configuration, or null before the leader first stores it. */
+  autopilotConfig(): AutopilotConfigRow | null {
+    return this.current.autopilot;
+  }
+
+  /** The snapshot restore being staged through Raft, if any (restore.ts). */
+  restoring(): RestoreStaging | null {
+    return this.current.restoring;
   }
 
   snapshot(): Uint8Array {
@@ -200,6 +297,7 @@ export class StateStore {
     this.current = restored.tables;
     this.applied = index ?? restored.lastIndex;
     this.abandon();
+    for (const listener of this.sessionListeners) listener.restored();
   }
 }
 

@@ -4,11 +4,13 @@
 // synchronously, so no reader ever observes a half-applied transaction.
 import type { CatalogNode, HealthCheck, NodeService } from './catalog-types';
 import { OrderedTable } from './ordered-table';
+import type { AutopilotConfigRow, RestoreStaging } from './restore';
+import type { Session } from './session-types';
 import type { KvEntry } from './types';
 import { WatchTable, type WatchChange } from './watch';
 
 /** Table names that carry an index (Consul's "index" table): the Raft index of their last change. */
-export type IndexedTable = 'kvs' | 'tombstones' | 'nodes' | 'services' | 'checks';
+export type IndexedTable = 'kvs' | 'tombstones' | 'nodes' | 'services' | 'checks' | 'sessions';
 
 /**
  * Entries of the index table: whole tables, plus one per service name (`service.<name>`) and
@@ -29,7 +31,19 @@ export interface Tables {
   checks: OrderedTable<HealthCheck>;
   /** Secondary index of `services`: `name\0node\0serviceID` (lower-cased) → services key. */
   serviceInstances: OrderedTable<string>;
+  /** Keyed by session ID. */
+  sessions: OrderedTable<Session>;
+  /** Secondary index of `sessions`: `node\0sessionID` (node lower-cased) → session ID. */
+  nodeSessions: OrderedTable<string>;
+  /** Secondary index of `sessions`: `checks key\0sessionID` → session ID (checks it is bound to). */
+  sessionChecks: OrderedTable<string>;
+  /** Secondary index of `kvs`: `sessionID\0key` → key, for every key a session holds. */
+  kvSessions: OrderedTable<string>;
   indexes: Map<IndexName, number>;
+  /** Autopilot's configuration once set (restore.ts). */
+  autopilot: AutopilotConfigRow | null;
+  /** A snapshot restore being staged (restore.ts). */
+  restoring: RestoreStaging | null;
 }
 
 /** Per table family, who is watching which keys. Lives outside Tables: a restore keeps it. */
@@ -37,6 +51,8 @@ export interface WatchTables {
   kvs: WatchTable;
   /** Exact keys only: `nodes`, `services`, `checks`, `node.<name>`, `service.<name>`. */
   catalog: WatchTable;
+  /** Session rows: `i\0<id>` (one session) and `n\0<node>\0<id>` (a node's sessions). */
+  sessions: WatchTable;
 }
 
 export function newTables(): Tables {
@@ -47,13 +63,34 @@ export function newTables(): Tables {
     services: new OrderedTable(),
     checks: new OrderedTable(),
     serviceInstances: new OrderedTable(),
+    sessions: new OrderedTable(),
+    nodeSessions: new OrderedTable(),
+    sessionChecks: new OrderedTable(),
+    kvSessions: new OrderedTable(),
     indexes: new Map(),
+    autopilot: null,
+    restoring: null,
   };
 }
 
 export function newWatchTables(): WatchTables {
-  return { kvs: new WatchTable(), catalog: new WatchTable() };
+  return { kvs: new WatchTable(), catalog: new WatchTable(), sessions: new WatchTable() };
 }
+
+/**
+ * What a committed write did to sessions, for what lives outside the replicated tables: the
+ * leader's TTL timers and every server's lock-delay windows (kept in memory, as Consul).
+ */
+export type SessionEvent =
+  | { kind: 'created'; session: Session }
+  | {
+      kind: 'invalidated';
+      id: string;
+      /** Keys it held (released or deleted), each now under lock-delay. */
+      heldKeys: string[];
+      /** min(LockDelay, 60 s) in milliseconds. */
+      lockDelayMs: number;
+    };
 
 /** What reads need: the tables as they stand (inside a write, including its own edits). */
 export interface ReadTxn {
@@ -67,6 +104,7 @@ export function tableIndex(tables: Tables, table: IndexName): number {
 export class WriteTxn implements ReadTxn {
   private undoLog: (() => void)[] = [];
   private changes: WatchChange[] = [];
+  private sessionEvents: SessionEvent[] = [];
   private finished = false;
 
   constructor(
@@ -116,20 +154,26 @@ export class WriteTxn implements ReadTxn {
     this.changes.push({ watch, key });
   }
 
+  /** Queues a session event (created, invalidated), delivered only on commit. */
+  sessionEvent(event: SessionEvent): void {
+    this.sessionEvents.push(event);
+  }
+
   /** Undoes every edit, newest first. The transaction then commits nothing. */
   rollback(): void {
     this.assertOpen();
     for (let i = this.undoLog.length - 1; i >= 0; i--) this.undoLog[i]();
     this.undoLog = [];
     this.changes = [];
+    this.sessionEvents = [];
   }
 
   /** Ends the transaction; returns the changes whose watchers must now be woken. */
-  commit(): WatchChange[] {
+  commit(): { changes: WatchChange[]; sessionEvents: SessionEvent[] } {
     this.assertOpen();
     this.finished = true;
     this.undoLog = [];
-    return this.changes;
+    return { changes: this.changes, sessionEvents: this.sessionEvents };
   }
 
   private assertOpen(): void {

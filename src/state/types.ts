@@ -66,3 +66,6 @@ export interface TxnResult {
   results: { kv: KvEntry }[] | null;
   errors: TxnError[] | null;
 }
+
+/** What a session create answers: ok, or Consul's error text. */
+export type SessionResult = { ok: true } | { ok: false; error: string };

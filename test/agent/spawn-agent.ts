@@ -28,8 +28,15 @@ export interface RunningAgent {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-export async function startAgent(args: string[], timeoutMs = 15_000): Promise<RunningAgent> {
-  const child = spawn(process.execPath, [MAIN, 'agent', ...args], {
+/** Starts `consulate agent` from the build (or from `executable`, an installed `consulate`). */
+export async function startAgent(
+  args: string[],
+  timeoutMs = 15_000,
+  executable?: string,
+): Promise<RunningAgent> {
+  const [command, prefix] =
+    executable === undefined ? [process.execPath, [MAIN]] : [executable, [] as string[]];
+  const child = spawn(command, [...prefix, 'agent', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

@@ -110,3 +110,51 @@ describe('npm consul client: agent, status and connect', () => {
     assert.deepEqual(errors, []);
   });
 });
+
+describe('npm consul client: sessions and locks', () => {
+  it('creates, reads, lists, renews and destroys a session', async () => {
+    const { ID: id } = (await consul.session.create({
+      name: 'npm-session',
+      ttl: '15s',
+      lockdelay: '1s',
+      behavior: 'delete',
+    })) as { ID: string };
+    const info = (await consul.session.info(id)) as unknown as Row;
+    assert.equal(info.Name, 'npm-session');
+    assert.equal(info.Node, NODE);
+    assert.equal(info.TTL, '15s');
+    assert.equal(info.LockDelay, 1e9);
+    assert.equal(info.Behavior, 'delete');
+    const byNode = (await consul.session.node(NODE)) as unknown as Row[];
+    assert.ok(byNode.some((s) => s.ID === id));
+    const listed = (await consul.session.list()) as unknown as Row[];
+    assert.ok(listed.some((s) => s.ID === id));
+    const renewed = (await consul.session.renew(id)) as unknown as Row[];
+    assert.equal(renewed[0].ID, id);
+    await consul.session.destroy(id);
+    assert.equal(await consul.session.info(id), undefined);
+  });
+
+  it('acquires and releases a KV lock with a session', async () => {
+    const { ID: id } = (await consul.session.create({ name: 'npm-lock' })) as { ID: string };
+    assert.equal(await consul.kv.set({ key: 'npm/lock', value: 'me', acquire: id }), true);
+    const held = (await consul.kv.get('npm/lock')) as unknown as Row;
+    assert.equal(held.Session, id);
+    assert.equal(held.LockIndex, 1);
+    const { ID: rival } = (await consul.session.create({ name: 'npm-rival' })) as { ID: string };
+    // The client hands Consul's `false` body back as a falsy result.
+    assert.ok(!(await consul.kv.set({ key: 'npm/lock', value: 'them', acquire: rival })));
+    assert.equal(((await consul.kv.get('npm/lock')) as unknown as Row).Session, id);
+    assert.equal(await consul.kv.set({ key: 'npm/lock', value: '', release: id }), true);
+    const free = (await consul.kv.get('npm/lock')) as unknown as Row;
+    assert.equal(free.Session, undefined);
+    assert.equal(await consul.kv.set({ key: 'npm/lock', value: 'them', acquire: rival }), true);
+  });
+
+  it('surfaces a renew of an unknown session as a 404 error', async () => {
+    await assert.rejects(consul.session.renew('00000000-0000-0000-0000-000000000000'), (error) => {
+      assert.match(String((error as Error).message), /not found/);
+      return true;
+    });
+  });
+});

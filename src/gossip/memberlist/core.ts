@@ -283,6 +283,12 @@ export class MemberlistCore {
     return n === undefined ? null : toNode(n);
   }
 
+  /** The state we hold for a node, or null when we do not know it. */
+  stateOf(name: string): MemberlistNode['state'] | null {
+    const n = this.nodeMap.get(name);
+    return n === undefined ? null : stateName(n.state);
+  }
+
   healthScore(): number {
     return this.awareness;
   }

@@ -411,7 +411,17 @@ export class Memberlist {
       let connected = false;
       let settled = false;
       let received: Buffer = Buffer.alloc(0);
-      const sock = createConnection({ host: to.ip, port: to.port });
+      // Dial from our bind address when it is a specific one of the same family, so that the
+      // peer sees the same source address for our packets and our streams.
+      const bindFamily = isIP(this.config.bindAddr);
+      const specific = this.config.bindAddr !== '0.0.0.0' && this.config.bindAddr !== '::';
+      const sock = createConnection({
+        host: to.ip,
+        port: to.port,
+        ...(specific && bindFamily !== 0 && bindFamily === isIP(to.ip)
+          ? { localAddress: this.config.bindAddr }
+          : {}),
+      });
       this.openSockets.add(sock);
       const finish = (err: Error | null, value: StreamMessage | null = null): void => {
         if (settled) return;

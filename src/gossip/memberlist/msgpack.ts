@@ -149,6 +149,13 @@ export class MsgpackWriter {
   }
 
   str(s: string): void {
+    // Short ASCII (every struct key, most names) is written directly: no encoder allocation.
+    if (s.length < 32 && isAscii(s)) {
+      this.ensure(s.length + 1);
+      this.buf[this.len++] = 0xa0 | s.length;
+      for (let i = 0; i < s.length; i++) this.buf[this.len++] = s.charCodeAt(i);
+      return;
+    }
     this.rawString(textEncoder.encode(s));
   }
 
@@ -214,12 +221,15 @@ export class MsgpackWriter {
   }
 }
 
+function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
+  return true;
+}
+
+// UTF-16 code unit order equals UTF-8 byte order outside the surrogate range, which Go
+// struct field names never reach.
 function compareBytewise(a: string, b: string): number {
-  const x = textEncoder.encode(a);
-  const y = textEncoder.encode(b);
-  const n = Math.min(x.length, y.length);
-  for (let i = 0; i < n; i++) if (x[i] !== y[i]) return x[i] - y[i];
-  return x.length - y.length;
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** Encodes one value (struct-like objects with their keys sorted, as go-msgpack does). */

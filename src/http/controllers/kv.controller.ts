@@ -94,10 +94,10 @@ export class KvController {
     let written: boolean;
     if (query.acquire !== undefined) {
       const session = queryValue(query, 'acquire');
-      written = await this.lockOp(
-        { verb: 'lock', key, value, flags, session },
-        'failed to lock key',
-      );
+      // Lock-delay after an invalidation refuses new holders (Consul checks it before applying).
+      written =
+        runtime.store.kvLockDelayUntil(key) === 0 &&
+        (await this.lockOp({ verb: 'lock', key, value, flags, session }, 'failed to lock key'));
     } else if (query.release !== undefined) {
       const session = queryValue(query, 'release');
       written = await this.lockOp(

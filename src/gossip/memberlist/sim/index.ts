@@ -1,0 +1,1 @@
+export { SimCluster, seededRandom, type SimEvent, type SimOptions } from './cluster';

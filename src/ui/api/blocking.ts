@@ -1,0 +1,113 @@
+// Live data through Consul's blocking queries: each answer's X-Consul-Index is sent back as
+// ?index= with ?wait=, so the agent holds the request until what it read changes. No timers
+// poll; after a failure the next try waits (1 s doubling to 30 s). An answer without an index
+// (a plain endpoint) is read once.
+import { useEffect, useState } from 'react';
+
+import { ApiError } from './http';
+
+export interface Live<T> {
+  data: T | undefined;
+  error: Error | null;
+  /** The X-Consul-Index of the data shown. */
+  index: number;
+  loading: boolean;
+}
+
+export interface BlockingOptions<T> {
+  /** What a 404 that carries X-Consul-Index means (a missing key): this value, not an error. */
+  notFound?: T;
+  /** The response's body as data (default: JSON). */
+  parse?: (response: Response) => Promise<T>;
+}
+
+const WAIT = '5m';
+
+interface State<T> extends Live<T> {
+  url: string | null;
+}
+
+export function useBlocking<T>(url: string | null, options: BlockingOptions<T> = {}): Live<T> {
+  const [state, setState] = useState<State<T>>({
+    url,
+    data: undefined,
+    error: null,
+    index: 0,
+    loading: url !== null,
+  });
+  const { notFound, parse } = options;
+  useEffect(() => {
+    if (url === null) return;
+    const controller = new AbortController();
+    void watch(url, controller.signal, { notFound, parse }, (update) =>
+      setState((previous) => ({
+        ...(previous.url === url
+          ? previous
+          : { data: undefined, index: 0, error: null, loading: true }),
+        ...update,
+        url,
+      })),
+    );
+    return () => controller.abort();
+    // notFound and parse are fixed per call site; the URL alone says what is read.
+  }, [url]);
+  if (state.url !== url) return { data: undefined, error: null, index: 0, loading: url !== null };
+  return state;
+}
+
+async function watch<T>(
+  url: string,
+  signal: AbortSignal,
+  options: BlockingOptions<T>,
+  update: (state: Partial<Live<T>>) => void,
+): Promise<void> {
+  let index = 0;
+  let failures = 0;
+  const separator = url.includes('?') ? '&' : '?';
+  while (!signal.aborted) {
+    try {
+      const target = index > 0 ? `${url}${separator}index=${index}&wait=${WAIT}` : url;
+      const response = await fetch(target, { signal });
+      const header = response.headers.get('x-consul-index');
+      let data: T;
+      if (response.status === 404 && header !== null && 'notFound' in options) {
+        data = options.notFound as T;
+      } else if (!response.ok) {
+        const text = (await response.text()).trim();
+        throw new ApiError(
+          response.status,
+          text === '' ? response.statusText : text,
+          header !== null,
+        );
+      } else {
+        data =
+          options.parse === undefined
+            ? ((await response.json()) as T)
+            : await options.parse(response);
+      }
+      const next = Number(header ?? 0);
+      failures = 0;
+      update({ data, error: null, index: next, loading: false });
+      if (header === null) return;
+      // Consul's rule: an index that went backwards (a restored snapshot) starts over.
+      index = next < index ? 0 : next;
+    } catch (error) {
+      if (signal.aborted) return;
+      update({ error: error as Error, loading: false });
+      // A 404 without an index: the endpoint itself is missing; asking again will not help.
+      if (error instanceof ApiError && error.status === 404 && !error.hasIndex) return;
+      failures += 1;
+      await sleep(Math.min(30_000, 1000 * 2 ** (failures - 1)), signal);
+    }
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}

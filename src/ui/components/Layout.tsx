@@ -1,0 +1,68 @@
+// The frame of every page: a skip link, the header with the datacenter switcher and the main
+// navigation, then the page. The datacenter is the first segment of every URL.
+import { useEffect } from 'react';
+import { NavLink, Outlet, useLocation, useNavigate, useParams } from 'react-router';
+
+import { useBlocking } from '../api/blocking';
+import { apiUrl } from '../api/http';
+
+const SECTIONS = [
+  { path: 'services', label: 'Services' },
+  { path: 'nodes', label: 'Nodes' },
+  { path: 'kv', label: 'Key/Value' },
+] as const;
+
+export function Layout() {
+  const { dc = '' } = useParams();
+  const location = useLocation();
+  const navigate = useNavigate();
+  const datacenters = useBlocking<string[]>(apiUrl('catalog/datacenters'));
+  const known = datacenters.data ?? [dc];
+  const section = location.pathname.split('/')[2] ?? 'services';
+
+  return (
+    <>
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <header className="app-header">
+        <div className="brand" aria-label="Consulate">
+          <svg viewBox="0 0 32 32" width="24" height="24" aria-hidden="true">
+            <circle cx="16" cy="16" r="14" fill="#c62a71" />
+            <circle cx="16" cy="16" r="6" fill="#fff" />
+          </svg>
+          <span>Consulate</span>
+        </div>
+        <label className="dc-switcher">
+          <span>Datacenter</span>
+          <select value={dc} onChange={(event) => navigate(`/${event.target.value}/${section}`)}>
+            {(known.includes(dc) ? known : [dc, ...known]).map((name) => (
+              <option key={name} value={name}>
+                {name}
+              </option>
+            ))}
+          </select>
+        </label>
+        <nav aria-label="Main">
+          <ul>
+            {SECTIONS.map(({ path, label }) => (
+              <li key={path}>
+                <NavLink to={`/${dc}/${path}`}>{label}</NavLink>
+              </li>
+            ))}
+          </ul>
+        </nav>
+      </header>
+      <main id="main" tabIndex={-1}>
+        <Outlet />
+      </main>
+    </>
+  );
+}
+
+/** Sets the document's title for the page shown. */
+export function useTitle(title: string): void {
+  useEffect(() => {
+    document.title = `${title} - Consulate`;
+  }, [title]);
+}
