@@ -41,7 +41,17 @@ import {
 } from './messages';
 import { asStruct, decode, fieldBytes, fieldUint, MsgpackError } from './msgpack';
 import { encryptOverhead } from './security';
-import { TransmitLimitedQueue, type NamedBroadcast } from './queue';
+import { TransmitLimitedQueue } from './queue';
+import {
+  deadOrLeft,
+  MemberlistBroadcast,
+  pushPullScale,
+  toNode,
+  verifyProtocol,
+  vsnFields,
+  type NodeState,
+} from './node-state';
+import { TimerSet, type Timer } from './timers';
 import { Suspicion, suspicionTimeout } from './suspicion';
 import type { MemberlistNode } from './types';
 
@@ -52,28 +62,6 @@ export type CoreCommand =
   | { kind: 'pushPull'; to: Address }
   /** TCP fallback ping; report with fallbackPingResult(seqNo, ok) by the deadline. */
   | { kind: 'fallbackPing'; to: Address; seqNo: number; msg: Uint8Array; deadline: number };
-
-interface NodeState {
-  name: string;
-  addr: Uint8Array;
-  port: number;
-  meta: Uint8Array | null;
-  pMin: number;
-  pMax: number;
-  pCur: number;
-  dMin: number;
-  dMax: number;
-  dCur: number;
-  incarnation: number;
-  state: number;
-  stateChange: number;
-}
-
-interface Timer {
-  at: number;
-  seq: number;
-  fire: () => void;
-}
 
 interface AckHandler {
   onAck: (payload: Uint8Array | null) => void;
@@ -95,34 +83,6 @@ interface Probe {
   timers: Timer[];
 }
 
-class MemberlistBroadcast implements NamedBroadcast {
-  constructor(
-    private readonly node: string,
-    private readonly msg: Uint8Array,
-    private readonly notify: (() => void) | null,
-  ) {}
-  invalidates(other: unknown): boolean {
-    return other instanceof MemberlistBroadcast && other.node === this.node;
-  }
-  name(): string {
-    return this.node;
-  }
-  message(): Uint8Array {
-    return this.msg;
-  }
-  finished(): void {
-    this.notify?.();
-  }
-}
-
-const PUSH_PULL_SCALE_THRESHOLD = 32;
-
-export function pushPullScale(interval: number, n: number): number {
-  if (n <= PUSH_PULL_SCALE_THRESHOLD) return interval;
-  const mult = Math.ceil(Math.log2(n) - Math.log2(PUSH_PULL_SCALE_THRESHOLD)) + 1;
-  return mult * interval;
-}
-
 export interface CoreOptions {
   config: MemberlistConfig;
   /** Uniform in [0, 1). */
@@ -140,8 +100,7 @@ export class MemberlistCore {
   private readonly nodeMap = new Map<string, NodeState>();
   private readonly suspicions = new Map<string, Suspicion>();
   private readonly ackHandlers = new Map<number, AckHandler>();
-  private timers: Timer[] = [];
-  private timerSeq = 0;
+  private timers = new TimerSet();
   private commands: CoreCommand[] = [];
   private seqNo = 0;
   private incarnation = 0;
@@ -199,7 +158,7 @@ export class MemberlistCore {
   /** Stops every loop and timer (Shutdown). */
   stop(): void {
     this.stopped = true;
-    this.timers = [];
+    this.timers.clear();
     this.ackHandlers.clear();
     this.suspicions.clear();
   }
@@ -210,31 +169,18 @@ export class MemberlistCore {
     this.now = now;
     for (;;) {
       if (this.stopped) return;
-      let best: Timer | null = null;
-      for (const t of this.timers) {
-        if (
-          t.at <= now &&
-          (best === null || t.at < best.at || (t.at === best.at && t.seq < best.seq))
-        ) {
-          best = t;
-        }
-      }
-      if (best === null) return;
-      this.cancel(best);
-      best.fire();
+      const t = this.timers.takeDue(now);
+      if (t === null) return;
+      t.fire();
     }
   }
 
   nextDeadline(): number | null {
-    let min: number | null = null;
-    for (const t of this.timers) if (min === null || t.at < min) min = t.at;
-    return min;
+    return this.timers.nextDeadline();
   }
 
   private after(delay: number, fire: () => void): Timer {
-    const t: Timer = { at: this.now + delay, seq: ++this.timerSeq, fire };
-    this.timers.push(t);
-    return t;
+    return this.timers.add(this.now + delay, fire);
   }
 
   /** A ticker: first fire after a random stagger up to one interval, as memberlist does. */
@@ -247,8 +193,7 @@ export class MemberlistCore {
   }
 
   private cancel(t: Timer): void {
-    const i = this.timers.indexOf(t);
-    if (i >= 0) this.timers.splice(i, 1);
+    this.timers.cancel(t);
   }
 
   takeCommands(): CoreCommand[] {
@@ -375,7 +320,7 @@ export class MemberlistCore {
       }
       if (r.port === 0) r.port = this.config.bindPort;
     }
-    const bad = this.verifyProtocol(remote);
+    const bad = verifyProtocol(this.nodes, remote);
     if (bad !== null) return bad;
     if (join && this.config.merge !== null) {
       const peers = remote.map((r) => ({
@@ -823,46 +768,6 @@ export class MemberlistCore {
     });
   }
 
-  private verifyProtocol(remote: PushNodeState[]): string | null {
-    let maxpmin = 0;
-    let minpmax = 255;
-    let maxdmin = 0;
-    let mindmax = 255;
-    for (const r of remote) {
-      if (r.state !== NodeStateCode.alive || r.vsn === null || r.vsn.length === 0) continue;
-      maxpmin = Math.max(maxpmin, r.vsn[0]);
-      minpmax = Math.min(minpmax, r.vsn[1]);
-      maxdmin = Math.max(maxdmin, r.vsn[3]);
-      mindmax = Math.min(mindmax, r.vsn[4]);
-    }
-    for (const n of this.nodes) {
-      if (n.state !== NodeStateCode.alive) continue;
-      maxpmin = Math.max(maxpmin, n.pMin);
-      minpmax = Math.min(minpmax, n.pMax);
-      maxdmin = Math.max(maxdmin, n.dMin);
-      mindmax = Math.min(mindmax, n.dMax);
-    }
-    const check = (name: string, pCur: number, dCur: number): string | null => {
-      if (pCur < maxpmin || pCur > minpmax) {
-        return `Node '${name}' protocol version (${pCur}) is incompatible: [${maxpmin}, ${minpmax}]`;
-      }
-      if (dCur < maxdmin || dCur > mindmax) {
-        return `Node '${name}' delegate protocol version (${dCur}) is incompatible: [${maxdmin}, ${mindmax}]`;
-      }
-      return null;
-    };
-    for (const r of remote) {
-      const hasVsn = r.vsn !== null && r.vsn.length > 0;
-      const bad = check(r.name, hasVsn ? r.vsn![2] : 0, hasVsn ? r.vsn![5] : 0);
-      if (bad !== null) return bad;
-    }
-    for (const n of this.nodes) {
-      const bad = check(n.name, n.pCur, n.dCur);
-      if (bad !== null) return bad;
-    }
-    return null;
-  }
-
   private mergeState(remote: PushNodeState[]): void {
     for (const r of remote) {
       switch (r.state) {
@@ -1166,45 +1071,6 @@ export class MemberlistCore {
       [a[i], a[j]] = [a[j], a[i]];
     }
   }
-}
-
-function deadOrLeft(n: NodeState): boolean {
-  return n.state === NodeStateCode.dead || n.state === NodeStateCode.left;
-}
-
-function vsnFields(vsn: Uint8Array | null): {
-  pMin: number;
-  pMax: number;
-  pCur: number;
-  dMin: number;
-  dMax: number;
-  dCur: number;
-} {
-  const v = vsn ?? new Uint8Array(0);
-  return {
-    pMin: v[0] ?? 0,
-    pMax: v[1] ?? 0,
-    pCur: v[2] ?? 0,
-    dMin: v[3] ?? 0,
-    dMax: v[4] ?? 0,
-    dCur: v[5] ?? 0,
-  };
-}
-
-function toNode(n: NodeState): MemberlistNode {
-  return {
-    name: n.name,
-    addr: bytesToIp(n.addr),
-    port: n.port,
-    meta: n.meta ?? new Uint8Array(0),
-    state: stateName(n.state),
-    pMin: n.pMin,
-    pMax: n.pMax,
-    pCur: n.pCur,
-    dMin: n.dMin,
-    dMax: n.dMax,
-    dCur: n.dCur,
-  };
 }
 
 function errText(e: unknown): string {

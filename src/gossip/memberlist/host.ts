@@ -56,6 +56,8 @@ export class Memberlist {
   private shut = false;
   private pushPullInFlight = 0;
   private readonly openSockets = new Set<TcpSocket>();
+  /** Rejecters of leave/updateNode calls still waiting for their broadcast. */
+  private readonly waiting = new Set<(e: Error) => void>();
 
   private constructor(
     readonly config: MemberlistConfig,
@@ -164,6 +166,8 @@ export class Memberlist {
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
     for (const s of this.openSockets) s.destroy();
+    for (const reject of this.waiting) reject(new Error('memberlist was shut down'));
+    this.waiting.clear();
     await Promise.all([
       new Promise<void>((resolve) => this.tcp.close(() => resolve())),
       new Promise<void>((resolve) => {
@@ -218,9 +222,14 @@ export class Memberlist {
     );
   }
 
-  /** The protocol core, for diagnostics and tests. */
-  get state(): MemberlistCore {
-    return this.core;
+  /** The state a node is in from our point of view (null when unknown). */
+  stateOf(name: string): MemberlistNode['state'] | null {
+    return this.core.stateOf(name);
+  }
+
+  /** Every node we know, including failed and left ones (members() lists only the live). */
+  allNodes(): MemberlistNode[] {
+    return this.core.allNodes();
   }
 
   // ---- driving the core ------------------------------------------------------------------
@@ -237,21 +246,25 @@ export class Memberlist {
     return new Promise<void>((resolve, reject) => {
       let settled = false;
       let t: NodeJS.Timeout | null = null;
+      const fail = (e: Error): void => {
+        if (settled) return;
+        settled = true;
+        if (t !== null) clearTimeout(t);
+        this.waiting.delete(fail);
+        reject(e);
+      };
       const done = (): void => {
         if (settled) return;
         settled = true;
         if (t !== null) clearTimeout(t);
+        this.waiting.delete(fail);
         resolve();
       };
       start(done);
       this.pump();
-      if (!settled && timeoutMs > 0) {
-        t = setTimeout(() => {
-          if (settled) return;
-          settled = true;
-          reject(new Error(timeoutText));
-        }, timeoutMs);
-      }
+      if (settled) return;
+      this.waiting.add(fail);
+      if (timeoutMs > 0) t = setTimeout(() => fail(new Error(timeoutText)), timeoutMs);
     });
   }
 
@@ -294,6 +307,12 @@ export class Memberlist {
   }
 
   private sendPacket(to: Address, pMax: number, msg: Uint8Array): void {
+    if (isIP(to.ip) === 0) {
+      this.config.logger.error(
+        `memberlist: Failed to send packet: bad address ${to.ip} for ${to.name}`,
+      );
+      return;
+    }
     let out: Uint8Array;
     try {
       out = this.codec.encodePacket(msg, pMax);

@@ -1,6 +1,15 @@
-// memberlist: SWIM membership with Lifeguard, wire-compatible with hashicorp/memberlist 0.2.x.
+// memberlist: SWIM membership with Lifeguard, wire-compatible with hashicorp/memberlist 0.2.x
+// (protocol 1–5, go-msgpack layouts, compound/CRC/LZW framing, TCP push/pull, AES-GCM keyring).
+//
+// - MemberlistCore (core.ts) is the protocol as a deterministic state machine: packets, push/pull
+//   results, fallback-ping results and ticks in; commands (packets, TCP work) out.
+// - Memberlist (host.ts) runs a core on real UDP/TCP sockets: create, join, leave, members,
+//   updateNode, sendBestEffort/sendReliable/sendToAddress, shutdown.
+// - sim/ drives many cores on a virtual clock for the simulation tests.
+// Durations in MemberlistConfig are milliseconds.
 export { Memberlist } from './host';
-export { MemberlistCore, pushPullScale, type CoreCommand, type CoreOptions } from './core';
+export { MemberlistCore, type CoreCommand, type CoreOptions } from './core';
+export { pushPullScale } from './node-state';
 export {
   lanConfig,
   wanConfig,
@@ -25,6 +34,7 @@ export {
 export type {
   MemberlistNode,
   MemberState,
+  ProtocolVersions,
   Delegate,
   EventDelegate,
   MergeDelegate,

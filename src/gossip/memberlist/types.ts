@@ -4,19 +4,23 @@ import type { NodeStateName } from './messages';
 
 export type MemberState = NodeStateName;
 
-export interface MemberlistNode {
-  name: string;
-  /** IP address as text (IPv4 dotted or IPv6). */
-  addr: string;
-  port: number;
-  meta: Uint8Array;
-  state: MemberState;
+/** The Vsn array: memberlist (p) and delegate (d) protocol min, max and current. */
+export interface ProtocolVersions {
   pMin: number;
   pMax: number;
   pCur: number;
   dMin: number;
   dMax: number;
   dCur: number;
+}
+
+export interface MemberlistNode extends ProtocolVersions {
+  name: string;
+  /** IP address as text (IPv4 dotted or IPv6). */
+  addr: string;
+  port: number;
+  meta: Uint8Array;
+  state: MemberState;
 }
 
 /** The user of memberlist (serf): metadata, user messages and the push/pull user state. */

@@ -150,6 +150,29 @@ test('a partition shorter than the suspicion timeout declares nobody dead', () =
   assert.ok(sim.converged());
 });
 
+test('a member paused for less than the suspicion timeout is suspected, refutes, never dies', () => {
+  const c = lanConfig();
+  for (const seed of [1, 2, 3]) {
+    const sim = startCluster(5, seed);
+    assert.ok(sim.runUntil(() => sim.converged(), 60_000));
+    const others = ['n0', 'n1', 'n2', 'n4'];
+    // Like SIGSTOP: n3 neither hears nor answers, for less than the minimum suspicion time.
+    sim.partition([['n3']]);
+    const suspected = (): boolean => others.some((n) => sim.core(n).stateOf('n3') === 'suspect');
+    assert.ok(sim.runUntil(suspected, sim.now + 3_000), `seed ${seed}: never suspected`);
+    sim.runFor(suspicionTimeout(c.suspicionMult, 5, c.probeInterval) / 2);
+    sim.heal();
+    const refuted = (): boolean => others.every((n) => sim.core(n).stateOf('n3') === 'alive');
+    assert.ok(sim.runUntil(refuted, sim.now + 10_000), `seed ${seed}: not refuted`);
+    assert.ok(sim.core('n3').incarnationOf('n3') > 1);
+    assert.deepEqual(
+      sim.events.filter((e) => e.kind === 'leave'),
+      [],
+      `seed ${seed}`,
+    );
+  }
+});
+
 test('a member that leaves is seen as left, not failed, by everyone', () => {
   const sim = startCluster(30, 9);
   assert.ok(sim.runUntil(() => sim.converged(), 60_000));

@@ -172,3 +172,13 @@ test('join rejects with every reason when no address answers', async () => {
       /empty node name provided/.test(e.message),
   );
 });
+
+test('a leave still waiting for its broadcast is rejected by shutdown', async () => {
+  const a = await start(fastConfig('sa'));
+  const b = await start(fastConfig('sb'));
+  await b.join([addr(a)]);
+  // Shut down in the same tick: no probe or gossip has carried the leave yet.
+  const leaving = b.leave(0);
+  await b.shutdown();
+  await assert.rejects(leaving, /memberlist was shut down/);
+});

@@ -56,7 +56,7 @@ export async function waitFor(
 }
 
 export function stateOf(m: Memberlist, name: string): MemberlistNode['state'] | null {
-  return m.state.stateOf(name);
+  return m.stateOf(name);
 }
 
 /** A delegate that records what memberlist hands it. */

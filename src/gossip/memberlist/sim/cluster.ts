@@ -2,24 +2,13 @@
 // with per-packet delay, loss and partitions, and TCP (push/pull, fallback pings) modelled as
 // a few round trips that fail when any of their segments is lost. Same seed, same run.
 import pino from 'pino';
+import { seededRandom } from '../../../raft';
 import { ipToBytes } from '../address';
 import { lanConfig, type MemberlistConfig } from '../config';
 import { MemberlistCore, type CoreCommand } from '../core';
 import type { Address } from '../address';
 import type { MemberlistNode } from '../types';
 import { EventQueue } from './queue';
-
-/** mulberry32: a small seeded PRNG. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface SimOptions {
   seed: number;

@@ -1,1 +1,2 @@
-export { SimCluster, seededRandom, type SimEvent, type SimOptions } from './cluster';
+export { SimCluster, type SimEvent, type SimOptions } from './cluster';
+export { seededRandom } from '../../../raft';

@@ -29,7 +29,7 @@ func say(format string, args ...interface{}) {
 type events struct{}
 
 func (events) NotifyJoin(n *memberlist.Node)   { say("JOIN %s %s:%d", n.Name, n.Addr, n.Port) }
-func (events) NotifyLeave(n *memberlist.Node)  { say("LEAVE %s %d", n.Name, n.State) }
+func (events) NotifyLeave(n *memberlist.Node)  { say("LEAVE %s", n.Name) }
 func (events) NotifyUpdate(n *memberlist.Node) { say("UPDATE %s %s", n.Name, string(n.Meta)) }
 
 type delegate struct{ meta string }
@@ -47,11 +47,13 @@ func main() {
 	key := flag.String("key", "", "base64 encryption key")
 	join := flag.String("join", "", "address to join")
 	probe := flag.Int("probe-ms", 200, "probe interval in ms")
-	verbose := flag.Bool("v", false, "log memberlist to stderr")
+	verbose := flag.Bool("v", true, "log memberlist to stderr")
+	proto := flag.Int("proto", 2, "memberlist protocol version (1 seals with encryption version 0)")
 	flag.Parse()
 
 	c := memberlist.DefaultLocalConfig()
 	c.Name = *name
+	c.ProtocolVersion = uint8(*proto)
 	c.BindAddr = *bind
 	c.BindPort = *port
 	c.AdvertisePort = *port
