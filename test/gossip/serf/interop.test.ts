@@ -157,3 +157,15 @@ test('a node of ours that leaves is listed as left by serf', async () => {
   await o1.leave();
   await waitFor('s1 sees o1 left', async () => (await s1.statusOf('o1')) === 'left', 20_000);
 });
+
+test('serf logged no error about our messages (acks without coordinates, queries, relays)', () => {
+  // Expected errors: the refused primary-key removal above, and a stranger's wrong-key packets.
+  const expected =
+    /Removing the primary key is not allowed|No installed keys could decrypt|Failed to join/;
+  for (const a of agents) {
+    const errors = a.output
+      .split('\n')
+      .filter((l) => /\[ERR\] (serf|memberlist):/.test(l) && !expected.test(l));
+    assert.deepEqual(errors, [], `${a.opts.name} logged errors`);
+  }
+});
