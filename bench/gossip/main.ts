@@ -4,6 +4,7 @@
 // other member has reported it failed (p50/p99 over repeats); gossip payload bytes/s per member
 // at rest (tcpdump on lo); RSS per member. Not a test: prints a markdown table.
 // Usage: npm run bench:gossip -- [--sizes 10,30] [--repeats 5] [--rest-seconds 10] [--sides serf,consulate]
+//   [--settle-seconds 35]
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -165,6 +166,7 @@ async function benchPool(
   n: number,
   repeats: number,
   restSeconds: number,
+  settleSeconds: number,
 ): Promise<Row> {
   const dir = mkdtempSync(path.join(os.tmpdir(), `bench-gossip-${side}-`));
   const prefix = subnet(side);
@@ -188,7 +190,8 @@ async function benchPool(
       120_000,
     );
     log(`${side} N=${n}: converged; resting ${restSeconds}s`);
-    await sleep(3000);
+    // Past GossipToTheDeadTime (30 s), so join-time churn has stopped before traffic is counted.
+    await sleep(settleSeconds * 1000);
     const traffic = await trafficBySource(prefix, restSeconds);
     const total = [...traffic.values()].reduce((a, b) => a + b, 0);
     const rss = rssBytes(members.map((m) => m.proc.pid ?? 0)) / n;
@@ -230,13 +233,14 @@ async function main(): Promise<void> {
   const repeats = Number(option('repeats', '5'));
   const restSeconds = Number(option('rest-seconds', '10'));
   const sides = option('sides', 'serf,consulate').split(',') as Side[];
+  const settleSeconds = Number(option('settle-seconds', '35'));
   serfBinary();
   const rows: Row[] = [];
   for (const n of sizes) {
     for (const side of sides) {
       log(`${side}: starting ${n} members`);
       try {
-        rows.push(await benchPool(side, n, repeats, restSeconds));
+        rows.push(await benchPool(side, n, repeats, restSeconds, settleSeconds));
       } catch (err) {
         log(`${side} N=${n}: ${(err as Error).message}`);
         rows.push({
