@@ -24,6 +24,13 @@ done
 if ! /usr/bin/python3 -c 'import consul' >/dev/null 2>&1; then
   missing+=(python3-consul)
 fi
+# Patroni and PostgreSQL: test/compat/patroni.test.ts runs a Patroni cluster through the agent.
+if ! command -v patroni >/dev/null 2>&1; then
+  missing+=(patroni)
+fi
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  missing+=(postgresql)
+fi
 consul2_dir=/usr/local/lib/consulate-peers/python3-consul2
 consul2_missing=0
 [ -f "$consul2_dir/usr/lib/python3/dist-packages/consul/__init__.py" ] || consul2_missing=1
