@@ -5,9 +5,10 @@
 set -euo pipefail
 
 # binary:package pairs
-needed=(nginx:nginx-light haproxy:haproxy dig:bind9-dnsutils prometheus:prometheus redis-server:redis-server chromium:chromium)
+# etcd: the fault tests validate their checker against a real etcd cluster (test/cluster-faults).
+needed=(nginx:nginx-light haproxy:haproxy dig:bind9-dnsutils prometheus:prometheus redis-server:redis-server chromium:chromium go:golang-go etcd:etcd-server)
 if [ "${1:-}" = "bench" ]; then
-  needed+=(etcd:etcd-server dnsperf:dnsperf dnsmasq:dnsmasq)
+  needed+=(etcdctl:etcd-client dnsperf:dnsperf dnsmasq:dnsmasq tcpdump:tcpdump)
 fi
 
 missing=()
@@ -18,6 +19,10 @@ for pair in "${needed[@]}"; do
     missing+=("$pkg")
   fi
 done
+# hashicorp/memberlist's Go sources: test/gossip/memberlist builds a real memberlist peer offline.
+if [ ! -d /usr/share/gocode/src/github.com/hashicorp/memberlist ]; then
+  missing+=(golang-github-hashicorp-memberlist-dev)
+fi
 # The Python Consul clients the compatibility tests drive (test/compat), under Debian's python3.
 # python3-consul2 conflicts with python3-consul (both ship the module `consul`): it is unpacked
 # beside it instead, and the tests put it first on PYTHONPATH.
@@ -30,6 +35,10 @@ if ! command -v patroni >/dev/null 2>&1; then
 fi
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   missing+=(postgresql)
+fi
+# The Go sources of hashicorp/serf: the gossip tests build the real serf agent from them.
+if [ ! -d /usr/share/gocode/src/github.com/hashicorp/serf/cmd/serf ]; then
+  missing+=(golang-github-hashicorp-serf-dev)
 fi
 consul2_dir=/usr/local/lib/consulate-peers/python3-consul2
 consul2_missing=0

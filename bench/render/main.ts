@@ -49,6 +49,10 @@ async function startAgent(): Promise<{ child: ChildProcess; address: string }> {
       '-1',
       '-server-port',
       '0',
+      '-serf-lan-port',
+      '0',
+      '-serf-wan-port',
+      '0',
       // Every template's long polls come from 127.0.0.1: above Consul's 200 per client.
       '-hcl',
       'limits { http_max_conns_per_client = 65536 }',

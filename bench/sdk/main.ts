@@ -71,6 +71,10 @@ async function startAgent(main: string): Promise<{ process: ChildProcess; addres
       '-1',
       '-server-port',
       '0',
+      '-serf-lan-port',
+      '0',
+      '-serf-wan-port',
+      '0',
       // The watchers all come from 127.0.0.1: above Consul's 200 connections per client.
       '-hcl',
       'limits { http_max_conns_per_client = 65536 }',

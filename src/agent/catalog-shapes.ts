@@ -1,5 +1,6 @@
 // The agent's services and checks as catalog registrations (what anti-entropy writes), and the
-// entries a server adds for itself: the `consul` service and the `serfHealth` check.
+// node identity it registers under. (The `consul` service and `serfHealth` are the leader's:
+// src/server/member-reconcile.ts.)
 import { isIPv4 } from 'node:net';
 import { formatDuration, type AgentConfig } from '../config';
 import { emptyCheckDefinition, type CheckRegistration, type ServiceRegistration } from '../state';
@@ -80,45 +81,4 @@ export function checkRegistration(
 /** Go's Duration.String() for a set duration, "" when unset. */
 export function durationText(ms: number | undefined): string {
   return ms === undefined || ms === 0 ? '' : formatDuration(ms);
-}
-
-/** What Consul's leader registers for every server: the `consul` service on the RPC port. */
-export function consulService(config: AgentConfig): ServiceRegistration {
-  return {
-    id: 'consul',
-    service: 'consul',
-    tags: [],
-    address: '',
-    taggedAddresses: {},
-    meta: {
-      non_voter: 'false',
-      raft_version: '3',
-      read_replica: 'false',
-      serf_protocol_current: '2',
-      serf_protocol_max: '5',
-      serf_protocol_min: '1',
-    },
-    port: config.ports.server,
-    weights: { passing: 1, warning: 1 },
-    enableTagOverride: false,
-    kind: '',
-  };
-}
-
-/** The leader's liveness check of a member: passing while the agent runs. */
-export function serfHealthCheck(node: string): CheckRegistration {
-  return {
-    node,
-    checkID: 'serfHealth',
-    name: 'Serf Health Status',
-    status: 'passing',
-    notes: '',
-    output: 'Agent alive and reachable',
-    serviceID: '',
-    type: '',
-    interval: '',
-    timeout: '',
-    exposedPort: 0,
-    definition: emptyCheckDefinition(),
-  };
 }

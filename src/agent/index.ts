@@ -34,4 +34,13 @@ export {
   isMaintenanceCheck,
   serviceMaintenanceCheckId,
 } from './maintenance';
-export { scriptChecksPolicy, type CheckSource, type CheckStatus, type CheckType } from './checks';
+export {
+  createProbe,
+  scriptChecksPolicy,
+  type CheckDefinition,
+  type CheckResult,
+  type CheckSource,
+  type CheckStatus,
+  type CheckType,
+  type Probe,
+} from './checks';

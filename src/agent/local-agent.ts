@@ -9,13 +9,7 @@ import type { RaftHandle } from '../raft';
 import type { CatalogResult, CatalogSyncOp, Command, StateStore } from '../state';
 import { aliasSourceFor, type CatalogHealthView, type LocalHealthView } from './alias-sources';
 import { AntiEntropy, type DesiredCatalog } from './anti-entropy';
-import {
-  checkRegistration,
-  consulService,
-  nodeIdentity,
-  serfHealthCheck,
-  serviceRegistration,
-} from './catalog-shapes';
+import { checkRegistration, nodeIdentity, serviceRegistration } from './catalog-shapes';
 import {
   CheckScheduler,
   realClock,
@@ -535,10 +529,6 @@ export class LocalAgent {
     const checks = [...this.checks.values()].map((entry) =>
       checkRegistration(node, entry.definition, entry.type, entry.status, entry.output),
     );
-    if (this.config.server) {
-      services.push(consulService(this.config));
-      checks.push(serfHealthCheck(node));
-    }
     return { node: nodeIdentity(this.config), services, checks };
   }
 

@@ -105,8 +105,7 @@ const HANDLED_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP
 
 /**
  * Consul's start-up summary, limited to what is true of this agent: the ports listed are the
- * ones bound (HTTP, DNS); HTTPS, gRPC and the cluster ports (server RPC, LAN and WAN gossip)
- * appear once something listens on them, gossip encryption once there is gossip.
+ * ones bound (HTTP, DNS, the gossip pools); HTTPS and gRPC appear once something listens there.
  */
 function startupSummary(config: AgentConfig, agent: ServerAgent): string {
   const listeners = [
@@ -122,10 +121,18 @@ function startupSummary(config: AgentConfig, agent: ServerAgent): string {
     ['Datacenter', `'${config.datacenter}' (Segment: '<all>')`],
     ['Server', `${config.server} (Bootstrap: ${config.bootstrap || config.dev})`],
     ['Client Addr', `[${config.clientAddr.join(' ')}] (${listeners.join(', ')})`],
+    ['Cluster Addr', `${config.advertiseAddr} (${clusterPorts(agent)})`],
+    ['Gossip Encryption', `${agent.membership.lan.encryptionEnabled()}`],
     ['ACL Enabled', `${config.acl.enabled}`],
     ['Data Dir', config.dataDir ?? '(in memory)'],
   ];
   return rows.map(([label, value]) => `${label.padStart(22)}: ${value}\n`).join('');
+}
+
+/** The gossip pools' bound ports: `LAN: 8301, WAN: 8302` (no WAN on client agents). */
+function clusterPorts(agent: ServerAgent): string {
+  const wan = agent.membership.wanPort();
+  return `LAN: ${agent.membership.lanPort()}${wan === null ? '' : `, WAN: ${wan}`}`;
 }
 
 /** The distinct ports of `host:port` listener addresses (`[::1]:8500` included). */
@@ -134,7 +141,11 @@ function boundPorts(addresses: readonly string[]): string {
   return [...ports].join(', ');
 }
 
-/** Resolves with the exit code once a SIGINT/SIGTERM has shut the agent down. */
+/**
+ * Resolves with the exit code once the agent has stopped: after SIGINT/SIGTERM (leaving the
+ * pools first when Consul would: SIGINT unless skip_leave_on_interrupt, SIGTERM when
+ * leave_on_terminate), after `consulate leave`, or with 1 when joining gave up (retry_max).
+ */
 function runUntilSignalled(
   agent: ServerAgent,
   logger: Logger,
@@ -142,6 +153,22 @@ function runUntilSignalled(
 ): Promise<number> {
   return new Promise((resolve) => {
     let shuttingDown = false;
+    const finish = (code: number): void => {
+      if (agent.config.pidFile !== null) rmSync(agent.config.pidFile, { force: true });
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      process.off('SIGHUP', reload);
+      resolve(code);
+    };
+    void agent.stopped.then((failure) => {
+      if (failure !== null) {
+        process.stderr.write(`==> ${failure}\n`);
+        finish(1);
+        return;
+      }
+      logger.info('graceful shutdown complete');
+      finish(0);
+    });
     const stop = (signal: NodeJS.Signals): void => {
       if (shuttingDown) {
         logger.warn({ signal }, 'second signal: exiting immediately');
@@ -149,13 +176,13 @@ function runUntilSignalled(
         return;
       }
       shuttingDown = true;
-      logger.info({ signal }, 'caught signal, shutting down');
-      void agent.shutdown().then(() => {
-        if (agent.config.pidFile !== null) rmSync(agent.config.pidFile, { force: true });
-        logger.info('graceful shutdown complete');
-        process.off('SIGHUP', reload);
-        resolve(0);
-      });
+      const { skipLeaveOnInterrupt, leaveOnTerminate } = agent.config;
+      const leave = signal === 'SIGINT' ? !skipLeaveOnInterrupt : leaveOnTerminate;
+      logger.info(
+        { signal },
+        leave ? 'caught signal, leaving the cluster' : 'caught signal, shutting down',
+      );
+      void (leave ? agent.leave() : agent.shutdown());
     };
     const reload = (): void => {
       logger.info('caught signal: hangup, reloading configuration');

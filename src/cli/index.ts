@@ -8,6 +8,10 @@ export interface Command {
 }
 
 export const COMMANDS: Readonly<Record<string, Command>> = {
+  acl: {
+    synopsis: 'Interact with the ACL system',
+    run: async (argv) => (await import('./acl')).runAcl(argv),
+  },
   agent: {
     synopsis: 'Runs a Consulate agent',
     run: async (argv) => (await import('./agent')).runAgent(argv),
@@ -15,6 +19,34 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   catalog: {
     synopsis: 'Interact with the catalog',
     run: async (argv) => (await import('./catalog')).runCatalog(argv),
+  },
+  event: {
+    synopsis: 'Fire a new event',
+    run: async (argv) => (await import('./gossip')).runEvent(argv),
+  },
+  'force-leave': {
+    synopsis: 'Forces a member of the cluster to enter the "left" state',
+    run: async (argv) => (await import('./gossip')).runForceLeave(argv),
+  },
+  join: {
+    synopsis: 'Tell Consulate agent to join cluster',
+    run: async (argv) => (await import('./gossip')).runJoin(argv),
+  },
+  keygen: {
+    synopsis: 'Generates a new encryption key',
+    run: async (argv) => (await import('./gossip')).runKeygen(argv),
+  },
+  keyring: {
+    synopsis: 'Manages gossip layer encryption keys',
+    run: async (argv) => (await import('./gossip')).runKeyring(argv),
+  },
+  leave: {
+    synopsis: 'Gracefully leaves the Consulate cluster and shuts down',
+    run: async (argv) => (await import('./gossip')).runLeave(argv),
+  },
+  members: {
+    synopsis: 'Lists the members of a Consulate cluster',
+    run: async (argv) => (await import('./gossip')).runMembers(argv),
   },
   info: {
     synopsis: 'Provides debugging information for operators',
@@ -35,6 +67,10 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   maint: {
     synopsis: 'Controls node or service maintenance mode',
     run: async (argv) => (await import('./maint')).runMaint(argv),
+  },
+  esm: {
+    synopsis: 'Runs an external-service monitor worker (consul-esm) on the BullMQ queue',
+    run: async (argv) => (await import('./esm')).runEsm(argv),
   },
   monitor: {
     synopsis: 'Stream logs from a Consulate agent',

@@ -156,7 +156,7 @@ export const AGENT_FLAGS: readonly AgentFlag[] = [
   flag(
     'encrypt',
     'string',
-    'Gossip encryption key (base64); refused until this agent has a gossip pool.',
+    'Gossip encryption key (base64 of 16, 24 or 32 bytes).',
     'encrypt',
     'key',
   ),
@@ -167,6 +167,10 @@ export const AGENT_FLAGS: readonly AgentFlag[] = [
     'disable_host_node_id',
   ),
   flag('rejoin', 'bool', 'Rejoin the cluster after a leave.', 'rejoin_after_leave'),
+  flag('serf-lan-bind', 'string', 'Address the LAN gossip pool binds to.', 'serf_lan', 'addr'),
+  flag('serf-wan-bind', 'string', 'Address the WAN gossip pool binds to.', 'serf_wan', 'addr'),
+  flag('retry-interval-wan', 'duration', 'Time between WAN join attempts.', 'retry_interval_wan'),
+  flag('retry-max-wan', 'int', 'WAN join attempts before giving up (0: forever).', 'retry_max_wan'),
 ];
 
 /** Turns the agent flags that map to config keys into a config source (keys still raw). */

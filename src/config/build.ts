@@ -8,6 +8,8 @@ import type {
   AgentConfig,
   DnsConfig,
   EsmConfig,
+  GossipSettings,
+  GossipTuning,
   HttpConfig,
   JobsConfig,
   PortsConfig,
@@ -131,6 +133,7 @@ export function buildAgentConfig(merged: ConfigObject, ctx: BuildContext): Built
     retryJoin: read.strings('retry_join'),
     retryJoinWan: read.strings('retry_join_wan'),
     encrypt: validateEncrypt(read.optString('encrypt')),
+    gossip: buildGossip(read, bindAddr),
     enableScriptChecks: read.bool('enable_script_checks'),
     enableLocalScriptChecks: read.bool('enable_local_script_checks'),
     disableRemoteExec: read.bool('disable_remote_exec'),
@@ -314,6 +317,7 @@ function buildEsm(read: Reader): EsmConfig {
     pingType: read.optString('esm.ping_type') === 'udp' ? 'udp' : 'tcp',
     pingPort: read.optNumber('esm.ping_port') ?? 7,
     syncIntervalMs: read.optNumber('esm.sync_interval') ?? 5_000,
+    concurrency: read.optNumber('esm.concurrency') ?? 0,
   };
 }
 
@@ -323,10 +327,35 @@ function buildAcl(read: Reader): AclConfig {
     defaultPolicy: read.string('acl.default_policy') as AclConfig['defaultPolicy'],
     downPolicy: read.string('acl.down_policy'),
     tokens: read.stringMap('acl.tokens'),
+    enableKeyListPolicy: read.bool('acl.enable_key_list_policy'),
   };
 }
 
-/** Reached once gossip lifts the `encrypt` refusal (unavailable.ts); until then always null. */
+function buildGossip(read: Reader, bindAddr: string): GossipSettings {
+  const tuning = (stanza: string): GossipTuning => ({
+    gossipNodes: read.optNumber(`${stanza}.gossip_nodes`),
+    gossipIntervalMs: read.optNumber(`${stanza}.gossip_interval`),
+    probeIntervalMs: read.optNumber(`${stanza}.probe_interval`),
+    probeTimeoutMs: read.optNumber(`${stanza}.probe_timeout`),
+    retransmitMult: read.optNumber(`${stanza}.retransmit_mult`),
+    suspicionMult: read.optNumber(`${stanza}.suspicion_mult`),
+  });
+  return {
+    lanBind: read.optString('serf_lan') ?? bindAddr,
+    wanBind: read.optString('serf_wan') ?? bindAddr,
+    retryIntervalMs: read.number('retry_interval'),
+    retryMax: read.number('retry_max'),
+    retryIntervalWanMs: read.number('retry_interval_wan'),
+    retryMaxWan: read.number('retry_max_wan'),
+    rejoinAfterLeave: read.bool('rejoin_after_leave'),
+    encryptVerifyIncoming: read.bool('encrypt_verify_incoming'),
+    encryptVerifyOutgoing: read.bool('encrypt_verify_outgoing'),
+    reconnectTimeoutWanMs: read.number('reconnect_timeout_wan'),
+    lanTuning: tuning('gossip_lan'),
+    wanTuning: tuning('gossip_wan'),
+  };
+}
+
 function validateEncrypt(key: string | null): string | null {
   if (key === null) return null;
   const bytes = Buffer.from(key, 'base64');

@@ -109,11 +109,10 @@ test('a deprecated key in a later file overrides the new key of an earlier file'
   }
 });
 
-test('acl_datacenter moves to primary_datacenter and enables ACLs, so the agent refuses it by name', () => {
-  assert.throws(
-    () => loadFile('legacy.hcl', 'acl_datacenter = "dc1"'),
-    /legacy\.hcl: acl_datacenter \(sets acl\.enabled = true\): ACLs are not available yet/,
-  );
+test('acl_datacenter moves to primary_datacenter and enables ACLs', () => {
+  const { config } = loadFile('legacy.hcl', 'acl_datacenter = "dc1"');
+  assert.equal(getPath(config.merged, 'primary_datacenter'), 'dc1');
+  assert.equal(config.acl.enabled, true);
 });
 
 test('acl_replication_token also turns token replication on, which is inert while ACLs are off', () => {
@@ -200,11 +199,9 @@ test('raft_boltdb is accepted with a warning that it has no effect on the SQLite
   assert.match(warnings[0], /raft\.hcl\)$/);
 });
 
-test('start_join is refused under its own name while there is no gossip to join', () => {
-  assert.throws(
-    () => loadFile('join.hcl', 'start_join = ["10.0.0.2"]'),
-    /join\.hcl: (start_join \(sets retry_join\)|retry_join): gossip membership is not available yet/,
-  );
+test('start_join joins through retry_join', () => {
+  const { config } = loadFile('join.hcl', 'start_join = ["10.0.0.2"]');
+  assert.deepEqual(config.retryJoin, ['10.0.0.2']);
 });
 
 test("the top-level ui key becomes ui_config.enabled with Consul's warning", () => {

@@ -8,6 +8,8 @@ export type {
   HttpConfig,
   AclConfig,
   DnsConfig,
+  GossipSettings,
+  GossipTuning,
   EsmConfig,
   JobsConfig,
   TelemetryConfig,

@@ -311,9 +311,7 @@ test('ui_config.dir turns the UI on and names the directory', () => {
 
 test('Consul keys for features not built yet are refused, each named with the reason', () => {
   for (const [hcl, reason] of [
-    ['retry_join = ["10.0.0.1"]', /retry_join: gossip membership is not available yet/],
-    ['leave_on_terminate = true', /leave_on_terminate = true: gossip membership/],
-    ['reconnect_timeout = "8h"', /reconnect_timeout = .*gossip membership/],
+    ['performance { leave_drain_time = "5s" }', /leave_drain_time = .*draining RPC/],
     [
       'telemetry { statsd_address = "127.0.0.1:8125" }',
       /telemetry\.statsd_address.*statsd, statsite or DogStatsD is not available/,
@@ -324,6 +322,36 @@ test('Consul keys for features not built yet are refused, each named with the re
   ] as const) {
     assert.throws(() => load(['-dev', '-hcl', hcl]), reason, hcl);
   }
+});
+
+test('the gossip settings are honoured: joins, retries, binds, rejoin, encryption checks, tuning', () => {
+  const { config } = load([
+    '-dev',
+    '-retry-join',
+    '10.0.0.1',
+    '-join',
+    '10.0.0.2:8311',
+    '-retry-interval',
+    '5s',
+    '-retry-max',
+    '3',
+    '-serf-lan-bind',
+    '127.0.0.7',
+    '-rejoin',
+    '-hcl',
+    'reconnect_timeout = "9h"\nleave_on_terminate = true\nencrypt_verify_incoming = false\ngossip_lan { probe_interval = "500ms" }',
+  ]);
+  assert.deepEqual(config.retryJoin, ['10.0.0.1', '10.0.0.2:8311']);
+  assert.equal(config.gossip.retryIntervalMs, 5000);
+  assert.equal(config.gossip.retryMax, 3);
+  assert.equal(config.gossip.lanBind, '127.0.0.7');
+  assert.equal(config.gossip.rejoinAfterLeave, true);
+  assert.equal(config.gossip.encryptVerifyIncoming, false);
+  assert.equal(config.gossip.encryptVerifyOutgoing, true);
+  assert.equal(config.gossip.lanTuning.probeIntervalMs, 500);
+  assert.equal(config.gossip.wanTuning.probeIntervalMs, null);
+  assert.equal(config.reconnectTimeoutMs, 9 * 3_600_000);
+  assert.equal(config.leaveOnTerminate, true);
   // Sessions are built: session_ttl_min is honoured.
   assert.equal(load(['-dev', '-hcl', 'session_ttl_min = "1s"']).config.sessionTtlMinMs, 1000);
   // Consul's own default for reconnect_timeout asks for nothing.

@@ -54,6 +54,16 @@ function tlsStanza(extra: Record<string, KeySchema> = {}): KeySchema {
 }
 
 /** Lists of objects inside definitions; HCL one-element block lists elsewhere collapse to objects. */
+/** gossip_lan / gossip_wan: memberlist's tuning knobs as Consul exposes them. */
+const GOSSIP_TUNING: KeySchema = object({
+  gossip_nodes: { type: 'int', min: 1 },
+  gossip_interval: duration,
+  probe_interval: duration,
+  probe_timeout: duration,
+  retransmit_mult: { type: 'int', min: 1 },
+  suspicion_mult: { type: 'int', min: 1 },
+});
+
 const SERVICE_LIST_KEYS = ['checks', 'proxy.upstreams', 'connect.sidecar_service.checks'];
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error'] as const;
@@ -145,6 +155,10 @@ export const CONFIG_SCHEMA: Readonly<Record<string, KeySchema>> = {
   encrypt: str,
   encrypt_verify_incoming: bool,
   encrypt_verify_outgoing: bool,
+  serf_lan: str,
+  serf_wan: str,
+  gossip_lan: GOSSIP_TUNING,
+  gossip_wan: GOSSIP_TUNING,
   acl: object({
     enabled: bool,
     default_policy: ACL_DEFAULT_POLICY,
@@ -296,6 +310,7 @@ export const CONFIG_SCHEMA: Readonly<Record<string, KeySchema>> = {
     ping_type: { type: 'string', oneOf: ['tcp', 'udp'] },
     ping_port: port,
     sync_interval: { type: 'duration', minMs: 100 },
+    concurrency: uint,
   }),
   /** Consulate's own knobs, kept apart from Consul's keys so a Consul file never collides. */
   consulate: object({

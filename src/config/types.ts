@@ -90,11 +90,12 @@ export interface AgentConfig {
   recursors: string[];
   /** dns_config (consul-api.md §11.2); durations in milliseconds. */
   dnsConfig: DnsConfig;
-  /** Stored now; gossip joins come with the membership work. */
+  /** Gossip join addresses (-retry-join / -join, start_join mapped), LAN and WAN. */
   retryJoin: string[];
   retryJoinWan: string[];
   /** Base64 gossip key, or null. */
   encrypt: string | null;
+  gossip: GossipSettings;
   enableScriptChecks: boolean;
   enableLocalScriptChecks: boolean;
   disableRemoteExec: boolean;
@@ -128,6 +129,35 @@ export interface AgentConfig {
   merged: Readonly<Record<string, unknown>>;
 }
 
+/** The gossip pools' settings (serf_lan/serf_wan binds, join retries, encryption checks, tuning). */
+export interface GossipSettings {
+  /** Bind address of the LAN pool (serf_lan, -serf-lan-bind; default bind_addr). */
+  lanBind: string;
+  /** Bind address of the WAN pool (serf_wan, -serf-wan-bind; default bind_addr). */
+  wanBind: string;
+  retryIntervalMs: number;
+  /** Join attempts before the agent gives up and exits (0: forever). */
+  retryMax: number;
+  retryIntervalWanMs: number;
+  retryMaxWan: number;
+  rejoinAfterLeave: boolean;
+  encryptVerifyIncoming: boolean;
+  encryptVerifyOutgoing: boolean;
+  reconnectTimeoutWanMs: number;
+  lanTuning: GossipTuning;
+  wanTuning: GossipTuning;
+}
+
+/** memberlist knobs set by gossip_lan / gossip_wan; null keeps memberlist's default for the pool. */
+export interface GossipTuning {
+  gossipNodes: number | null;
+  gossipIntervalMs: number | null;
+  probeIntervalMs: number | null;
+  probeTimeoutMs: number | null;
+  retransmitMult: number | null;
+  suspicionMult: number | null;
+}
+
 export interface AgentTimings {
   antiEntropyIntervalMs: number;
   reapIntervalMs: number;
@@ -147,6 +177,8 @@ export interface AclConfig {
   defaultPolicy: 'allow' | 'deny';
   downPolicy: string;
   tokens: Record<string, string>;
+  /** KV listings need `list` on the prefix (and are still filtered by `read`). */
+  enableKeyListPolicy: boolean;
 }
 
 export interface DnsConfig {
@@ -191,8 +223,10 @@ export interface EsmConfig {
   /** How the node probe reaches the node: a TCP connect or a UDP datagram to ping_port. */
   pingType: 'tcp' | 'udp';
   pingPort: number;
-  /** How long the scheduler waits between catalog syncs when its blocking query errs. */
+  /** Pause after a failed catalog read, and the period of the Redis self-check. */
   syncIntervalMs: number;
+  /** Checks the agent itself runs at once (0: it only schedules; `consulate esm` workers run them). */
+  concurrency: number;
 }
 
 export interface UiConfig {

@@ -84,16 +84,12 @@ for (const setting of UNAVAILABLE_SETTINGS) {
   });
 }
 
-test('acl { enabled = true } is refused because every endpoint would stay open', () => {
-  assert.throws(
-    () => loadDir({ 'acl.hcl': 'acl {\n  enabled = true\n  default_policy = "deny"\n}\n' }),
-    {
-      name: 'ConfigError',
-      message: new RegExp(
-        'acl\\.hcl: acl\\.enabled = true: ACLs are not available yet in this version of Consulate; starting would leave every endpoint open$',
-      ),
-    },
-  );
+test('acl { enabled = true } is accepted: ACLs are enforced', () => {
+  const { config } = loadDir({
+    'acl.hcl': 'acl {\n  enabled = true\n  default_policy = "deny"\n}\n',
+  });
+  assert.equal(config.acl.enabled, true);
+  assert.equal(config.acl.defaultPolicy, 'deny');
 });
 
 test('acl settings with acl.enabled = false are accepted and enforce nothing, as in Consul', () => {
@@ -112,16 +108,15 @@ test('a later file that turns ACLs back off wins: only the effective value is ju
   assert.equal(config.acl.enabled, false);
 });
 
-test('-encrypt is refused because there is no gossip pool to encrypt', () => {
-  assert.throws(() => load(['-dev', '-encrypt', KEY]), {
-    message: 'flag -encrypt: gossip encryption is not available yet: this agent has no gossip pool',
-  });
+test('-encrypt is honoured: the key reaches the gossip pools', () => {
+  assert.equal(load(['-dev', '-encrypt', KEY]).config.encrypt, KEY);
 });
 
-test('the gossip key is never echoed in the refusal', () => {
+test('a malformed gossip key is refused without echoing it', () => {
   assert.throws(
-    () => loadDir({ 'gossip.json': { encrypt: KEY } }),
-    (err: Error) => !err.message.includes(KEY) && /gossip\.json: encrypt: /.test(err.message),
+    () => loadDir({ 'gossip.json': { encrypt: 'bm90IGEga2V5' } }),
+    (err: Error) =>
+      !err.message.includes('bm90IGEga2V5') && /encrypt: invalid key/.test(err.message),
   );
 });
 
@@ -153,14 +148,14 @@ test('every refused setting is listed, one per line', () => {
     () =>
       loadDir({
         'many.hcl':
-          'acl { enabled = true }\ntls { defaults { cert_file = "/c" } }\nencrypt = "x"\n',
+          'acl { enable_token_persistence = true }\ntls { defaults { cert_file = "/c" } }\nhttp_config { allow_write_http_from = ["127.0.0.0/8"] }\n',
       }),
     (err: Error) => {
       const lines = err.message.split('\n');
       assert.equal(lines.length, 3);
-      assert.match(lines[0], /acl\.enabled = true: ACLs/);
+      assert.match(lines[0], /acl\.enable_token_persistence = true: token persistence/);
       assert.match(lines[1], /tls\.defaults\.cert_file: TLS/);
-      assert.match(lines[2], /encrypt: gossip encryption/);
+      assert.match(lines[2], /allow_write_http_from.*limiting writes/);
       return true;
     },
   );

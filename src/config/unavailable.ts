@@ -16,16 +16,16 @@ export interface UnavailableSetting {
   userOnly?: boolean;
 }
 
-const ACLS =
-  'ACLs are not available yet in this version of Consulate; starting would leave every endpoint open';
+const TOKEN_PERSISTENCE =
+  'token persistence is not available yet in this version of Consulate: tokens set through /v1/agent/token would be lost on restart';
+
 const TLS =
   'TLS is not available yet in this version of Consulate; starting would serve and dial in plain text';
-const GOSSIP_ENCRYPTION = 'gossip encryption is not available yet: this agent has no gossip pool';
 const WRITE_ALLOWLIST =
   'limiting writes by client address is not available yet in this version of Consulate; starting would accept writes from every address';
 
-const GOSSIP =
-  'gossip membership is not available yet in this version of Consulate: there is no LAN or WAN pool to join, leave or reconnect';
+const LEAVE_DRAIN =
+  'draining RPC after a server leaves is not available yet in this version of Consulate: a leaving server stops serving at once';
 const TELEMETRY_SINK =
   'sending metrics to statsd, statsite or DogStatsD is not available in Consulate: /v1/agent/metrics and its Prometheus format are the only outputs';
 const TELEMETRY_FILTER =
@@ -69,7 +69,7 @@ function tlsSettings(): UnavailableSetting[] {
 }
 
 export const UNAVAILABLE_SETTINGS: readonly UnavailableSetting[] = [
-  { path: 'acl.enabled', asks: isTrue, reason: ACLS },
+  { path: 'acl.enable_token_persistence', asks: isTrue, reason: TOKEN_PERSISTENCE },
   ...tlsSettings(),
   // Consul's default ports.https is -1; 0 disables it too.
   { path: 'ports.https', asks: isPort, reason: TLS },
@@ -78,23 +78,9 @@ export const UNAVAILABLE_SETTINGS: readonly UnavailableSetting[] = [
   // auto_config hands out TLS certificates and ACL tokens.
   { path: 'auto_config.enabled', asks: isTrue, reason: TLS },
   { path: 'auto_config.authorization.enabled', asks: isTrue, reason: TLS },
-  { path: 'encrypt', asks: isSet, reason: GOSSIP_ENCRYPTION },
   { path: 'http_config.allow_write_http_from', asks: isSet, reason: WRITE_ALLOWLIST },
   { path: 'limits.https_handshake_timeout', asks: isAny, reason: TLS },
-  ...[
-    'retry_join',
-    'retry_interval',
-    'retry_max',
-    'retry_join_wan',
-    'retry_interval_wan',
-    'retry_max_wan',
-    'rejoin_after_leave',
-    'leave_on_terminate',
-    'skip_leave_on_interrupt',
-    'reconnect_timeout',
-    'reconnect_timeout_wan',
-    'performance.leave_drain_time',
-  ].map((path) => ({ path, asks: isAny, reason: GOSSIP, userOnly: true })),
+  { path: 'performance.leave_drain_time', asks: isAny, reason: LEAVE_DRAIN, userOnly: true },
   // telemetry: prometheus_retention_time, disable_hostname and metrics_prefix are honoured.
   ...['statsd_address', 'statsite_address', 'dogstatsd_addr', 'dogstatsd_tags'].map((key) => ({
     path: `telemetry.${key}`,

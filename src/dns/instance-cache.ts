@@ -21,7 +21,11 @@ export class InstanceCache {
   private index = -1;
   private readonly entries = new Map<string, PreparedInstance[]>();
 
-  constructor(private readonly store: StateStore) {}
+  constructor(
+    private readonly store: StateStore,
+    /** Instances the DNS token may see (ACL changes are Raft entries: they reset the cache). */
+    private readonly visible: (instance: CheckServiceNode) => boolean = () => true,
+  ) {}
 
   /**
    * Instances of `service` (matched case-insensitively) with no critical check, or with every
@@ -37,7 +41,7 @@ export class InstanceCache {
     let prepared = this.entries.get(key);
     if (prepared === undefined) {
       prepared = this.instancesOf(service)
-        .filter((instance) => healthy(instance, onlyPassing))
+        .filter((instance) => healthy(instance, onlyPassing) && this.visible(instance))
         .map(prepare);
       this.entries.set(key, prepared);
     }

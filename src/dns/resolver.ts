@@ -3,6 +3,7 @@
 // as null, for the recursors. No sockets here (server.ts), no wire sizes (limits.ts).
 import type { Answer, DecodedPacket, Packet, Question } from 'dns-packet';
 
+import { AclNotFoundError, type AclResolver } from '../acl';
 import type { AgentConfig } from '../config';
 import type { RaftStatus } from '../raft';
 import type { CatalogNode, StateStore } from '../state';
@@ -24,6 +25,8 @@ export interface DnsBackend {
   readonly config: AgentConfig;
   readonly store: StateStore;
   readonly raft: { status(): RaftStatus };
+  /** DNS answers only what the agent's DNS token (acl.tokens.dns, else default) may read. */
+  readonly acl: AclResolver;
 }
 
 export const RCODE = {
@@ -62,7 +65,25 @@ export class DnsResolver {
   private readonly instances: InstanceCache;
 
   constructor(private readonly backend: DnsBackend) {
-    this.instances = new InstanceCache(backend.store);
+    this.instances = new InstanceCache(
+      backend.store,
+      (instance) =>
+        this.mayRead('service', instance.service.service) &&
+        this.mayRead('node', instance.node.node),
+    );
+  }
+
+  /** Whether the DNS token may read `name`; an unknown DNS token reads nothing. */
+  private mayRead(resource: 'node' | 'service', name: string): boolean {
+    const acl = this.backend.acl;
+    if (!acl.enabled()) return true;
+    try {
+      const token = this.backend.config.acl.tokens.dns ?? null;
+      return acl.resolve(token).allows(resource, name, 'read');
+    } catch (error) {
+      if (error instanceof AclNotFoundError) return false;
+      throw error;
+    }
   }
 
   /**
@@ -128,7 +149,7 @@ export class DnsResolver {
 
   private node(ctx: LookupContext, name: string): Sections | null {
     const node = findNode(this.backend.store, name);
-    if (node === null) return null;
+    if (node === null || !this.mayRead('node', node.node)) return null;
     const { question, qtype, config } = ctx;
     const ttl = ttlSeconds(config.dnsConfig.nodeTtlMs);
     const sections = empty(RCODE.NOERROR);
@@ -200,10 +221,16 @@ export class DnsResolver {
     const store = this.backend.store;
     const nodes = store
       .catalogNodes()
-      .value.filter((node) => sameIp(node.address, bytes) && isEncodableName(node.node))
+      .value.filter(
+        (node) =>
+          sameIp(node.address, bytes) &&
+          isEncodableName(node.node) &&
+          this.mayRead('node', node.node),
+      )
       .map((node) => `${node.node}.node`);
     if (nodes.length > 0) return nodes;
     for (const service of store.catalogServices().value.keys()) {
+      if (!this.mayRead('service', service)) continue;
       const instances = store.catalogServiceNodes(service).value;
       if (instances.some((instance) => sameIp(instance.service.address, bytes))) {
         if (isEncodableName(service)) return [`${service}.service`];

@@ -185,6 +185,8 @@ async function waitForChange<T>(
     result.watchSet.cancel();
   };
   reply.raw.once('close', onClose);
+  // A snapshot restore abandons the store: answer at once, even if the index went backwards.
+  const epoch = runtime.store.abandonEpoch();
   try {
     while (result.index <= options.minIndex) {
       const remaining = deadline - Date.now();
@@ -193,6 +195,7 @@ async function waitForChange<T>(
       if (!changed) break;
       if (options.consistency === 'consistent') await runtime.readIndex(true);
       result = runOnce(runtime, read);
+      if (runtime.store.abandonEpoch() !== epoch) break;
     }
     return result;
   } finally {

@@ -37,6 +37,7 @@ export function sendError(
     http.logger.error({ err: error, method: request.method, url: request.url }, 'request failed');
   }
   if (reply.sent) return;
+  reply.header('x-consul-default-acl-policy', http.runtime.acl.defaultPolicy());
   if (closeConnection) reply.header('connection', 'close');
   sendText(request, reply, status, body);
 }

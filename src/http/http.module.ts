@@ -2,14 +2,18 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 
 import { HttpContext } from './context';
+import { AclController } from './controllers/acl.controller';
 import { AgentController } from './controllers/agent.controller';
 import { AgentChecksController } from './controllers/agent-checks.controller';
 import { AutopilotController } from './controllers/autopilot.controller';
 import { AgentServicesController } from './controllers/agent-services.controller';
 import { AgentTelemetryController } from './controllers/agent-telemetry.controller';
 import { CatalogController } from './controllers/catalog.controller';
+import { EventController } from './controllers/event.controller';
 import { HealthController } from './controllers/health.controller';
+import { KeyringController } from './controllers/keyring.controller';
 import { KvController } from './controllers/kv.controller';
+import { MembershipController } from './controllers/membership.controller';
 import { OperatorController } from './controllers/operator.controller';
 import { SnapshotController } from './controllers/snapshot.controller';
 import { RootController } from './controllers/root.controller';
@@ -37,6 +41,10 @@ export class HttpApiModule {
         AgentTelemetryController,
         CatalogController,
         HealthController,
+        AclController,
+        MembershipController,
+        EventController,
+        KeyringController,
         SessionController,
         UiController,
       ],

@@ -12,6 +12,8 @@ import pino, { type Logger } from 'pino';
 
 import type { AgentConfig } from '../config';
 import type { AgentRuntime } from '../server';
+import { aclScope, openRequestAcl, type RequestAcl } from './acl-request';
+import { aclEnforcedRuntime } from './acl-runtime';
 import { metrics } from '../telemetry';
 import { HANDLER_READ_METHODS, isWellFormedContentType, leaveBodyUnread } from './body';
 import { ClientConnections, clientErrorsAnsweredByServer, createApiServer } from './connections';
@@ -56,7 +58,7 @@ export async function createHttpServer(
 ): Promise<HttpServer> {
   const logger =
     options.logger ?? pino({ name: 'http', level: runtime.config.logLevel }, pino.destination(2));
-  const context = new HttpContext(runtime, logger, options.maxTxnOps);
+  const context = new HttpContext(aclEnforcedRuntime(runtime), logger, options.maxTxnOps);
 
   let handler: RequestListener | undefined;
   // One count per client IP over every listener, as Consul's one limiter for all HTTP servers.
@@ -97,13 +99,17 @@ export async function createHttpServer(
     fastify.addHttpMethod(method, { hasBody: false, overrideExisting: true });
   }
   fastify.addHook('onRequest', (request, reply, done) => {
+    let acl: RequestAcl;
     try {
+      reply.header('x-consul-default-acl-policy', runtime.acl.defaultPolicy());
       if (onRequest(context, request, reply)) return;
+      acl = openRequestAcl(runtime, request, reply);
     } catch (error) {
       done(error as Error);
       return;
     }
-    done();
+    // The handler runs inside the request's ACL scope: its writes are checked against it.
+    aclScope.run(acl, () => done());
   });
 
   // consul.api.http: every answered request, labelled with its method and route pattern.

@@ -10,6 +10,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 
 import type { AgentRuntime } from '../server';
 import type { ReadResult } from '../state';
+import { requestAcl } from './acl-request';
 import { blockingRead, type QueryOptions, type StoreWatchSet } from './blocking';
 import type { JsonValue } from './json';
 import { encodeJsonSliced } from './json-slices';
@@ -110,13 +111,21 @@ export async function sendView(
   const pretty = wantsPretty(request, runtime.config.prettyJson);
   let answers = cache.get(runtime);
   if (answers === undefined) cache.set(runtime, (answers = new AnswerCache()));
-  const key = answerKey(request, pretty);
-  const body = await answers.answer(key, index, () => encodeJsonSliced(value(), pretty));
+  const key = answerKey(request, pretty, runtime.store.acl.generation());
+  const acl = requestAcl(request);
+  // Cached per token (answerKey), so an answer is filtered before it is cached.
+  // (Catalog and health lists never answer 404 when filtered empty: they answer [].)
+  // A missing node answers null (as Consul), whether or not ACLs are on.
+  const shaped = (): JsonValue => {
+    const answer = value();
+    return acl === null || answer === null ? answer : (acl.filterAnswer(answer) ?? []);
+  };
+  const body = await answers.answer(key, index, () => encodeJsonSliced(shaped(), pretty));
   sendEncodedJson(request, reply, body);
 }
 
 /** The request as far as it decides the answer: path, answer-relevant params, token, layout. */
-function answerKey(request: FastifyRequest, pretty: boolean): string {
+function answerKey(request: FastifyRequest, pretty: boolean, aclGeneration: number): string {
   const url = request.url;
   const mark = url.indexOf('?');
   const path = mark < 0 ? url : url.slice(0, mark);
@@ -126,7 +135,8 @@ function answerKey(request: FastifyRequest, pretty: boolean): string {
     if (!ANSWER_NEUTRAL.has(name)) kept.push(`${name}=${value}`);
   }
   kept.sort();
-  // The token decides what ACLs let through once they exist: never share answers across tokens.
+  // The token decides what ACLs let through: never share answers across tokens, nor across
+  // changes to tokens, policies or roles (the answer's own index would not move).
   const token = request.headers['x-consul-token'] ?? request.headers.authorization ?? '';
-  return `${pretty ? 'p' : 'c'} ${String(token)} ${path}?${kept.join('&')}`;
+  return `${pretty ? 'p' : 'c'} ${String(token)} ${aclGeneration} ${path}?${kept.join('&')}`;
 }

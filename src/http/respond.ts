@@ -5,6 +5,7 @@ import { Readable } from 'node:stream';
 import { createGzip, gzipSync } from 'node:zlib';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
+import { requestAcl } from './acl-request';
 import type { JsonValue } from './json';
 import { encodeJsonSliced } from './json-slices';
 import { hasQueryFlag } from './query';
@@ -14,11 +15,11 @@ const TEXT_TYPE = 'text/plain; charset=utf-8';
 // Above this a body is compressed off the event loop.
 const SYNC_GZIP_LIMIT = 64 * 1024;
 
-/** Headers on every response: ACLs are off (policy allow); bodies vary with Accept-Encoding. */
-const COMMON_HEADERS = {
-  'x-consul-default-acl-policy': 'allow',
-  vary: 'Accept-Encoding',
-} as const;
+/**
+ * Headers on every response: bodies vary with Accept-Encoding. (X-Consul-Default-ACL-Policy is
+ * set when the request arrives, from the agent's ACL settings.)
+ */
+const COMMON_HEADERS = { vary: 'Accept-Encoding' } as const;
 
 /** A body: text, bytes, or bytes in consecutive pieces (a large answer encoded in slices). */
 export type ResponseBody = string | Buffer | readonly Buffer[];
@@ -94,7 +95,10 @@ export async function sendJson(
   pretty: boolean,
   status = 200,
 ): Promise<void> {
-  finish(request, reply, status, JSON_TYPE, await encodeJsonSliced(value, pretty));
+  const acl = requestAcl(request);
+  const visible = acl === null ? value : acl.filterAnswer(value);
+  if (visible === null) return sendEmpty(request, reply, 404);
+  finish(request, reply, status, JSON_TYPE, await encodeJsonSliced(visible, pretty));
 }
 
 /** Sends JSON the caller already encoded (hot paths encode entries by hand, or cache them). */

@@ -56,13 +56,16 @@ export class InProcessJobQueue implements JobQueue {
     const joined = slot === null ? undefined : this.waitingBySlot.get(slot);
     if (joined !== undefined) {
       joined.payload = payload;
-      return { id: joined.id, deduplicated: true, finished: joined.finished };
+      const result = { id: joined.id, deduplicated: true };
+      return { ...result, finished: joined.finished, accepted: Promise.resolve(result) };
     }
     const id = String(this.nextId++);
     if (this.closed) {
       const finished = Promise.reject(new JobQueueClosedError(name));
       finished.catch(() => undefined);
-      return { id, deduplicated: false, finished };
+      const accepted = finished.then(() => ({ id, deduplicated: false }));
+      accepted.catch(() => undefined);
+      return { id, deduplicated: false, finished, accepted };
     }
     let resolve!: () => void;
     let reject!: (error: unknown) => void;
@@ -76,7 +79,12 @@ export class InProcessJobQueue implements JobQueue {
     this.waiting.push(job);
     if (slot !== null) this.waitingBySlot.set(slot, job);
     this.pump();
-    return { id, deduplicated: false, finished };
+    return {
+      id,
+      deduplicated: false,
+      finished,
+      accepted: Promise.resolve({ id, deduplicated: false }),
+    };
   }
 
   idle(): Promise<void> {

@@ -1,7 +1,6 @@
 // The job-queue port: named handlers, jobs enqueued with a JSON payload, and per-key dedupe.
-// The in-process queue implements it today; a BullMQ queue (one Redis stream per job name,
-// `deduplication: { id: key }`, Worker per handler) fits the same shape: payloads are plain JSON
-// and nothing but the handler's outcome crosses back to the enqueuer.
+// The in-process queue is the default; the BullMQ queue (bullmq.ts) implements it on Redis:
+// payloads are plain JSON and nothing but the handler's outcome crosses back to the enqueuer.
 
 /** What a handler is told about the job it runs. */
 export interface JobInfo {
@@ -29,8 +28,13 @@ export interface EnqueueOptions {
 
 export interface EnqueuedJob {
   id: string;
-  /** True when the job joined one that was already waiting. */
+  /**
+   * True when the job joined one that was already waiting. A queue on Redis only knows once
+   * the job is accepted: there it is false here and `accepted` tells.
+   */
   deduplicated: boolean;
+  /** Resolves once the queue holds the job (at once in process; after Redis answered on BullMQ). */
+  accepted: Promise<{ id: string; deduplicated: boolean }>;
   /** Settles when the job has run: rejects with the handler's error. */
   finished: Promise<void>;
 }

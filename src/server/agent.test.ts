@@ -8,7 +8,16 @@ import { startServerAgent } from './agent';
 const quiet = pino({ level: 'silent' });
 
 function devConfig(extra: string[] = []): ReturnType<typeof loadAgentConfig>['config'] {
-  const args = ['-dev', '-http-port=0', '-dns-port=0', '-server-port=0', '-grpc-port=-1', ...extra];
+  const args = [
+    '-dev',
+    '-http-port=0',
+    '-dns-port=0',
+    '-server-port=0',
+    '-serf-lan-port=0',
+    '-serf-wan-port=0',
+    '-grpc-port=-1',
+    ...extra,
+  ];
   return loadAgentConfig(parseAgentArgs(args)).config;
 }
 

@@ -1,11 +1,15 @@
 // A server agent: Raft storage (SQLite under data_dir, memory in -dev), the state store and its
-// FSM, the Raft node, the leader's tombstone GC, and the HTTP API on top.
+// FSM, the Raft node on the server port, the gossip pools, the leader's duties (tombstone GC,
+// member reconcile, autopilot, session timers), bootstrap_expect, and the HTTP API and DNS.
 import pino, { type Logger } from 'pino';
+import { AclResolver } from '../acl';
 import { LocalAgent } from '../agent';
 import { startDnsServer } from '../dns';
 import { Renderer, resourceFromObject } from '../render';
 import { createHttpServer } from '../http';
 import { AgentWatches } from '../watches';
+import { startEsm, type RunningEsm } from '../esm';
+import { createJobQueue } from '../jobs';
 import type { AgentConfig, LoadedAgentConfig } from '../config';
 import { MemoryStorage, RaftNode, raftTiming, TcpTransport } from '../raft';
 import { ConnPool, RpcServer } from '../rpc';
@@ -15,8 +19,13 @@ import type { Membership, RaftHandle } from '../raft';
 import { encodeCommand, Fsm, StateStore, type Command } from '../state';
 import { LogHub, metrics, startRuntimeCollector } from '../telemetry';
 import type { AgentRuntime } from './runtime';
+import { startAclLeaderDuty } from './acl-leader';
 import { Autopilot } from './autopilot';
+import { ExpectBootstrapper } from './bootstrap-expect';
 import { ConfigWatcher } from './config-watch';
+import { MemberReconciler } from './member-reconcile';
+import { AgentMembership } from './membership';
+import { UserEvents } from './user-events';
 import { LeaderForwarder } from './forward';
 import type { AutopilotOperator } from './autopilot-operator';
 import { startClusterOperations } from './cluster-ops';
@@ -98,11 +107,28 @@ export async function startServerAgent(
     await raft.start();
     cleanup.unshift(() => raft.stop());
     serveRaftRpc(rpc, raft);
+    const gaveUp = new GaveUp();
+    const membership = await AgentMembership.start({
+      config,
+      serverPort: rpc.port,
+      logger,
+      onJoinGaveUp: (message) => gaveUp.fire(message),
+    });
+    cleanup.unshift(() => membership.shutdown());
     if (config.bootstrapExpect > 1) {
       logger.info(
         { expect: config.bootstrapExpect },
-        'waiting for peers: gossip and joins come with the membership work',
+        'bootstrap_expect: waiting for that many servers of this datacenter in the LAN pool',
       );
+      const bootstrapper = new ExpectBootstrapper({
+        expect: config.bootstrapExpect,
+        datacenter: config.datacenter,
+        raft,
+        discovery: membership,
+        pool,
+        logger: logger.child({ module: 'bootstrap' }),
+      });
+      cleanup.unshift(async () => bootstrapper.stop());
     }
     await waitForReplay(raft, config.nodeId, logger);
 
@@ -117,12 +143,21 @@ export async function startServerAgent(
       forwarder,
       store,
       gc,
+      membership,
       logger,
       cleanup,
       options,
     );
     agent.serverAddress = address;
+    const stopAclDuty = startAclLeaderDuty(
+      () => agent.config,
+      raft,
+      logger.child({ module: 'acl' }),
+    );
+    cleanup.unshift(async () => stopAclDuty());
     agent.operator.serve(rpc);
+    gaveUp.agent = agent;
+    if (gaveUp.pending !== null) void agent.fail(gaveUp.pending);
     const ops = startClusterOperations({
       config,
       raft,
@@ -131,6 +166,7 @@ export async function startServerAgent(
       forwarder,
       apply: (cmd) => agent.apply(cmd),
       readIndex: (consistent, signal) => agent.readIndex(consistent, signal),
+      discovery: membership,
       logger,
     });
     cleanup.unshift(() => ops.stop());
@@ -138,6 +174,7 @@ export async function startServerAgent(
     agent.autopilot = ops.autopilot;
     agent.sessions.start(rpc, config.nodeId);
     cleanup.unshift(async () => agent.sessions.stop());
+    startMemberReconcile(config, agent, membership, logger, cleanup);
     cleanup.unshift(() => agent.local.stop());
     agent.local.start();
     const http = await createHttpServer(agent, { logger: logger.child({ module: 'http' }) });
@@ -157,8 +194,12 @@ export async function startServerAgent(
       watches.apply(config.watches);
       agent.watches = watches;
     }
-    const renderer = startAgentTemplates(config, agent.httpAddresses[0], logger);
+    const renderer = await startAgentTemplates(config, agent.httpAddresses[0], logger);
     if (renderer !== null) cleanup.unshift(() => renderer.stop());
+    if (config.esm.enabled) {
+      const esm = await startAgentEsm(config, agent.httpAddresses[0], logger);
+      cleanup.unshift(() => esm.stop());
+    }
     if (config.autoReloadConfig && options.reloadSource !== undefined) {
       const watcher = new ConfigWatcher(
         options.watchPaths ?? config.configSources,
@@ -174,21 +215,57 @@ export async function startServerAgent(
   }
 }
 
-/** `template` blocks: the agent renders them from its own HTTP API, as `consulate render` would. */
-function startAgentTemplates(
+/**
+ * `template` blocks: the agent renders them from its own HTTP API, as `consulate render` would;
+ * with jobs.redis their renders and commands are durable BullMQ jobs (queues scoped to the node).
+ */
+async function startAgentTemplates(
   config: AgentConfig,
   httpAddress: string | undefined,
   logger: Logger,
-): Renderer | null {
+): Promise<{ stop(): Promise<void> } | null> {
   if (config.templates.length === 0 || httpAddress === undefined) return null;
   const templates = config.templates.map((block, i) => resourceFromObject(block, `template[${i}]`));
+  const renderLogger = logger.child({ module: 'render' });
+  const queue = await createJobQueue(config.jobs, `render.${config.nodeName}`, renderLogger);
   const renderer = new Renderer({
     consul: { address: `http://${httpAddress}`, token: null },
     templates,
-    logger: logger.child({ module: 'render' }),
+    logger: renderLogger,
+    queue,
   });
   renderer.start();
-  return renderer;
+  return {
+    async stop() {
+      await renderer.stop();
+      await queue.close();
+    },
+  };
+}
+
+/** `esm {}`: the agent keeps the external checks scheduled, and runs some when esm.concurrency > 0. */
+function startAgentEsm(
+  config: AgentConfig,
+  httpAddress: string,
+  logger: Logger,
+): Promise<RunningEsm> {
+  const { esm, jobs } = config;
+  return startEsm({
+    agentUrl: `http://${httpAddress}`,
+    redis: jobs.redis as string,
+    prefix: jobs.prefix,
+    externalNodeMeta: esm.externalNodeMeta,
+    probe: {
+      intervalMs: esm.nodeProbeIntervalMs,
+      timeoutMs: esm.nodeProbeTimeoutMs,
+      pingType: esm.pingType,
+      port: esm.pingPort,
+    },
+    retryMs: esm.syncIntervalMs,
+    coordinate: true,
+    concurrency: esm.concurrency,
+    logger: logger.child({ module: 'esm' }),
+  });
 }
 
 /**
@@ -198,6 +275,47 @@ function startAgentTemplates(
 function bootstrapMembership(config: AgentConfig, address: string): Membership | undefined {
   const alone = config.dev || config.bootstrap;
   return alone ? { servers: [{ id: config.nodeId, address, voter: true }] } : undefined;
+}
+
+/** The join loop gave up (retry_max): the agent shuts down, as Consul's does. */
+class GaveUp {
+  agent: RunningServerAgent | null = null;
+  private message: string | null = null;
+
+  fire(message: string): void {
+    this.message = message;
+    if (this.agent !== null) void this.agent.fail(message);
+  }
+
+  get pending(): string | null {
+    return this.message;
+  }
+}
+
+/** The member reconcile runs on the leader only, following leadership changes. */
+function startMemberReconcile(
+  config: AgentConfig,
+  agent: RunningServerAgent,
+  membership: AgentMembership,
+  logger: Logger,
+  cleanup: (() => Promise<void>)[],
+): void {
+  const reconciler = new MemberReconciler({
+    source: { members: () => membership.lan.members(), onChange: (l) => membership.onChange(l) },
+    store: agent.store,
+    apply: (cmd) => agent.apply(cmd),
+    datacenter: config.datacenter,
+    nodeName: config.nodeName,
+    logger: logger.child({ module: 'reconcile' }),
+  });
+  const follow = (leaderId: string | null): void =>
+    reconciler.setEnabled(leaderId === config.nodeId);
+  const off = agent.raft.onLeaderChange(follow);
+  follow(agent.raft.status().leaderId);
+  cleanup.unshift(async () => {
+    off();
+    await reconciler.stop();
+  });
 }
 
 function startTombstoneGc(config: AgentConfig, raft: RaftHandle, logger: Logger): TombstoneGc {
@@ -238,6 +356,10 @@ class RunningServerAgent implements ServerAgent {
   /** The `watches` stanza's plans, once the HTTP API they read is up. */
   watches: AgentWatches | null = null;
   readonly operator: RaftOperator;
+  readonly acl: AclResolver;
+  readonly events: UserEvents;
+  readonly stopped: Promise<string | null>;
+  private resolveStopped: (reason: string | null) => void = () => undefined;
   snapshots!: SnapshotService;
   autopilot!: AutopilotOperator;
   readonly sessions: SessionService;
@@ -248,6 +370,7 @@ class RunningServerAgent implements ServerAgent {
     private readonly forwarder: LeaderForwarder,
     readonly store: StateStore,
     private readonly gc: TombstoneGc,
+    readonly membership: AgentMembership,
     private readonly logger: Logger,
     private readonly cleanup: (() => Promise<void>)[],
     private readonly options: ServerAgentOptions,
@@ -264,6 +387,27 @@ class RunningServerAgent implements ServerAgent {
       config.sessionTtlMinMs,
     );
     this.local = new LocalAgent(config, this, logger.child({ module: 'agent' }));
+    this.acl = new AclResolver(store.acl, () => {
+      const { acl, datacenter, nodeName } = this.current;
+      return { ...acl, datacenter, nodeName };
+    });
+    this.stopped = new Promise((resolve) => (this.resolveStopped = resolve));
+    this.events = new UserEvents(
+      {
+        nodeName: () => this.current.nodeName,
+        services: () =>
+          this.local
+            .listServices()
+            .map((entry) => ({ service: entry.record.service, tags: entry.record.tags })),
+      },
+      (name, payload) => membership.lan.userEvent(name, payload, false),
+      logger.child({ module: 'events' }),
+    );
+    membership.onEvent((event, pool) => {
+      if (pool === 'lan' && event.type === 'user') {
+        this.events.receive(event.name, event.payload, event.ltime);
+      }
+    });
   }
 
   get config(): AgentConfig {
@@ -339,8 +483,25 @@ class RunningServerAgent implements ServerAgent {
     }
   }
 
+  /** Graceful leave (both pools), then shutdown; `stopped` resolves afterwards. */
+  async leave(): Promise<void> {
+    this.logger.info('gracefully leaving the cluster');
+    try {
+      await this.membership.leave();
+    } catch (error) {
+      this.logger.warn({ err: error }, 'leave did not complete');
+    }
+    await this.shutdown();
+  }
+
+  /** Shuts down after a fatal condition (a join that gave up); `stopped` carries the reason. */
+  async fail(reason: string): Promise<void> {
+    await this.shutdown();
+    this.resolveStopped(reason);
+  }
+
   shutdown(): Promise<void> {
-    this.stopping ??= runAll(this.cleanup, this.logger);
+    this.stopping ??= runAll(this.cleanup, this.logger).then(() => this.resolveStopped(null));
     return this.stopping;
   }
 }
@@ -386,9 +547,10 @@ function raftGauges(raft: RaftHandle, config: AgentConfig): () => void {
 }
 
 function leavesTombstones(cmd: Command): boolean {
-  // A destroyed session with behavior `delete` deletes the keys it held.
+  // A destroyed session with behavior `delete` deletes the keys it held; a restored snapshot may
+  // bring tombstones of its own.
   if (cmd.type === 'kv-delete' || cmd.type === 'kv-delete-tree') return true;
-  if (cmd.type === 'session-destroy') return true;
+  if (cmd.type === 'session-destroy' || cmd.type === 'snapshot-restore') return true;
   return cmd.type === 'txn' && cmd.ops.some((op) => op.verb.startsWith('delete'));
 }
 

@@ -45,9 +45,16 @@ export class AutopilotOperator {
     const follow = (leaderId: string | null): void => {
       if (leaderId === this.options.raft.status().id) this.seed();
     };
-    const off = this.options.raft.onLeaderChange(follow);
+    const offLeader = this.options.raft.onLeaderChange(follow);
+    // A restored snapshot without an autopilot configuration gets the seed again.
+    const offApplied = this.options.raft.onApplied(() => {
+      if (this.options.raft.isLeader()) this.seed();
+    });
     follow(this.options.raft.status().leaderId);
-    return off;
+    return () => {
+      offLeader();
+      offApplied();
+    };
   }
 
   /** Waits for a seeding write in flight (for a clean shutdown). */

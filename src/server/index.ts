@@ -20,6 +20,18 @@ export {
   type RaftConfigurationView,
   type RaftServerEntry,
 } from './operator';
+export { AgentMembership, MEMBER_STATUS_CODES, asServer, type Pool } from './membership';
+export { MemberReconciler, SERF_CHECK_ID } from './member-reconcile';
+export {
+  UserEvents,
+  UserEventError,
+  USER_EVENT_PREFIX,
+  encodeUserEvent,
+  decodeUserEvent,
+  uuidToUint64,
+  type UserEvent,
+  type FireRequest,
+} from './user-events';
 export { AutopilotOperator, OperatorServerHealth, type HealthReport } from './autopilot-operator';
 export { startClusterOperations, type ClusterOperations } from './cluster-ops';
 export {

@@ -1,12 +1,15 @@
 // What a running server agent hands to its front ends (HTTP, DNS, CLI over HTTP, renderer).
+import type { AclResolver } from '../acl';
 import type { LocalAgent } from '../agent';
 import type { AgentConfig } from '../config';
 import type { RaftHandle } from '../raft';
 import type { Command } from '../state';
 import type { AutopilotOperator } from './autopilot-operator';
+import type { AgentMembership } from './membership';
 import type { RaftOperator } from './operator';
 import type { SnapshotService } from './snapshot';
 import type { SessionService } from './sessions';
+import type { UserEvents } from './user-events';
 import type { StateStore } from '../state';
 import type { LogHub } from '../telemetry';
 
@@ -33,6 +36,8 @@ export interface AgentRuntime {
    * the error, changing nothing, when a file is broken or reload is not available.
    */
   reloadConfig(): Promise<void>;
+  /** Resolves request tokens to what they may do (everything while ACLs are off). */
+  readonly acl: AclResolver;
   /** Sessions: create/destroy through Raft, renew on the leader, TTL timers. */
   readonly sessions: SessionService;
   /** Raft operator actions (configuration, remove peer, transfer leadership). */
@@ -45,6 +50,17 @@ export interface AgentRuntime {
   readonly logs: LogHub;
   /** Epoch milliseconds when the agent started (for /v1/agent/self stats). */
   readonly startedAtMs: number;
+  /** The gossip pools (LAN, and WAN on servers). */
+  readonly membership: AgentMembership;
+  /** User events received by this agent, and firing new ones. */
+  readonly events: UserEvents;
+  /** Leaves the gossip pools gracefully, then shuts down (`consulate leave`). */
+  leave(): Promise<void>;
+  /**
+   * Resolves once the agent has shut down, by a leave, a signal or a failure: with the reason
+   * when it failed (a join that gave up), else null.
+   */
+  readonly stopped: Promise<string | null>;
   /** Stops listeners, Raft and storage; idempotent. */
   shutdown(): Promise<void>;
 }

@@ -159,16 +159,21 @@ async function pump(input: AsyncIterable<Uint8Array>, gunzip: Writable): Promise
       if (gunzip.destroyed) return;
       if (!gunzip.write(chunk)) {
         await new Promise<void>((resolve) => {
-          gunzip.once('drain', resolve);
-          gunzip.once('close', resolve);
+          const settle = (): void => {
+            gunzip.off('drain', settle).off('close', settle);
+            resolve();
+          };
+          gunzip.on('drain', settle).on('close', settle);
         });
       }
     }
-    gunzip.end();
+    if (!gunzip.destroyed) gunzip.end();
   } catch (error) {
-    gunzip.destroy(
-      new SnapshotArchiveError(`failed to read snapshot: ${(error as Error).message}`),
-    );
+    if (!gunzip.destroyed) {
+      gunzip.destroy(
+        new SnapshotArchiveError(`failed to read snapshot: ${(error as Error).message}`),
+      );
+    }
   }
 }
 
@@ -293,8 +298,12 @@ class TarReader {
     this.stateSize += data.length;
     if (!this.state.write(data)) {
       await new Promise<void>((resolve, reject) => {
-        this.state.once('drain', resolve);
-        this.state.once('error', reject);
+        const settle = (error?: Error): void => {
+          this.state.off('drain', settle).off('error', settle);
+          if (error === undefined) resolve();
+          else reject(error);
+        };
+        this.state.on('drain', settle).on('error', settle);
       });
     }
   }

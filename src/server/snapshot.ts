@@ -131,7 +131,10 @@ async function spool(upload: AsyncIterable<Uint8Array>, file: Writable): Promise
     await finished(file);
     return contents;
   } catch (error) {
+    // A write may still be in flight: its late failure is of no interest once we give up.
+    file.on('error', () => undefined);
     file.destroy();
+    await finished(file).catch(() => undefined);
     throw error;
   }
 }

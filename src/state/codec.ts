@@ -1,5 +1,6 @@
 // Commands on the wire (Raft entry payloads). Both directions go through parseCommand, so a
 // malformed command is refused when proposed, and a corrupt entry is refused when applied.
+import { parseAclCommand } from './acl-wire';
 import type { MixedTxnOp } from './catalog-txn';
 import {
   readCheckRegistration,
@@ -53,6 +54,8 @@ export function decodeCommand(data: Uint8Array): Command {
 export function parseCommand(raw: unknown): Command {
   const fields = readObject(raw, 'command');
   const type = readString(fields.type, 'command.type');
+  const acl = parseAclCommand(type, fields);
+  if (acl !== null) return acl;
   switch (type) {
     case 'kv-set':
       return parseKvSet(fields);

@@ -1,5 +1,6 @@
 // The commands the FSM applies. Every state change is one of these inside a Raft log entry.
 // Encoded with msgpackr; the `type` tag selects the apply function in fsm.ts.
+import type { AclPolicyRecord, AclRoleRecord, AclTokenRecord } from './acl';
 import type { CatalogSyncOp } from './catalog-register';
 import type { MixedTxnOp } from './catalog-txn';
 import type { Deregistration, Registration } from './catalog-types';
@@ -66,6 +67,23 @@ export interface CatalogSyncCommand {
   ops: CatalogSyncOp[];
 }
 
+/** ACL writes (tokens, policies, roles), each checked by the ACL endpoint before proposing. */
+export type AclCommand =
+  | { type: 'acl-token-set'; token: AclTokenRecord }
+  | { type: 'acl-token-delete'; accessorId: string }
+  | { type: 'acl-policy-set'; policy: AclPolicyRecord }
+  | { type: 'acl-policy-delete'; id: string }
+  | { type: 'acl-role-set'; role: AclRoleRecord }
+  | { type: 'acl-role-delete'; id: string }
+  /** `resetIndex`: 0, or the index the operator wrote into acl-bootstrap-reset. */
+  | { type: 'acl-bootstrap'; token: AclTokenRecord; resetIndex: number }
+  /** The leader's initialisation: built-ins and configured tokens, each only when absent. */
+  | {
+      type: 'acl-init';
+      policies: AclPolicyRecord[];
+      tokens: AclTokenRecord[];
+      bootstrapped: boolean;
+    };
 /** One piece of a snapshot being restored (state.bin bytes at `offset`); see restore.ts. */
 export interface SnapshotChunkCommand {
   type: 'snapshot-chunk';
@@ -116,6 +134,7 @@ export interface SessionDestroyCommand {
 }
 
 export type Command =
+  | AclCommand
   | KvSetCommand
   | KvDeleteCommand
   | KvDeleteTreeCommand

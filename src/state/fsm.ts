@@ -1,6 +1,7 @@
 // The FSM: decodes each committed command and applies it to the state store at its Raft index.
 // One apply function per command type, chosen from a table (as consul's fsm/commands_*.go).
 import { EntryType, type LogEntry, type SnapshotMeta, type StateMachine } from '../raft';
+import { ACL_APPLY } from './acl-apply';
 import { decodeCommand } from './codec';
 import { deregisterTxn, registerTxn, syncTxn } from './catalog-register';
 import type { CatalogResult } from './catalog-types';
@@ -46,6 +47,7 @@ const applyByType: { [T in Command['type']]: Apply<Extract<Command, { type: T }>
   'catalog-register': applyCatalogRegister,
   'catalog-deregister': applyCatalogDeregister,
   'catalog-sync': applyCatalogSync,
+  ...ACL_APPLY,
   'snapshot-chunk': applySnapshotChunk,
   'snapshot-restore': applySnapshotRestore,
   'autopilot-set': applyAutopilotSet,

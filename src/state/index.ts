@@ -25,6 +25,17 @@ export {
   normalizeRegistration,
   type CatalogSyncOp,
 } from './catalog-register';
+export {
+  AclReads,
+  type AclBootstrapResult,
+  type AclLink,
+  type AclNodeIdentity,
+  type AclPolicyRecord,
+  type AclResult,
+  type AclRoleRecord,
+  type AclServiceIdentity,
+  type AclTokenRecord,
+} from './acl';
 export type { AutopilotConfigRow, RestoreResult, RestoreStaging } from './restore';
 export { snapshotStats, type SnapshotRecordStats } from './snapshot-stats';
 export * from './session-types';

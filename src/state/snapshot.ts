@@ -3,6 +3,7 @@
 // so a corrupt snapshot throws and the caller's state is left as it was.
 // Version 1: KV only, indexes as a map. Version 2 adds the catalog and lists every index entry
 // (per-service and per-node ones too) as [name, index] pairs. Both are read; 2 is written.
+import { readAclSection } from './acl-wire';
 import { checkKey, instanceKey, nodeKey, serviceKey } from './catalog';
 import { readCheckRow, readNodeRow, readServiceRow } from './catalog-wire';
 import { kvSessionKey } from './kv';
@@ -35,6 +36,10 @@ const INDEXED_TABLES: ReadonlySet<string> = new Set<IndexedTable>([
   'nodes',
   'services',
   'checks',
+  'acl-tokens',
+  'acl-policies',
+  'acl-roles',
+  'acl-bootstrap',
   'sessions',
 ]);
 
@@ -65,6 +70,11 @@ export function encodeSnapshot({ tables, lastIndex }: SnapshotContents): Uint8Ar
   const sessions = [...tables.sessions.scanPrefix('')].map(([, row]) =>
     readSessionRow(row, 'session'),
   );
+  const acl = {
+    tokens: [...tables.aclTokens.scanPrefix('')].map(([, row]) => row),
+    policies: [...tables.aclPolicies.scanPrefix('')].map(([, row]) => row),
+    roles: [...tables.aclRoles.scanPrefix('')].map(([, row]) => row),
+  };
   const body = packr.pack({
     lastIndex,
     indexes,
@@ -75,6 +85,7 @@ export function encodeSnapshot({ tables, lastIndex }: SnapshotContents): Uint8Ar
     checks,
     ...encodeSystemSections(tables),
     sessions,
+    acl,
   });
   const snapshot = new Uint8Array(HEADER_LENGTH + body.length);
   snapshot.set(MAGIC, 0);
@@ -111,6 +122,7 @@ export function decodeSnapshot(data: Uint8Array): SnapshotContents {
     });
     readCatalog(body, tables);
     readSystemSections(body, tables);
+    readAcl(body, tables);
   }
   tables.kvs = uniqueTable(readArray(body.kvs, 'snapshot.kvs').map(readKvRow), 'snapshot.kvs');
   tables.tombstones = uniqueTable(
@@ -185,6 +197,32 @@ function readCatalog(body: Record<string, unknown>, tables: Tables): void {
         tables.services.get(serviceKey(row.node, row.serviceID)) === undefined);
     if (orphan) throw new WireError(`snapshot.checks[${i}] is on an unknown node or service`);
   });
+}
+
+// Absent in snapshots written before ACLs: then there are no tokens, policies or roles.
+function readAcl(body: Record<string, unknown>, tables: Tables): void {
+  const { tokens, policies, roles } = readAclSection(body.acl, 'snapshot.acl');
+  tables.aclTokens = uniqueTable(
+    tokens.map((row) => [row.accessorId, row]),
+    'snapshot.acl.tokens',
+  );
+  tables.aclTokenSecrets = OrderedTable.from(tokens.map((row) => [row.secretId, row.accessorId]));
+  tables.aclPolicies = uniqueTable(
+    policies.map((row) => [row.id, row]),
+    'snapshot.acl.policies',
+  );
+  tables.aclPolicyNames = uniqueTable(
+    policies.map((row) => [row.name, row.id]),
+    'snapshot.acl.policies (names)',
+  );
+  tables.aclRoles = uniqueTable(
+    roles.map((row) => [row.id, row]),
+    'snapshot.acl.roles',
+  );
+  tables.aclRoleNames = uniqueTable(
+    roles.map((row) => [row.name, row.id]),
+    'snapshot.acl.roles (names)',
+  );
 }
 
 // Sessions arrived within format 2 (absent: none). Their indexes, and the index of held keys,

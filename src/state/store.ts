@@ -1,6 +1,7 @@
 // The state store: every table in memory, changed only through write transactions stamped with
 // the Raft index that caused them, read through methods that report the index they observed
 // and record what they touched on a watch set.
+import { AclReads } from './acl';
 import { nodeIndexName, serviceIndexName } from './catalog';
 import {
   catalogNode,
@@ -61,9 +62,12 @@ export class StateStore {
   private readonly watches = newWatchTables();
   private readonly registry = new WatchRegistry();
   private applied = 0;
+  /** Tokens, policies and roles as they stand. */
+  readonly acl = new AclReads(() => this.reader());
   /** Key → epoch ms until which `?acquire` is refused (lock-delay); in memory only, as Consul. */
   private readonly lockDelays = new Map<string, number>();
   private readonly sessionListeners = new Set<SessionListener>();
+  private abandons = 0;
 
   newWatchSet(): WatchSetBuilder {
     return new WatchSetBuilder(this.registry);
@@ -226,7 +230,13 @@ export class StateStore {
 
   /** Wakes every waiting watch set: what they read may no longer exist. */
   abandon(): void {
+    this.abandons += 1;
     this.registry.abandon();
+  }
+
+  /** How many times the store was abandoned (restored); blocking queries return when it moves. */
+  abandonEpoch(): number {
+    return this.abandons;
   }
 
   /**

@@ -2,6 +2,7 @@
 // A write transaction edits the tables in place and records how to undo each edit, so that a
 // transaction either commits whole or rolls back to exactly where it started. JS runs it
 // synchronously, so no reader ever observes a half-applied transaction.
+import type { AclTables } from './acl';
 import type { CatalogNode, HealthCheck, NodeService } from './catalog-types';
 import { OrderedTable } from './ordered-table';
 import type { AutopilotConfigRow, RestoreStaging } from './restore';
@@ -10,7 +11,17 @@ import type { KvEntry } from './types';
 import { WatchTable, type WatchChange } from './watch';
 
 /** Table names that carry an index (Consul's "index" table): the Raft index of their last change. */
-export type IndexedTable = 'kvs' | 'tombstones' | 'nodes' | 'services' | 'checks' | 'sessions';
+export type IndexedTable =
+  | 'kvs'
+  | 'tombstones'
+  | 'nodes'
+  | 'services'
+  | 'checks'
+  | 'sessions'
+  | 'acl-tokens'
+  | 'acl-policies'
+  | 'acl-roles'
+  | 'acl-bootstrap';
 
 /**
  * Entries of the index table: whole tables, plus one per service name (`service.<name>`) and
@@ -19,7 +30,7 @@ export type IndexedTable = 'kvs' | 'tombstones' | 'nodes' | 'services' | 'checks
  */
 export type IndexName = IndexedTable | `service.${string}` | `node.${string}`;
 
-export interface Tables {
+export interface Tables extends AclTables {
   kvs: OrderedTable<KvEntry>;
   /** Deleted KV keys (or deleted prefixes) → the index of the delete. */
   tombstones: OrderedTable<number>;
@@ -63,6 +74,12 @@ export function newTables(): Tables {
     services: new OrderedTable(),
     checks: new OrderedTable(),
     serviceInstances: new OrderedTable(),
+    aclTokens: new OrderedTable(),
+    aclTokenSecrets: new OrderedTable(),
+    aclPolicies: new OrderedTable(),
+    aclPolicyNames: new OrderedTable(),
+    aclRoles: new OrderedTable(),
+    aclRoleNames: new OrderedTable(),
     sessions: new OrderedTable(),
     nodeSessions: new OrderedTable(),
     sessionChecks: new OrderedTable(),

@@ -11,10 +11,12 @@ import { NodesList } from './pages/Nodes';
 import { NotFound } from './pages/NotFound';
 import { ServiceDetail } from './pages/ServiceDetail';
 import { ServicesList } from './pages/Services';
+import { prefetchFor } from './pages/urls';
 import { readSettings } from './settings';
 import './styles.css';
 
 const settings = readSettings();
+prefetchFor(window.location.pathname.slice(settings.contentPath.length - 1));
 
 const router = createBrowserRouter(
   [

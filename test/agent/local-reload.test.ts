@@ -9,7 +9,15 @@ import { loadAgentConfig, parseAgentArgs, type AgentConfig } from '../../src/con
 import { startServerAgent } from '../../src/server';
 
 function configOf(...hcl: string[]): AgentConfig {
-  const args = ['-dev', '-http-port=0', '-dns-port=0', '-server-port=0', '-grpc-port=-1'];
+  const args = [
+    '-dev',
+    '-http-port=0',
+    '-dns-port=0',
+    '-server-port=0',
+    '-serf-lan-port=0',
+    '-serf-wan-port=0',
+    '-grpc-port=-1',
+  ];
   for (const fragment of hcl) args.push('-hcl', fragment);
   return loadAgentConfig(parseAgentArgs(args)).config;
 }

@@ -88,18 +88,10 @@ test('TLS certificate settings stop the agent with exit 1', (t) => {
   );
 });
 
-test('-encrypt stops the agent with exit 1: there is no gossip pool to encrypt', () => {
-  const result = runAgentToExit([
-    '-dev',
-    '-encrypt',
-    'pUqJrVyVRj5jsiYEkM/tFQYfWyJIv4s3XkvDwy7Cu5s=',
-    ...EPHEMERAL_PORTS,
-  ]);
+test('a malformed -encrypt key stops the agent with exit 1, naming the flag', () => {
+  const result = runAgentToExit(['-dev', '-encrypt', 'bm90IGEga2V5', ...EPHEMERAL_PORTS]);
   assert.equal(result.status, 1);
-  assert.equal(
-    result.stderr,
-    '==> flag -encrypt: gossip encryption is not available yet: this agent has no gossip pool\n',
-  );
+  assert.match(result.stderr, /encrypt: invalid key \(expected base64 of 16, 24 or 32 bytes\)/);
 });
 
 test("-enable-script-checks logs Consul's remote-execution warning at start-up", async (t) => {
@@ -121,9 +113,15 @@ test('the start-up summary lists the ports actually bound and none that nothing 
   assert.equal(clientLine[1], httpPort);
   assert.notEqual(clientLine[2], '0');
   assert.equal(await tcpAccepts(Number(clientLine[2])), true, 'something listens on the DNS port');
-  for (const absent of ['HTTPS', 'gRPC', 'LAN', 'WAN', 'Cluster Addr', 'Gossip', 'Encrypt']) {
+  for (const absent of ['HTTPS', 'gRPC', 'Auto-Encrypt']) {
     assert.doesNotMatch(summary, new RegExp(absent), `${absent} in:\n${summary}`);
   }
+  // The gossip pools listen on the ports the summary names, UDP and TCP.
+  const cluster = /Cluster Addr: 127\.0\.0\.1 \(LAN: (\d+), WAN: (\d+)\)\n/.exec(summary);
+  assert.ok(cluster, summary);
+  assert.equal(await tcpAccepts(Number(cluster[1])), true, 'something listens on the LAN port');
+  assert.equal(await tcpAccepts(Number(cluster[2])), true, 'something listens on the WAN port');
+  assert.match(summary, /Gossip Encryption: false\n/);
   assert.match(summary, /ACL Enabled: false\n/);
 });
 

@@ -6,6 +6,7 @@ import { test } from 'node:test';
 
 import * as dnsPacket from 'dns-packet';
 
+import { AclResolver } from '../../src/acl';
 import { loadAgentConfig, parseAgentArgs, type AgentConfig } from '../../src/config';
 import { DnsResolver, type DnsBackend } from '../../src/dns';
 import type { RaftStatus } from '../../src/raft/types';
@@ -57,7 +58,13 @@ function backend(
     status: (): RaftStatus =>
       ({ role: 'follower', leaderId: 'leader', lastContactMs: 10, ...status }) as RaftStatus,
   };
-  return { config, store: new StateStore(), raft };
+  const store = new StateStore();
+  const acl = new AclResolver(store.acl, () => ({
+    ...config.acl,
+    datacenter: config.datacenter,
+    nodeName: config.nodeName,
+  }));
+  return { config, store, raft, acl };
 }
 
 function rcodeOf(resolver: DnsResolver): string {

@@ -42,7 +42,20 @@ export async function startTestAgent(
   configure: (config: AgentConfig) => AgentConfig = (config) => config,
 ): Promise<TestAgent> {
   const { config } = loadAgentConfig(
-    parseAgentArgs(['-dev', '-http-port', '0', '-dns-port', '0', '-server-port', '0', ...args]),
+    parseAgentArgs([
+      '-dev',
+      '-http-port',
+      '0',
+      '-dns-port',
+      '0',
+      '-server-port',
+      '0',
+      '-serf-lan-port',
+      '0',
+      '-serf-wan-port',
+      '0',
+      ...args,
+    ]),
   );
   const agent = await startServerAgent(configure(config), pino({ level: 'silent' }));
   const [address] = agent.httpAddresses;

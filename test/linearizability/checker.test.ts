@@ -105,4 +105,25 @@ describe('linearizability checker', () => {
     }
     assert.equal(checkHistory(history).ok, true);
   });
+
+  it('explains a failed CAS by a write nobody read, and only by one that could have happened', () => {
+    const unknown: KvOutcome = { kind: 'unknown' };
+    const failedCas: KvOutcome = { kind: 'cas', swapped: false };
+    const casAB: KvOperation = { kind: 'cas', expected: 'a', value: 'b' };
+    const explained = [
+      entry(1, 0, 1, put('a'), ok),
+      entry(2, 2, 3, get, read('a')),
+      entry(3, 2, 3, put('x'), unknown),
+      entry(3, 2, 3, put('y'), unknown),
+      entry(2, 4, 5, casAB, failedCas),
+    ];
+    assert.equal(checkHistory(explained).ok, true);
+    const unexplained = [
+      entry(1, 0, 1, put('a'), ok),
+      entry(2, 2, 3, get, read('a')),
+      entry(2, 4, 5, casAB, failedCas),
+      entry(3, 6, 7, put('x'), unknown),
+    ];
+    assert.equal(checkHistory(unexplained).ok, false);
+  });
 });

@@ -7,6 +7,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 
 import { CONSUL_COMPAT_VERSION, type AgentConfig } from '../../config';
 import type { AgentRuntime } from '../../server/runtime';
+import { memberJson } from '../member-json';
 import { HttpContext } from '../context';
 import type { JsonValue } from '../json';
 import { enableFlag } from '../agent-json';
@@ -46,7 +47,7 @@ export class AgentController {
       },
       DebugConfig: debugConfig(config),
       Coord: { Vec: [0, 0, 0, 0, 0, 0, 0, 0], Error: 1.5, Adjustment: 0, Height: 0.00001 },
-      Member: member(config),
+      Member: memberJson(runtime.membership.lan.localMember()),
       Stats: stats(runtime),
       Meta: sortedMap({
         ...config.nodeMeta,
@@ -60,13 +61,6 @@ export class AgentController {
       },
     };
     return sendJson(request, reply, body, wantsPretty(request, config.prettyJson));
-  }
-
-  /** Without gossip this agent is the only member it knows: itself, alive. */
-  @Get('members')
-  async members(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
-    const { config } = this.http.runtime;
-    return sendJson(request, reply, [member(config)], wantsPretty(request, config.prettyJson));
   }
 
   @Put('reload')
@@ -87,38 +81,6 @@ export class AgentController {
     this.http.runtime.local.setNodeMaintenance(enable, reason);
     sendEmpty(request, reply, 200);
   }
-}
-
-function member(config: AgentConfig): JsonValue {
-  return {
-    Name: config.nodeName,
-    Addr: config.advertiseAddr,
-    Port: config.ports.serfLan,
-    Tags: sortedMap({
-      acls: config.acl.enabled ? '1' : '0',
-      bootstrap: config.bootstrap ? '1' : '0',
-      build: `${CONSUL_COMPAT_VERSION}:${REVISION}`,
-      dc: config.datacenter,
-      ft_fs: '1',
-      ft_si: '1',
-      id: config.nodeId,
-      port: String(config.ports.server),
-      raft_vsn: '3',
-      role: config.server ? 'consul' : 'node',
-      segment: '',
-      vsn: '2',
-      vsn_max: '3',
-      vsn_min: '2',
-      wan_join_port: String(config.ports.serfWan),
-    }),
-    Status: 1,
-    ProtocolMin: 1,
-    ProtocolMax: 5,
-    ProtocolCur: 2,
-    DelegateMin: 2,
-    DelegateMax: 5,
-    DelegateCur: 4,
-  };
 }
 
 /** Every value a string, sections as `consul info` prints them. */
@@ -191,10 +153,10 @@ function stats(runtime: AgentRuntime): JsonValue {
       os: process.platform,
       version: process.version,
     },
-    serf_lan: {
-      encrypted: String(config.encrypt !== null),
-      members: '1',
-    },
+    serf_lan: sortedMap(runtime.membership.lan.stats()),
+    ...(runtime.membership.wan === null
+      ? {}
+      : { serf_wan: sortedMap(runtime.membership.wan.stats()) }),
   };
 }
 

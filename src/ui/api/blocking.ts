@@ -5,6 +5,7 @@
 import { useEffect, useState } from 'react';
 
 import { ApiError } from './http';
+import { takePrefetched } from './prefetch';
 
 export interface Live<T> {
   data: T | undefined;
@@ -67,7 +68,8 @@ async function watch<T>(
   while (!signal.aborted) {
     try {
       const target = index > 0 ? `${url}${separator}index=${index}&wait=${WAIT}` : url;
-      const response = await fetch(target, { signal });
+      const prefetched = index === 0 ? takePrefetched(url) : undefined;
+      const response = await (prefetched ?? fetch(target, { signal }));
       const header = response.headers.get('x-consul-index');
       let data: T;
       if (response.status === 404 && header !== null && 'notFound' in options) {

@@ -1,6 +1,6 @@
 // The frame of every page: a skip link, the header with the datacenter switcher and the main
 // navigation, then the page. The datacenter is the first segment of every URL.
-import { useEffect } from 'react';
+import { useEffect, useRef } from 'react';
 import { NavLink, Outlet, useLocation, useNavigate, useParams } from 'react-router';
 
 import { useBlocking } from '../api/blocking';
@@ -19,6 +19,7 @@ export function Layout() {
   const datacenters = useBlocking<string[]>(apiUrl('catalog/datacenters'));
   const known = datacenters.data ?? [dc];
   const section = location.pathname.split('/')[2] ?? 'services';
+  useFocusOnNavigation(location.pathname);
 
   return (
     <>
@@ -58,6 +59,24 @@ export function Layout() {
       </main>
     </>
   );
+}
+
+/**
+ * After a navigation inside the app (not the first load) the focus goes to the page's content,
+ * so that keyboard and screen-reader users start at the new page, not at a vanished link.
+ */
+function useFocusOnNavigation(pathname: string): void {
+  const first = useRef(true);
+  useEffect(() => {
+    if (first.current) {
+      first.current = false;
+      return;
+    }
+    const active = document.activeElement;
+    // Keys that move within the page (tabs, rows) keep their own focus.
+    if (active !== null && active !== document.body && active.isConnected) return;
+    document.getElementById('main')?.focus({ preventScroll: true });
+  }, [pathname]);
 }
 
 /** Sets the document's title for the page shown. */

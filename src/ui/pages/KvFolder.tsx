@@ -13,6 +13,7 @@ import { Empty, ErrorNotice, Loading } from '../components/Status';
 import { useQueryParam } from '../components/useQueryParam';
 import { focusFirstRow, VirtualList } from '../components/VirtualList';
 import { markPaintedOnce, markSearchPainted } from '../perf';
+import { kvFolderUrl } from './urls';
 import type { SearchAnswer, SearchMatch } from '../workers/kv-search.worker';
 
 type Scope = 'folder' | 'recursive' | 'values';
@@ -37,7 +38,9 @@ export function KvFolder({ dc, prefix }: { dc: string; prefix: string }) {
   const keys = useBlocking<string[]>(
     scope === 'values'
       ? null
-      : kvUrl(dc, prefix, scope === 'folder' ? { keys: '', separator: '/' } : { keys: '' }),
+      : scope === 'folder'
+        ? kvFolderUrl(dc, prefix)
+        : kvUrl(dc, prefix, { keys: '' }),
     { notFound: [] },
   );
   const search = useValueSearch(
@@ -155,9 +158,7 @@ export function KvFolder({ dc, prefix }: { dc: string; prefix: string }) {
               const folder = row.key.endsWith('/');
               return (
                 <div className="row kv-row">
-                  <span aria-hidden="true" className="kv-icon">
-                    {folder ? '📁' : '🔑'}
-                  </span>
+                  <KvIcon folder={folder} />
                   <Link
                     className="row-title"
                     to={`/${dc}/kv/${encodePath(row.key)}${folder ? '' : '/edit'}`}
@@ -175,6 +176,21 @@ export function KvFolder({ dc, prefix }: { dc: string; prefix: string }) {
         </div>
       )}
     </section>
+  );
+}
+
+function KvIcon({ folder }: { folder: boolean }) {
+  return (
+    <svg className="kv-icon" viewBox="0 0 16 16" width="16" height="16" aria-hidden="true">
+      {folder ? (
+        <path d="M1 3.5h5l1.5 1.5H15v8.5H1z" fill="#e9b949" stroke="#a47a14" />
+      ) : (
+        <g fill="none" stroke="#5b616b" strokeWidth="1.6">
+          <circle cx="5" cy="8" r="3" />
+          <path d="M8 8h7M12.5 8v3M14.5 8v2" />
+        </g>
+      )}
+    </svg>
   );
 }
 

@@ -1,4 +1,4 @@
-// /ui/<dc>/nodes: every node with its address and the health of its node checks (the Raft
+// /ui/<dc>/nodes: every node with its address and the health of its checks (the Raft
 // leader marked), search by name or address, filter by health; live through blocking queries.
 import { useCallback, useDeferredValue, useEffect, useMemo, useRef } from 'react';
 import { Link, useParams } from 'react-router';
@@ -13,14 +13,13 @@ import { Empty, ErrorNotice, Loading } from '../components/Status';
 import { useQueryParam } from '../components/useQueryParam';
 import { focusFirstRow, VirtualList } from '../components/VirtualList';
 import { markPaintedOnce, markSearchPainted } from '../perf';
+import { nodesUrl } from './urls';
 
 export function NodesList() {
   const { dc = '' } = useParams();
   useTitle('Nodes');
-  const nodes = useBlocking<Node[]>(apiUrl('catalog/nodes', { dc }));
-  const nodeChecks = useBlocking<HealthCheck[]>(
-    apiUrl('health/state/any', { dc, filter: 'ServiceID == ""' }),
-  );
+  const nodes = useBlocking<Node[]>(nodesUrl(dc));
+  const nodeChecks = useBlocking<HealthCheck[]>(apiUrl('health/state/any', { dc }));
   const leader = useBlocking<string>(apiUrl('status/leader', { dc }));
   const [filter, setFilter] = useQueryParam('filter');
   const [status, setStatus] = useQueryParam('status');

@@ -5,7 +5,7 @@ import { useCallback, useDeferredValue, useEffect, useMemo, useRef } from 'react
 import { Link, useParams } from 'react-router';
 
 import { useBlocking } from '../api/blocking';
-import { apiUrl, encodePath } from '../api/http';
+import { encodePath } from '../api/http';
 import type { ServiceSummary } from '../api/types';
 import { CheckCounts, Tags, type Health } from '../components/Health';
 import { useTitle } from '../components/Layout';
@@ -14,6 +14,7 @@ import { Empty, ErrorNotice, Loading } from '../components/Status';
 import { useQueryParam } from '../components/useQueryParam';
 import { focusFirstRow, VirtualList } from '../components/VirtualList';
 import { markPaintedOnce, markSearchPainted } from '../perf';
+import { servicesUrl } from './urls';
 
 export function healthOfSummary(service: ServiceSummary): Health {
   if (service.ChecksCritical > 0) return 'critical';
@@ -25,7 +26,7 @@ export function healthOfSummary(service: ServiceSummary): Health {
 export function ServicesList() {
   const { dc = '' } = useParams();
   useTitle('Services');
-  const services = useBlocking<ServiceSummary[]>(apiUrl('internal/ui/services', { dc }));
+  const services = useBlocking<ServiceSummary[]>(servicesUrl(dc));
   const [filter, setFilter] = useQueryParam('filter');
   const [status, setStatus] = useQueryParam('status');
   const query = useDeferredValue(filter);

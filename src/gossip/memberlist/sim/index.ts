@@ -1,0 +1,2 @@
+export { SimCluster, type SimEvent, type SimOptions } from './cluster';
+export { seededRandom } from '../../../raft';
