@@ -29,6 +29,13 @@ fi
 if ! /usr/bin/python3 -c 'import consul' >/dev/null 2>&1; then
   missing+=(python3-consul)
 fi
+# Patroni and PostgreSQL: test/compat/patroni.test.ts runs a Patroni cluster through the agent.
+if ! command -v patroni >/dev/null 2>&1; then
+  missing+=(patroni)
+fi
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  missing+=(postgresql)
+fi
 # The Go sources of hashicorp/serf: the gossip tests build the real serf agent from them.
 if [ ! -d /usr/share/gocode/src/github.com/hashicorp/serf/cmd/serf ]; then
   missing+=(golang-github-hashicorp-serf-dev)

@@ -162,6 +162,18 @@ describe('consulate watch without a handler prints the current result once', () 
     );
   });
 
+  test('event: the events fired with that name', async () => {
+    await api('PUT', '/v1/event/fire/deploy', 'v1');
+    await api('PUT', '/v1/event/fire/other', 'x');
+    const run = cli(['watch', '-type', 'event', '-name', 'deploy']);
+    assert.equal(run.status, 0, run.stderr);
+    const events = JSON.parse(run.stdout) as { Name: string; Payload: string }[];
+    assert.deepEqual(
+      events.map((event) => [event.Name, Buffer.from(event.Payload, 'base64').toString()]),
+      [['deploy', 'v1']],
+    );
+  });
+
   test('refuses a missing type, an unknown type or a missing parameter', () => {
     assert.match(cli(['watch']).stderr, /Must specify watch type/);
     assert.match(cli(['watch', '-type', 'bogus']).stderr, /Unsupported watch type: bogus/);
@@ -208,6 +220,31 @@ describe('consulate watch with a handler', () => {
     const [code] = (await once(watcher, 'exit')) as [number | null];
     assert.equal(code, 0);
     assert.equal(runs().length, 2);
+  });
+
+  test('an event watch hands over only the events not yet seen', async () => {
+    const log = join(dir, 'events.log');
+    await api('PUT', '/v1/event/fire/release', 'first');
+    const watcher: ChildProcess = spawn(
+      process.execPath,
+      [MAIN, 'watch', '-type', 'event', '-name', 'release', `cat >> ${log}`],
+      { env: { ...process.env, CONSUL_HTTP_ADDR: agent.address }, stdio: 'ignore' },
+    );
+    const runs = (): { Payload: string }[][] =>
+      existsSync(log)
+        ? readFileSync(log, 'utf8')
+            .split('\n')
+            .filter((line) => line !== '')
+            .map((line) => JSON.parse(line) as { Payload: string }[])
+        : [];
+    const payloads = (run: { Payload: string }[]): string[] =>
+      run.map((event) => Buffer.from(event.Payload, 'base64').toString());
+    await waitFor(() => runs().length === 1, 'the first run');
+    await api('PUT', '/v1/event/fire/release', 'second');
+    await waitFor(() => runs().length === 2, 'the run for the new event');
+    assert.deepEqual(runs().map(payloads), [['first'], ['second']]);
+    watcher.kill('SIGTERM');
+    await once(watcher, 'exit');
   });
 
   test('a failing handler ends the watch with exit 1', () => {
