@@ -50,8 +50,9 @@ export interface MemberlistConfig {
   keyring: Keyring | null;
   /** 0 = a dead node's name is never reclaimed by a different address. */
   deadNodeReclaimTime: number;
+  /** Gossip and piggyback packets are filled up to this size. (Packets are handled inline as
+   * they arrive, so memberlist's HandoffQueueDepth has no counterpart.) */
   udpBufferSize: number;
-  handoffQueueDepth: number;
   /** Minimum interval between two log lines about bad input from one source. */
   badInputLogInterval: number;
   delegate: Delegate | null;
@@ -93,7 +94,6 @@ export function lanConfig(): MemberlistConfig {
     keyring: null,
     deadNodeReclaimTime: 0,
     udpBufferSize: 1400,
-    handoffQueueDepth: 1024,
     badInputLogInterval: 60_000,
     delegate: null,
     events: null,
