@@ -66,13 +66,16 @@ export class EsmWorker {
       maxStalledCount: 100,
       runRetryDelay: 1000,
     });
-    let failing = false;
+    // One line per outage-sized window, not one per failed call.
+    let loggedAt = 0;
     worker.on('error', (err) => {
-      if (failing) return;
-      failing = true;
-      this.options.logger.warn({ err: err.message }, 'esm worker: queue error; retrying');
+      if (Date.now() - loggedAt < 30_000) return;
+      loggedAt = Date.now();
+      this.options.logger.warn(
+        { err: err.message },
+        'esm worker: queue error; retrying with backoff',
+      );
     });
-    worker.on('ready', () => (failing = false));
     this.worker = worker;
   }
 

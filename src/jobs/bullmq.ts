@@ -116,13 +116,16 @@ export class BullMqJobQueue implements JobQueue {
         runRetryDelay: reconnectDelayMs(3),
       },
     );
-    let failing = false;
+    // One line per outage-sized window, not one per failed call.
+    let loggedAt = 0;
     worker.on('error', (err) => {
-      if (failing) return;
-      failing = true;
-      this.options.logger.warn({ queue: name, err: err.message }, 'job worker error; retrying');
+      if (Date.now() - loggedAt < 30_000) return;
+      loggedAt = Date.now();
+      this.options.logger.warn(
+        { queue: name, err: err.message },
+        'job worker error; retrying with backoff',
+      );
     });
-    worker.on('ready', () => (failing = false));
     worker.on('failed', (job, err) => {
       this.options.logger.warn(
         { queue: name, job: job?.id, attempt: job?.attemptsMade, err: err.message },

@@ -8,7 +8,7 @@ import { startDnsServer } from '../dns';
 import { Renderer, resourceFromObject } from '../render';
 import { createHttpServer } from '../http';
 import { AgentWatches } from '../watches';
-import { startEsm, type RunningEsm } from '../esm';
+import type { RunningEsm } from '../esm';
 import { createJobQueue } from '../jobs';
 import type { AgentConfig, LoadedAgentConfig } from '../config';
 import { MemoryStorage, RaftNode, raftTiming, TcpTransport } from '../raft';
@@ -243,13 +243,17 @@ async function startAgentTemplates(
   };
 }
 
-/** `esm {}`: the agent keeps the external checks scheduled, and runs some when esm.concurrency > 0. */
-function startAgentEsm(
+/**
+ * `esm {}`: the agent keeps the external checks scheduled, and runs some when esm.concurrency > 0.
+ * Loaded only when configured: BullMQ is not on every agent's start-up path.
+ */
+async function startAgentEsm(
   config: AgentConfig,
   httpAddress: string,
   logger: Logger,
 ): Promise<RunningEsm> {
   const { esm, jobs } = config;
+  const { startEsm } = await import('../esm');
   return startEsm({
     agentUrl: `http://${httpAddress}`,
     redis: jobs.redis as string,
