@@ -9,11 +9,7 @@ import type { RaftHandle } from '../raft';
 import type { CatalogResult, CatalogSyncOp, Command, StateStore } from '../state';
 import { aliasSourceFor, type CatalogHealthView, type LocalHealthView } from './alias-sources';
 import { AntiEntropy, type DesiredCatalog } from './anti-entropy';
-import {
-  checkRegistration,
-  nodeIdentity,
-  serviceRegistration,
-} from './catalog-shapes';
+import { checkRegistration, nodeIdentity, serviceRegistration } from './catalog-shapes';
 import {
   CheckScheduler,
   realClock,

@@ -178,7 +178,10 @@ function runUntilSignalled(
       shuttingDown = true;
       const { skipLeaveOnInterrupt, leaveOnTerminate } = agent.config;
       const leave = signal === 'SIGINT' ? !skipLeaveOnInterrupt : leaveOnTerminate;
-      logger.info({ signal }, leave ? 'caught signal, leaving the cluster' : 'caught signal, shutting down');
+      logger.info(
+        { signal },
+        leave ? 'caught signal, leaving the cluster' : 'caught signal, shutting down',
+      );
       void (leave ? agent.leave() : agent.shutdown());
     };
     const reload = (): void => {

@@ -17,7 +17,12 @@ interface Member {
 
 const STATUS_NAMES = ['none', 'alive', 'leaving', 'left', 'failed'];
 
-const flag = (name: string, kind: FlagSpec['kind'], usage: string, placeholder?: string): FlagSpec => ({
+const flag = (
+  name: string,
+  kind: FlagSpec['kind'],
+  usage: string,
+  placeholder?: string,
+): FlagSpec => ({
   name,
   kind,
   usage,
@@ -34,7 +39,7 @@ export async function runMembers(argv: readonly string[]): Promise<number> {
       flag('status', 'string', 'Only members whose status matches this regexp.', 'regexp'),
       flag('segment', 'string', '(Enterprise) network segment to list.', 'name'),
     ],
-    'Usage: consulate members [options]\n\nOutputs the members of a running agent\'s gossip pool.',
+    "Usage: consulate members [options]\n\nOutputs the members of a running agent's gossip pool.",
   );
   if (typeof parsed === 'number') return parsed;
   const wan = parsed.values.get('wan') === true;
@@ -94,7 +99,11 @@ export async function runMembers(argv: readonly string[]): Promise<number> {
           member.Tags.vsn ?? '',
           member.Tags.dc ?? '',
           'default',
-          server ? '<all>' : member.Tags.segment === '' || member.Tags.segment === undefined ? '<default>' : member.Tags.segment,
+          server
+            ? '<all>'
+            : member.Tags.segment === '' || member.Tags.segment === undefined
+              ? '<default>'
+              : member.Tags.segment,
         ];
       }),
     ]),
@@ -266,7 +275,7 @@ export async function runKeyring(argv: readonly string[]): Promise<number> {
       flag('install', 'string', 'Install a new key (base64).', 'key'),
       flag('use', 'string', 'Make an installed key the primary key.', 'key'),
       flag('remove', 'string', 'Remove a key (not the primary one).', 'key'),
-      flag('local-only', 'bool', 'With -list: only this agent\'s pool (LAN).'),
+      flag('local-only', 'bool', "With -list: only this agent's pool (LAN)."),
     ],
     'Usage: consulate keyring [options]\n\nManages the gossip encryption keys of every member of the cluster.',
   );

@@ -73,7 +73,10 @@ export class MemberReconciler {
     }
     this.running = this.reconcile()
       .catch((error: unknown) =>
-        this.options.logger.warn({ err: error }, 'member reconcile failed; retrying on next change'),
+        this.options.logger.warn(
+          { err: error },
+          'member reconcile failed; retrying on next change',
+        ),
       )
       .finally(() => {
         this.running = null;
@@ -121,7 +124,8 @@ export class MemberReconciler {
     const checks = store.healthNodeChecks(member.name).value;
     const serf = checks.find((check) => check.checkID === SERF_CHECK_ID);
     const server = asServer(member);
-    const wantedService = server === null ? null : consulService(member, Number(server.address.split(':').pop()));
+    const wantedService =
+      server === null ? null : consulService(member, Number(server.address.split(':').pop()));
     const services = store.nodeServices(member.name).value;
     const current = services.find((service) => service.id === 'consul');
     const upToDate =
@@ -131,7 +135,12 @@ export class MemberReconciler {
       serf?.status === 'passing' &&
       (wantedService === null || (current !== undefined && current.port === wantedService.port));
     if (upToDate) return;
-    await this.register(member, wantedService, serfCheck(member.name, 'passing', ALIVE_OUTPUT), false);
+    await this.register(
+      member,
+      wantedService,
+      serfCheck(member.name, 'passing', ALIVE_OUTPUT),
+      false,
+    );
     this.options.logger.info({ member: member.name }, 'member joined, marking health alive');
   }
 

@@ -196,9 +196,11 @@ export class AgentMembership implements ServerDiscovery {
       const port = Number(member.tags.wan_join_port);
       if (server === null || server.datacenter !== config.datacenter || !(port > 0)) continue;
       if (known.has(`${member.name}.${config.datacenter}`)) continue;
-      wan.join([`${member.addr}:${port}`], true).catch((error: unknown) =>
-        logger.debug({ member: member.name, err: error }, 'WAN flood join failed'),
-      );
+      wan
+        .join([`${member.addr}:${port}`], true)
+        .catch((error: unknown) =>
+          logger.debug({ member: member.name, err: error }, 'WAN flood join failed'),
+        );
     }
   }
 
@@ -206,7 +208,13 @@ export class AgentMembership implements ServerDiscovery {
     const { config } = this.options;
     const gossip = config.gossip;
     if (config.retryJoin.length > 0) {
-      void this.retryJoin(this.lan, 'LAN', config.retryJoin, gossip.retryIntervalMs, gossip.retryMax);
+      void this.retryJoin(
+        this.lan,
+        'LAN',
+        config.retryJoin,
+        gossip.retryIntervalMs,
+        gossip.retryMax,
+      );
     }
     if (this.wan !== null && config.retryJoinWan.length > 0) {
       void this.retryJoin(
@@ -323,12 +331,20 @@ function clientTags(config: AgentConfig): Record<string, string> {
  * The pool's keyring: the keyring file when there is one (it holds rotations made since the
  * first start; Consul warns that `encrypt` is then ignored), else the `encrypt` key, else none.
  */
-function loadKeyring(config: AgentConfig, file: string | undefined, logger: Logger): Keyring | null {
+function loadKeyring(
+  config: AgentConfig,
+  file: string | undefined,
+  logger: Logger,
+): Keyring | null {
   if (file !== undefined && existsSync(file)) {
     let keys: Uint8Array[];
     try {
       const parsed = JSON.parse(readFileSync(file, 'utf8')) as unknown;
-      if (!Array.isArray(parsed) || parsed.length === 0 || !parsed.every((k) => typeof k === 'string')) {
+      if (
+        !Array.isArray(parsed) ||
+        parsed.length === 0 ||
+        !parsed.every((k) => typeof k === 'string')
+      ) {
         throw new Error('expected a JSON array of base64 keys');
       }
       keys = (parsed as string[]).map((key) => Buffer.from(key, 'base64'));
@@ -336,7 +352,9 @@ function loadKeyring(config: AgentConfig, file: string | undefined, logger: Logg
       throw new Error(`keyring file ${file}: ${(error as Error).message}`);
     }
     if (config.encrypt !== null) {
-      logger.warn(`loaded the keyring from ${file}; the encrypt key is ignored while that file exists`);
+      logger.warn(
+        `loaded the keyring from ${file}; the encrypt key is ignored while that file exists`,
+      );
     }
     return Keyring.create(keys, keys[0]);
   }

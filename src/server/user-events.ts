@@ -110,7 +110,10 @@ export class UserEvents {
 
   private selects(event: UserEvent): boolean {
     try {
-      if (event.nodeFilter !== '' && !compileGoRegexp(event.nodeFilter).test(this.identity.nodeName())) {
+      if (
+        event.nodeFilter !== '' &&
+        !compileGoRegexp(event.nodeFilter).test(this.identity.nodeName())
+      ) {
         return false;
       }
       if (event.serviceFilter === '') return true;
