@@ -102,6 +102,8 @@ export class AclResolver {
   private generation = -1;
   private readonly tokens = new Map<string, CachedToken>();
   private readonly policies = new Map<string, { modifyIndex: number; rules: PolicyRules }>();
+  /** Agent tokens set through PUT /v1/agent/token/:name (in memory: persistence is refused). */
+  private readonly agentTokens = new Map<string, string>();
 
   constructor(
     private readonly reads: AclReads,
@@ -120,8 +122,24 @@ export class AclResolver {
    * The permissions of `secret` ("" or null: the agent's default token, else anonymous).
    * Throws AclNotFoundError for a secret no live token has.
    */
-  resolve(secret: string | null): TokenPermissions {
+  /** Replaces one of the agent's tokens (`default`, `agent`, `agent_recovery`, …). */
+  setAgentToken(name: string, secret: string): void {
+    this.agentTokens.set(name, secret);
+  }
+
+  private current(): AclSettings {
     const settings = this.settings();
+    if (this.agentTokens.size === 0) return settings;
+    return { ...settings, tokens: { ...settings.tokens, ...Object.fromEntries(this.agentTokens) } };
+  }
+
+  /** The agent's token named `name` as it stands now ("" when unset). */
+  agentToken(name: string): string {
+    return this.current().tokens[name] ?? '';
+  }
+
+  resolve(secret: string | null): TokenPermissions {
+    const settings = this.current();
     if (!settings.enabled) {
       return new TokenPermissions({
         accessorId: ANONYMOUS_TOKEN_ID,

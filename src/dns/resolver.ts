@@ -78,7 +78,7 @@ export class DnsResolver {
     const acl = this.backend.acl;
     if (!acl.enabled()) return true;
     try {
-      const token = this.backend.config.acl.tokens.dns ?? null;
+      const token = acl.agentToken('dns');
       return acl.resolve(token).allows(resource, name, 'read');
     } catch (error) {
       if (error instanceof AclNotFoundError) return false;

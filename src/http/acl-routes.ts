@@ -102,6 +102,7 @@ export const ROUTE_ACLS: Readonly<Record<string, RouteAcl>> = {
   'GET /v1/agent/metrics': { check: onThisAgent('read') },
   'PUT /v1/agent/join/*': { check: onThisAgent('write') },
   'PUT /v1/agent/leave': { check: onThisAgent('write') },
+  'PUT /v1/agent/token/*': { check: onThisAgent('write') },
   'PUT /v1/agent/force-leave/:node': { check: operator('write') },
   'PUT /v1/event/fire/:name': { check: onPath('event', 'write', '/v1/event/fire/') },
   'GET /v1/event/list': { filter: FILTERS.events },

@@ -3,6 +3,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 
 import { HttpContext } from './context';
 import { AclController } from './controllers/acl.controller';
+import { AgentTokenController } from './controllers/agent-token.controller';
 import { AgentController } from './controllers/agent.controller';
 import { AgentChecksController } from './controllers/agent-checks.controller';
 import { AutopilotController } from './controllers/autopilot.controller';
@@ -42,6 +43,7 @@ export class HttpApiModule {
         CatalogController,
         HealthController,
         AclController,
+        AgentTokenController,
         MembershipController,
         EventController,
         KeyringController,

@@ -218,6 +218,22 @@ describe('tokens, policies and roles', () => {
     assert.equal(tooShort.status, 400);
   });
 
+  it('PUT /v1/agent/token/default changes what requests without a token may do', async () => {
+    const reader = await t.tokenWith('key_prefix "" { policy = "read" }');
+    await t.as(MANAGEMENT, 'PUT', '/v1/kv/agent-token/k', 'v');
+    assert.equal((await t.as(null, 'GET', '/v1/kv/agent-token/k')).status, 403);
+    const refused = await t.as(reader, 'PUT', '/v1/agent/token/default', { Token: reader });
+    assert.equal(refused.status, 403);
+    const set = await t.as(MANAGEMENT, 'PUT', '/v1/agent/token/acl_token', { Token: reader });
+    assert.equal(set.status, 200, set.text);
+    assert.equal((await t.as(null, 'GET', '/v1/kv/agent-token/k')).status, 200);
+    const unknown = await t.as(MANAGEMENT, 'PUT', '/v1/agent/token/nope', { Token: reader });
+    assert.equal(unknown.status, 404);
+    assert.equal(unknown.text, 'Token "nope" is unknown');
+    await t.as(MANAGEMENT, 'PUT', '/v1/agent/token/default', { Token: '' });
+    assert.equal((await t.as(null, 'GET', '/v1/kv/agent-token/k')).status, 403);
+  });
+
   it('the npm consul client works with a token and reports a refusal without one', async () => {
     const base = { host: t.host, port: t.port };
     const withToken = new Consul({ ...base, defaults: { token: MANAGEMENT } });
