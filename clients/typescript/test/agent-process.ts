@@ -79,7 +79,11 @@ export async function startAgentProcess(
     child = proc;
     await new Promise<void>((ready, fail) => {
       let output = '';
-      const timer = setTimeout(() => fail(new Error(`agent did not start:\n${output}`)), 20_000);
+      // A child that did not come up is killed, so that a failed start cannot keep the run alive.
+      const timer = setTimeout(() => {
+        proc.kill('SIGKILL');
+        fail(new Error(`agent did not start:\n${output}`));
+      }, 60_000);
       const onData = (chunk: Buffer): void => {
         output += chunk.toString();
         if (output.includes('HTTP API listening on')) {
