@@ -18,6 +18,9 @@ import { routeAcl, type RouteAcl } from './acl-routes';
 import { HttpError } from './errors';
 import type { JsonValue } from './json';
 
+/** filterAnswer's verdict for a list the filtering emptied on a route that then answers 404. */
+export const FILTERED_TO_NOTHING: unique symbol = Symbol('filtered to nothing');
+
 export class RequestAcl {
   constructor(
     readonly permissions: TokenPermissions,
@@ -29,15 +32,18 @@ export class RequestAcl {
   ) {}
 
   /**
-   * The route's answer trimmed to what the token may read (lists, maps of services…), or null
-   * when the route answers 404 for a list the filtering emptied (KV ?recurse, as Consul).
+   * The route's answer trimmed to what the token may read (lists, maps of services…), or
+   * FILTERED_TO_NOTHING when the route answers 404 for a list the filtering emptied (KV
+   * ?recurse, as Consul).
    */
-  filterAnswer(value: JsonValue): JsonValue | null {
+  filterAnswer(value: JsonValue): JsonValue | typeof FILTERED_TO_NOTHING {
     const filter = this.route?.filter;
     if (!this.enforcing || filter === undefined) return value;
     const visible = filter(this, value);
     const emptied = visible !== value && Array.isArray(visible) && visible.length === 0;
-    if (emptied && this.route?.notFoundWhenEmptied?.(this.request) === true) return null;
+    if (emptied && this.route?.notFoundWhenEmptied?.(this.request) === true) {
+      return FILTERED_TO_NOTHING;
+    }
     return visible;
   }
 

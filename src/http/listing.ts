@@ -10,7 +10,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 
 import type { AgentRuntime } from '../server';
 import type { ReadResult } from '../state';
-import { requestAcl } from './acl-request';
+import { FILTERED_TO_NOTHING, requestAcl } from './acl-request';
 import { blockingRead, type QueryOptions, type StoreWatchSet } from './blocking';
 import type { JsonValue } from './json';
 import { encodeJsonSliced } from './json-slices';
@@ -115,10 +115,10 @@ export async function sendView(
   const acl = requestAcl(request);
   // Cached per token (answerKey), so an answer is filtered before it is cached.
   // (Catalog and health lists never answer 404 when filtered empty: they answer [].)
-  // A missing node answers null (as Consul), whether or not ACLs are on.
   const shaped = (): JsonValue => {
-    const answer = value();
-    return acl === null || answer === null ? answer : (acl.filterAnswer(answer) ?? []);
+    if (acl === null) return value();
+    const visible = acl.filterAnswer(value());
+    return visible === FILTERED_TO_NOTHING ? [] : visible;
   };
   const body = await answers.answer(key, index, () => encodeJsonSliced(shaped(), pretty));
   sendEncodedJson(request, reply, body);

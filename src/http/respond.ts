@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import { createGzip, gzipSync } from 'node:zlib';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
-import { requestAcl } from './acl-request';
+import { FILTERED_TO_NOTHING, requestAcl } from './acl-request';
 import type { JsonValue } from './json';
 import { encodeJsonSliced } from './json-slices';
 import { hasQueryFlag } from './query';
@@ -97,7 +97,7 @@ export async function sendJson(
 ): Promise<void> {
   const acl = requestAcl(request);
   const visible = acl === null ? value : acl.filterAnswer(value);
-  if (visible === null) return sendEmpty(request, reply, 404);
+  if (visible === FILTERED_TO_NOTHING) return sendEmpty(request, reply, 404);
   finish(request, reply, status, JSON_TYPE, await encodeJsonSliced(visible, pretty));
 }
 

@@ -324,6 +324,13 @@ describe('list filtering', () => {
     assert.ok(all.length >= 1);
   });
 
+  it('a missing node still answers null, not a filtered list', async () => {
+    const token = await t.tokenWith('node_prefix "" { policy = "read" }');
+    const response = await t.as(token, 'GET', '/v1/catalog/node/no-such-node');
+    assert.equal(response.status, 200);
+    assert.equal(JSON.parse(response.text), null);
+  });
+
   it('a changed policy changes what the same token sees at once', async () => {
     const name = 'widening';
     const created = await t.as(MANAGEMENT, 'PUT', '/v1/acl/policy', {

@@ -52,29 +52,47 @@ function tcpAccepts(port: number): Promise<boolean> {
   });
 }
 
-test('a config file enabling ACLs stops the agent with exit 1, naming the file and why', (t) => {
+test('a config file asking for ACL token persistence stops the agent with exit 1, naming the file and why', (t) => {
   const file = join(tempDir(t), 'acl.hcl');
-  writeFileSync(file, 'acl {\n  enabled        = true\n  default_policy = "deny"\n}\n');
+  writeFileSync(
+    file,
+    'acl {\n  enabled        = true\n  default_policy = "deny"\n  enable_token_persistence = true\n}\n',
+  );
   const result = runAgentToExit(['-dev', '-config-file', file, ...EPHEMERAL_PORTS]);
   assert.equal(result.status, 1);
   assert.equal(
     result.stderr,
-    `==> ${file}: acl.enabled = true: ACLs are not available yet in this version of Consulate; starting would leave every endpoint open\n`,
+    `==> ${file}: acl.enable_token_persistence = true: token persistence is not available yet in this version of Consulate: tokens set through /v1/agent/token would be lost on restart\n`,
   );
   assert.doesNotMatch(result.stdout, /HTTP API listening/);
 });
 
-test('a deprecated acl_datacenter is refused under its own name, not as an unknown key', (t) => {
+test('a deprecated acl_datacenter turns ACLs on, and acl_master_token is the management token', async (t) => {
   const file = join(tempDir(t), 'legacy.json');
   writeFileSync(file, JSON.stringify({ acl_datacenter: 'dc1', acl_master_token: 'root' }));
-  const result = runAgentToExit(['-dev', '-config-file', file, ...EPHEMERAL_PORTS]);
-  assert.equal(result.status, 1);
-  assert.match(
-    result.stderr,
-    new RegExp(
-      `^==> ${file}: acl_datacenter \\(sets acl\\.enabled = true\\): ACLs are not available yet`,
-    ),
-  );
+  const agent = await startAgent(['-dev', '-config-file', file, ...EPHEMERAL_PORTS]);
+  t.after(() => agent.stop('SIGKILL'));
+  // ACLs off would answer 401; on with default_policy allow, anonymous may read them.
+  let status = 0;
+  const until = Date.now() + 10_000;
+  while (status !== 200 && Date.now() < until) {
+    const response = await fetch(`${agent.baseUrl}/v1/acl/tokens`);
+    status = response.status;
+    await response.arrayBuffer();
+    if (status !== 200) await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  assert.equal(status, 200);
+  let self = 0;
+  const deadline = Date.now() + 10_000;
+  while (self !== 200 && Date.now() < deadline) {
+    const response = await fetch(`${agent.baseUrl}/v1/acl/token/self`, {
+      headers: { 'x-consul-token': 'root' },
+    });
+    self = response.status;
+    await response.arrayBuffer();
+    if (self !== 200) await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  assert.equal(self, 200);
 });
 
 test('TLS certificate settings stop the agent with exit 1', (t) => {
@@ -177,26 +195,28 @@ test('-server -bootstrap-expect=1 reports Bootstrap: true in /v1/agent/self', as
   assert.equal((await put.text()).trim(), 'true');
 });
 
-test('a reload that would enable ACLs is refused and the agent keeps running', async (t) => {
+test('a reload that would ask for ACL token persistence is refused and the agent keeps running', async (t) => {
   const dir = tempDir(t);
   writeFileSync(join(dir, 'base.hcl'), 'node_meta { stage = "one" }\n');
   const agent = await startAgent(['-dev', '-config-dir', dir, ...EPHEMERAL_PORTS]);
   t.after(() => agent.stop('SIGKILL'));
-  writeFileSync(join(dir, 'zz-acl.json'), JSON.stringify({ acl: { enabled: true } }));
+  writeFileSync(
+    join(dir, 'zz-acl.json'),
+    JSON.stringify({ acl: { enable_token_persistence: true } }),
+  );
   agent.child.kill('SIGHUP');
   await until(
     'the refused reload in the log',
     () => agent.output().includes('failed to reload configuration'),
     agent.output,
   );
-  assert.match(agent.output(), /zz-acl\.json: acl\.enabled = true: ACLs are not available yet/);
+  assert.match(
+    agent.output(),
+    /zz-acl\.json: acl\.enable_token_persistence = true: token persistence/,
+  );
   const reload = await fetch(`${agent.baseUrl}/v1/agent/reload`, { method: 'PUT' });
   assert.equal(reload.status, 500);
-  assert.match(await reload.text(), /ACLs are not available yet/);
-  const self = (await (await fetch(`${agent.baseUrl}/v1/agent/self`)).json()) as {
-    DebugConfig: { Acl: { Enabled: boolean } };
-  };
-  assert.equal(self.DebugConfig.Acl.Enabled, false);
+  assert.match(await reload.text(), /token persistence is not available yet/);
 });
 
 test('one service ID in two config files: the later file wins and the log names both', async (t) => {
