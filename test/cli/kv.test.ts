@@ -154,7 +154,10 @@ test('consulate lists its commands and prints its version', () => {
   const help = runCli([]);
   assert.equal(help.status, 0);
   assert.match(help.stdout, /Available commands are:\n(.|\n)*agent(.|\n)*kv/);
-  assert.match(runCli(['version']).stdout, /^Consulate v\d+\.\d+\.\d+\n$/);
+  assert.match(
+    runCli(['version']).stdout,
+    /^Consulate v\d+\.\d+\.\d+\nRevision \S+\nBuild Date \S+\n/,
+  );
   const unknown = runCli(['frobnicate']);
   assert.equal(unknown.status, 127);
   assert.match(unknown.stderr, /Unknown command: frobnicate/);

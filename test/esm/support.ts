@@ -66,7 +66,15 @@ export class Targets {
 }
 
 export async function esmAgent(hcl: string, logLevel = 'silent'): Promise<ServerAgent> {
-  const args = ['-dev', '-http-port=0', '-dns-port=0', '-server-port=0', '-grpc-port=-1'];
+  const args = [
+    '-dev',
+    '-http-port=0',
+    '-dns-port=0',
+    '-server-port=0',
+    '-serf-lan-port=0',
+    '-serf-wan-port=0',
+    '-grpc-port=-1',
+  ];
   const { config } = loadAgentConfig(parseAgentArgs([...args, '-hcl', hcl]));
   return startServerAgent(config, pino({ level: logLevel }));
 }

@@ -15,10 +15,10 @@ after(async () => {
 });
 
 describe('routing', () => {
-  it('answers GET / with a plain-text banner', async () => {
+  it('redirects GET / to the web UI, which -dev turns on as in Consul', async () => {
     const result = await t.request('GET', '/');
-    assert.equal(result.status, 200);
-    assert.match(result.text, /^Consulate Agent/);
+    assert.equal(result.status, 301);
+    assert.equal(result.headers.location, '/ui/');
   });
 
   it('answers unknown /v1/ paths with Consul 404 text and other paths with an empty 404', async () => {

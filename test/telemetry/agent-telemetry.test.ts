@@ -20,7 +20,15 @@ async function devAgent(
   hcl: string,
   hub?: LogHub,
 ): Promise<{ agent: ServerAgent; base: string; logger: pino.Logger }> {
-  const args = ['-dev', '-http-port=0', '-dns-port=0', '-server-port=0', '-grpc-port=-1'];
+  const args = [
+    '-dev',
+    '-http-port=0',
+    '-dns-port=0',
+    '-server-port=0',
+    '-serf-lan-port=0',
+    '-serf-wan-port=0',
+    '-grpc-port=-1',
+  ];
   const { config } = loadAgentConfig(parseAgentArgs([...args, '-hcl', hcl]));
   const logger = pino(
     { level: 'debug', base: undefined },
