@@ -16,7 +16,17 @@ import {
   type SerfMember,
 } from '../gossip';
 import { CONSUL_COMPAT_BUILD } from '../config';
+import { recordMemberEvent, type MemberEvent } from '../telemetry';
 import type { KnownServer, ServerDiscovery, ServerStatus } from './servers';
+
+/** Consul's consul.serf.member.* counters, one per member in each event. */
+const MEMBER_METRICS: Partial<Record<SerfEvent['type'], MemberEvent>> = {
+  'member-join': 'join',
+  'member-leave': 'left',
+  'member-failed': 'failed',
+  'member-update': 'update',
+  'member-reap': 'reap',
+};
 
 /** Serf's MemberStatus numbers, as /v1/agent/members reports them. */
 export const MEMBER_STATUS_CODES: Readonly<Record<SerfMember['status'], number>> = {
@@ -174,6 +184,10 @@ export class AgentMembership implements ServerDiscovery {
   }
 
   private dispatch(event: SerfEvent, pool: Pool): void {
+    const metric = MEMBER_METRICS[event.type];
+    if (metric !== undefined && 'members' in event) {
+      for (let i = 0; i < event.members.length; i++) recordMemberEvent(metric, pool);
+    }
     for (const listener of this.eventListeners) listener(event, pool);
     if (pool === 'lan' && event.type !== 'user' && event.type !== 'query') {
       for (const listener of this.listeners) listener();
