@@ -4,7 +4,7 @@
 import { NotLeaderError, type NodeId, type RaftHandle } from '../raft';
 import type { RpcServer } from '../rpc';
 import type { LeaderForwarder } from './forward';
-import { OperatorRemovePeer, OperatorTransferLeader } from './raft-rpc';
+import { OperatorRaftLastIndexes, OperatorRemovePeer, OperatorTransferLeader } from './raft-rpc';
 
 export interface RaftServerEntry {
   id: NodeId;
@@ -41,8 +41,20 @@ export class RaftOperator {
     private readonly nodeName: (id: NodeId) => string | null,
   ) {}
 
+  /** This server's last index and, on the leader, how far each peer's log is known to reach. */
+  private lastIndexes(): Record<string, number> {
+    const status = this.raft.status();
+    const indexes: Record<string, number> = { [status.id]: status.lastLogIndex };
+    for (const peer of this.raft.peerStats()) indexes[peer.id] = peer.matchIndex;
+    return indexes;
+  }
+
   /** Answers the leader's calls from followers; register once on the server port. */
   serve(rpc: RpcServer): void {
+    rpc.methods.register(OperatorRaftLastIndexes, async () => {
+      this.requireLeader();
+      return { lastIndexes: this.lastIndexes() };
+    });
     rpc.methods.register(OperatorRemovePeer, async ({ id }) => {
       this.requireLeader();
       await this.raft.removeServer(id);
@@ -55,9 +67,25 @@ export class RaftOperator {
     });
   }
 
-  configuration(): RaftConfigurationView {
+  /**
+   * The configuration with each server's last index as the leader knows it (Consul answers
+   * this on the leader); a follower asks the leader, and `stale` answers from this server.
+   */
+  async configurationFromLeader(stale: boolean): Promise<RaftConfigurationView> {
+    if (stale || this.raft.isLeader()) return this.configuration();
+    const { lastIndexes } = await this.forwarder.onLeader(
+      OperatorRaftLastIndexes,
+      {},
+      async () => ({
+        lastIndexes: this.lastIndexes(),
+      }),
+    );
+    return this.configuration(new Map(Object.entries(lastIndexes)));
+  }
+
+  configuration(known?: ReadonlyMap<string, number>): RaftConfigurationView {
     const status = this.raft.status();
-    const matches = new Map(this.raft.peerStats().map((peer) => [peer.id, peer.matchIndex]));
+    const matches = known ?? new Map(Object.entries(this.lastIndexes()));
     return {
       index: status.membershipIndex,
       servers: status.membership.servers.map((server) => ({
@@ -67,7 +95,7 @@ export class RaftOperator {
         leader: server.id === status.leaderId,
         voter: server.voter,
         protocolVersion: '3',
-        lastIndex: server.id === status.id ? status.lastLogIndex : (matches.get(server.id) ?? 0),
+        lastIndex: matches.get(server.id) ?? (server.id === status.id ? status.lastLogIndex : 0),
       })),
     };
   }

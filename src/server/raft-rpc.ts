@@ -99,3 +99,26 @@ export const OperatorTransferLeader: RpcMethod<PeerArgs, Record<string, never>> 
   (raw) => ({ id: field(record(raw, 'Operator.RaftTransferLeader'), 'id', isString) }),
   () => ({}),
 );
+
+export interface LastIndexesReply {
+  /** Server ID → the last log index the leader knows it has (its own for itself). */
+  lastIndexes: Record<string, number>;
+}
+
+const isIndexMap = (value: unknown): value is Record<string, number> =>
+  typeof value === 'object' &&
+  value !== null &&
+  !Array.isArray(value) &&
+  Object.values(value).every((index) => isIndex(index));
+
+/** The leader's view of how far each server's log reaches (for the operator's configuration). */
+export const OperatorRaftLastIndexes: RpcMethod<
+  Record<string, never>,
+  LastIndexesReply
+> = defineMethod(
+  'Operator.RaftLastIndexes',
+  () => ({}),
+  (raw) => ({
+    lastIndexes: field(record(raw, 'Operator.RaftLastIndexes reply'), 'lastIndexes', isIndexMap),
+  }),
+);

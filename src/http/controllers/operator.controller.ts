@@ -20,8 +20,9 @@ export class OperatorController {
     const { runtime } = this.http;
     const query = queryOf(request);
     checkDatacenter(query, runtime);
-    await prepareRead(runtime, parseConsistency(query));
-    const view = runtime.operator.configuration();
+    const consistency = parseConsistency(query);
+    await prepareRead(runtime, consistency);
+    const view = await runtime.operator.configurationFromLeader(consistency === 'stale');
     setLeaderHeaders(reply, runtime);
     const body = {
       Servers: view.servers.map((server) => ({
