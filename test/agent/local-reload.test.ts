@@ -7,17 +7,10 @@ import pino from 'pino';
 import { admitService, decodeServiceInput } from '../../src/agent';
 import { loadAgentConfig, parseAgentArgs, type AgentConfig } from '../../src/config';
 import { startServerAgent } from '../../src/server';
+import { EPHEMERAL_PORTS } from './spawn-agent';
 
 function configOf(...hcl: string[]): AgentConfig {
-  const args = [
-    '-dev',
-    '-http-port=0',
-    '-dns-port=0',
-    '-server-port=0',
-    '-serf-lan-port=0',
-    '-serf-wan-port=0',
-    '-grpc-port=-1',
-  ];
+  const args = ['-dev', ...EPHEMERAL_PORTS];
   for (const fragment of hcl) args.push('-hcl', fragment);
   return loadAgentConfig(parseAgentArgs(args)).config;
 }

@@ -15,20 +15,13 @@ import { loadAgentConfig, parseAgentArgs } from '../../src/config';
 import { startServerAgent, type ServerAgent } from '../../src/server';
 import { LogHub } from '../../src/telemetry';
 import { freePort, waitFor } from '../cluster-net/support';
+import { EPHEMERAL_PORTS } from '../agent/spawn-agent';
 
 async function devAgent(
   hcl: string,
   hub?: LogHub,
 ): Promise<{ agent: ServerAgent; base: string; logger: pino.Logger }> {
-  const args = [
-    '-dev',
-    '-http-port=0',
-    '-dns-port=0',
-    '-server-port=0',
-    '-serf-lan-port=0',
-    '-serf-wan-port=0',
-    '-grpc-port=-1',
-  ];
+  const args = ['-dev', ...EPHEMERAL_PORTS];
   const { config } = loadAgentConfig(parseAgentArgs([...args, '-hcl', hcl]));
   const logger = pino(
     { level: 'debug', base: undefined },
