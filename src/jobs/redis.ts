@@ -54,14 +54,15 @@ export function connectRedis(url: string, logger: Logger, role: string): Redis {
 /** One warn line when a client loses Redis, one info line when it is back. */
 export function watchOutages(client: Redis, url: string, logger: Logger, role: string): void {
   let down = false;
-  client.on('error', (err: unknown) => {
+  const lost = (err: string): void => {
     if (down) return;
     down = true;
-    logger.warn(
-      { redis: url, role, err: describe(err) },
-      'Redis unreachable; retrying with backoff',
-    );
-  });
+    logger.warn({ redis: url, role, err }, 'Redis unreachable; retrying with backoff');
+  };
+  client.on('error', (err: unknown) => lost(describe(err)));
+  // A dropped connection is an outage even when the first reconnect succeeds and no error is
+  // ever emitted (Redis restarted within the backoff delay).
+  client.on('reconnecting', () => lost('connection closed'));
   client.on('ready', () => {
     if (!down) return;
     down = false;

@@ -139,6 +139,12 @@ test('a Redis restart is survived by the agent and the workers without restartin
   redis.kill('SIGKILL');
   await once(redis, 'exit');
   await targets.fail(services.map((s) => s.target));
+  // Redis stays down until both workers have noticed, so the outage is one they lived through.
+  await waitFor(
+    'both workers to report the outage',
+    () => workers.every((w) => /retrying with backoff/.test(w.output())),
+    15_000,
+  );
   redis = await startRedis();
   await waitFor(
     'every check critical after Redis came back',
@@ -147,6 +153,8 @@ test('a Redis restart is survived by the agent and the workers without restartin
   );
   await targets.clear();
   await waitFor('and passing again', () => allWith(base, ids, 'passing'), 10_000);
-  for (const worker of workers) assert.equal(worker.child.exitCode, null, worker.output());
-  assert.match(workers[0].output(), /retrying with backoff/);
+  for (const worker of workers) {
+    assert.equal(worker.child.exitCode, null, worker.output());
+    assert.match(worker.output(), /Redis reachable again/);
+  }
 });
