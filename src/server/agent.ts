@@ -3,8 +3,8 @@
 // member reconcile, autopilot, session timers), bootstrap_expect, and the HTTP API and DNS.
 import pino, { type Logger } from 'pino';
 import { AclResolver } from '../acl';
-import { LocalAgent } from '../agent';
-import { startDnsServer } from '../dns';
+import { LocalAgent, storeAgentHost } from '../agent';
+import { DnsHandler, startDnsServer } from '../dns';
 import { Renderer, resourceFromObject } from '../render';
 import { createHttpServer } from '../http';
 import { AgentWatches } from '../watches';
@@ -32,6 +32,7 @@ import { startClusterOperations } from './cluster-ops';
 import { RaftOperator } from './operator';
 import type { SnapshotService } from './snapshot';
 import { serveRaftRpc } from './rpc-handlers';
+import { serveClientAgents } from './agent-endpoints';
 import { SessionService } from './sessions';
 import { TombstoneGc } from './tombstone-gc';
 import { waitForReplay } from './replay';
@@ -183,6 +184,7 @@ export async function startServerAgent(
       await http.close();
     });
     agent.httpAddresses.push(...(await http.listen()));
+    serveClientAgents(rpc, agent, http, new DnsHandler(agent, logger.child({ module: 'dns' })));
     const dns = await startDnsServer(agent, logger.child({ module: 'dns' }));
     if (dns !== null) {
       cleanup.unshift(() => dns.close());
@@ -219,7 +221,7 @@ export async function startServerAgent(
  * `template` blocks: the agent renders them from its own HTTP API, as `consulate render` would;
  * with jobs.redis their renders and commands are durable BullMQ jobs (queues scoped to the node).
  */
-async function startAgentTemplates(
+export async function startAgentTemplates(
   config: AgentConfig,
   httpAddress: string | undefined,
   logger: Logger,
@@ -247,7 +249,7 @@ async function startAgentTemplates(
  * `esm {}`: the agent keeps the external checks scheduled, and runs some when esm.concurrency > 0.
  * Loaded only when configured: BullMQ is not on every agent's start-up path.
  */
-async function startAgentEsm(
+export async function startAgentEsm(
   config: AgentConfig,
   httpAddress: string,
   logger: Logger,
@@ -390,7 +392,7 @@ class RunningServerAgent implements ServerAgent {
       logger.child({ module: 'session' }),
       config.sessionTtlMinMs,
     );
-    this.local = new LocalAgent(config, this, logger.child({ module: 'agent' }));
+    this.local = new LocalAgent(config, storeAgentHost(this), logger.child({ module: 'agent' }));
     this.acl = new AclResolver(store.acl, () => {
       const { acl, datacenter, nodeName } = this.current;
       return { ...acl, datacenter, nodeName };
@@ -454,26 +456,7 @@ class RunningServerAgent implements ServerAgent {
 
   reload(next: AgentConfig): void {
     const previous = this.current;
-    // Only what Consul reloads changes; identity, addresses, ports and data_dir stay.
-    const reloaded: AgentConfig = {
-      ...previous,
-      logLevel: next.logLevel,
-      nodeMeta: next.nodeMeta,
-      services: next.services,
-      checks: next.checks,
-      serviceDefinitions: next.serviceDefinitions,
-      checkDefinitions: next.checkDefinitions,
-      checkUpdateIntervalMs: next.checkUpdateIntervalMs,
-      enableScriptChecks: next.enableScriptChecks,
-      enableLocalScriptChecks: next.enableLocalScriptChecks,
-      watches: next.watches,
-      recursors: next.recursors,
-      dnsConfig: next.dnsConfig,
-      httpConfig: next.httpConfig,
-      limits: next.limits,
-      configSources: next.configSources,
-      merged: next.merged,
-    };
+    const reloaded = reloadedConfig(previous, next);
     // A broken watch definition fails the reload before anything changes.
     AgentWatches.validate(next.watches);
     // Services and checks go first: if they cannot apply, nothing else changes either.
@@ -508,6 +491,29 @@ class RunningServerAgent implements ServerAgent {
     this.stopping ??= runAll(this.cleanup, this.logger).then(() => this.resolveStopped(null));
     return this.stopping;
   }
+}
+
+/** What a reload changes (Consul's list): identity, addresses, ports and data_dir stay. */
+export function reloadedConfig(previous: AgentConfig, next: AgentConfig): AgentConfig {
+  return {
+    ...previous,
+    logLevel: next.logLevel,
+    nodeMeta: next.nodeMeta,
+    services: next.services,
+    checks: next.checks,
+    serviceDefinitions: next.serviceDefinitions,
+    checkDefinitions: next.checkDefinitions,
+    checkUpdateIntervalMs: next.checkUpdateIntervalMs,
+    enableScriptChecks: next.enableScriptChecks,
+    enableLocalScriptChecks: next.enableLocalScriptChecks,
+    watches: next.watches,
+    recursors: next.recursors,
+    dnsConfig: next.dnsConfig,
+    httpConfig: next.httpConfig,
+    limits: next.limits,
+    configSources: next.configSources,
+    merged: next.merged,
+  };
 }
 
 /** Consul's endpoint timers (kvs.apply, txn.apply, catalog.register, …) by command. */

@@ -1,0 +1,337 @@
+// One datacenter of real processes: three servers (127.0.0.5x) and two client agents
+// (127.0.0.6x) that join the LAN pool. Services and checks on the clients reach the catalog, the
+// whole API and DNS answer through a client (the npm `consul` client among the callers), a
+// blocking query held through a client wakes on a change, a client survives the death of the
+// server it talks to, and its DNS keeps answering from its last good answers while no server
+// does.
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+
+import Consul from 'consul';
+
+import { startAgent, type RunningAgent } from '../agent/spawn-agent';
+import { decodeReply, queryPacket, udpExchange } from '../dns/support';
+
+const root = mkdtempSync(join(tmpdir(), 'client-agents-'));
+const running: RunningAgent[] = [];
+after(async () => {
+  for (const agent of running) {
+    if (agent.child.exitCode === null && agent.child.signalCode === null) {
+      agent.child.kill('SIGCONT');
+    }
+    await agent.stop('SIGKILL');
+  }
+  rmSync(root, { recursive: true, force: true });
+});
+
+const FAST_GOSSIP =
+  'gossip_lan { probe_interval = "200ms" probe_timeout = "100ms" gossip_interval = "50ms" suspicion_mult = 2 }';
+
+const COMMON = [
+  '-http-port=0',
+  '-serf-lan-port=0',
+  '-serf-wan-port=0',
+  '-grpc-port=-1',
+  '-grpc-tls-port=-1',
+  '-retry-interval=1s',
+  '-hcl',
+  FAST_GOSSIP,
+];
+
+async function server(octet: number, seeds: string[]): Promise<RunningAgent> {
+  const ip = `127.0.0.${octet}`;
+  const agent = await startAgent(
+    [
+      '-server',
+      '-bootstrap-expect=3',
+      `-node=s${octet}`,
+      `-bind=${ip}`,
+      `-client=${ip}`,
+      `-data-dir=${join(root, `s${octet}`)}`,
+      '-dns-port=-1',
+      '-server-port=0',
+      ...COMMON,
+      ...seeds.flatMap((address) => ['-retry-join', address]),
+      '-hcl',
+      'performance { raft_multiplier = 1 }',
+      '-hcl',
+      'autopilot { server_stabilization_time = "1s" }',
+    ],
+    60_000,
+  );
+  running.push(agent);
+  return agent;
+}
+
+/** A client agent with its HTTP and DNS on 127.0.0.1 and one service from a config file. */
+async function client(octet: number, seeds: string[], service: string): Promise<RunningAgent> {
+  const ip = `127.0.0.${octet}`;
+  const configDir = join(root, `c${octet}.d`);
+  mkdirSync(configDir, { recursive: true });
+  writeFileSync(
+    join(configDir, 'service.json'),
+    JSON.stringify({
+      service: { name: service, port: 8000 + octet, tags: ['v1'], check: { ttl: '60s' } },
+    }),
+  );
+  const agent = await startAgent(
+    [
+      `-node=c${octet}`,
+      `-bind=${ip}`,
+      '-client=127.0.0.1',
+      `-data-dir=${join(root, `c${octet}`)}`,
+      `-config-dir=${configDir}`,
+      '-dns-port=0',
+      ...COMMON,
+      ...seeds.flatMap((address) => ['-retry-join', address]),
+    ],
+    60_000,
+  );
+  running.push(agent);
+  return agent;
+}
+
+function lanAddress(agent: RunningAgent): string {
+  const match = /Cluster Addr: (\S+) \(LAN: (\d+)/.exec(agent.output());
+  assert.ok(match, agent.output());
+  return `${match[1]}:${match[2]}`;
+}
+
+function dnsPort(agent: RunningAgent): number {
+  const match = /DNS: (\d+)/.exec(agent.output());
+  assert.ok(match, agent.output());
+  return Number(match[1]);
+}
+
+async function call(
+  agent: RunningAgent,
+  path: string,
+  init: RequestInit = {},
+): Promise<{ status: number; text: string; headers: Headers }> {
+  const response = await fetch(`${agent.baseUrl}${path}`, init);
+  return { status: response.status, text: await response.text(), headers: response.headers };
+}
+
+async function json<T>(agent: RunningAgent, path: string): Promise<T> {
+  const answer = await call(agent, path);
+  assert.equal(answer.status, 200, `${path}: ${answer.text}`);
+  return JSON.parse(answer.text) as T;
+}
+
+async function eventually<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 60_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown = undefined;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (error) {
+      last = error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`timed out waiting for ${what}${last === undefined ? '' : `: ${String(last)}`}`);
+}
+
+interface HealthEntry {
+  Node: { Node: string };
+  Service: { ID: string; Service: string; Port: number };
+  Checks: { CheckID: string; Status: string }[];
+}
+
+describe('client agents in a datacenter of three servers', () => {
+  let servers: RunningAgent[] = [];
+  let clients: RunningAgent[] = [];
+
+  before(async () => {
+    const first = await server(51, []);
+    const seed = lanAddress(first);
+    servers = [first, await server(52, [seed]), await server(53, [seed])];
+    clients = [await client(61, [seed], 'web'), await client(62, [seed], 'api')];
+    await eventually('a leader seen through a client', async () => {
+      const leader = await json<string>(clients[0], '/v1/status/leader');
+      return leader === '' ? undefined : leader;
+    });
+  });
+
+  it('start as clients: not servers, with the servers of the datacenter known', async () => {
+    for (const agent of clients) {
+      assert.match(agent.output(), /Server: false/);
+      const self = await json<{ Config: { Server: boolean }; Stats: { consul: object } }>(
+        agent,
+        '/v1/agent/self',
+      );
+      assert.equal(self.Config.Server, false);
+      await eventually('three known servers', async () => {
+        const again = await json<{ Stats: { consul: { known_servers: string } } }>(
+          agent,
+          '/v1/agent/self',
+        );
+        return again.Stats.consul.known_servers === '3' ? true : undefined;
+      });
+    }
+  });
+
+  it("register the clients' services in the catalog, seen from servers and clients", async () => {
+    for (const agent of [servers[0], clients[1]]) {
+      await eventually('web and api in the catalog', async () => {
+        const services = await json<Record<string, string[]>>(agent, '/v1/catalog/services');
+        return 'web' in services && 'api' in services ? true : undefined;
+      });
+    }
+    const web = await json<{ Node: string; ServicePort: number }[]>(
+      servers[1],
+      '/v1/catalog/service/web',
+    );
+    assert.deepEqual(
+      web.map((entry) => [entry.Node, entry.ServicePort]),
+      [['c61', 8061]],
+    );
+    // The leader registered each client's node with its serfHealth check.
+    await eventually('serfHealth of c62 passing', async () => {
+      const checks = await json<{ CheckID: string; Status: string }[]>(
+        servers[2],
+        '/v1/health/node/c62',
+      );
+      return checks.some((c) => c.CheckID === 'serfHealth' && c.Status === 'passing')
+        ? true
+        : undefined;
+    });
+  });
+
+  it("drive health from a client's checks, and wake a blocking query held through a client", async () => {
+    const path = '/v1/health/service/web?passing=1';
+    const first = await call(clients[1], path);
+    assert.equal(first.status, 200, first.text);
+    assert.deepEqual(JSON.parse(first.text), []);
+    const index = first.headers.get('x-consul-index');
+    assert.ok(index !== null && Number(index) > 0, 'X-Consul-Index through a client');
+    const blocked = call(clients[1], `${path}&index=${index}&wait=60s`);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const pass = await call(clients[0], '/v1/agent/check/pass/service:web', { method: 'PUT' });
+    assert.equal(pass.status, 200, pass.text);
+    const woke = await blocked;
+    assert.equal(woke.status, 200, woke.text);
+    const entries = JSON.parse(woke.text) as HealthEntry[];
+    assert.deepEqual(
+      entries.map((entry) => entry.Node.Node),
+      ['c61'],
+      'the passing instance, as soon as the check passed',
+    );
+    assert.ok(Number(woke.headers.get('x-consul-index')) > Number(index));
+  });
+
+  it('serve the npm consul client through a client agent: kv, txn, catalog, health, sessions, events', async () => {
+    const consul = new Consul({
+      host: '127.0.0.1',
+      port: Number(clients[0].address.split(':')[1]),
+    });
+    await consul.kv.set('client/config', 'v1');
+    const got = (await consul.kv.get('client/config')) as { Value: string };
+    assert.equal(got.Value, 'v1');
+    const keys = (await consul.kv.keys('client/')) as string[];
+    assert.deepEqual(keys, ['client/config']);
+    const session = (await consul.session.create({ name: 'through-client', ttl: '30s' })) as {
+      ID: string;
+    };
+    assert.equal(
+      await consul.kv.set({ key: 'client/lock', value: 'me', acquire: session.ID }),
+      true,
+    );
+    const info = (await consul.session.info(session.ID)) as { Name: string };
+    assert.equal(info.Name, 'through-client');
+    const nodes = (await consul.catalog.node.list()) as { Node: string }[];
+    assert.deepEqual(
+      nodes.map((node) => node.Node),
+      ['c61', 'c62', 's51', 's52', 's53'],
+    );
+    const state = (await consul.health.state('any')) as { Node: string }[];
+    assert.ok(state.some((check) => check.Node === 'c62'));
+    const fired = (await consul.event.fire('deploy', 'v2')) as { ID: string };
+    assert.ok(fired.ID.length > 0);
+    const leader = (await consul.status.leader()) as string;
+    const peers = (await consul.status.peers()) as string[];
+    assert.ok(peers.includes(leader));
+    // Writes land on the servers: a server reads what the client wrote.
+    const onServer = await json<{ Value: string }[]>(servers[2], '/v1/kv/client/config');
+    assert.equal(Buffer.from(onServer[0].Value, 'base64').toString(), 'v1');
+    const txn = await call(clients[1], '/v1/txn', {
+      method: 'PUT',
+      body: JSON.stringify([{ KV: { Verb: 'get', Key: 'client/config' } }]),
+    });
+    assert.equal(txn.status, 200, txn.text);
+    await consul.session.destroy(session.ID);
+  });
+
+  it('answer DNS for the datacenter from a client agent', async () => {
+    const pass = await call(clients[1], '/v1/agent/check/pass/service:api', { method: 'PUT' });
+    assert.equal(pass.status, 200, pass.text);
+    await eventually('api passing', async () => {
+      const passing = await json<HealthEntry[]>(clients[0], '/v1/health/service/api?passing=1');
+      return passing.length === 1 ? true : undefined;
+    });
+    const reply = await udpExchange(
+      dnsPort(clients[1]),
+      queryPacket('api.service.consul', 'SRV'),
+      10_000,
+    );
+    assert.ok(reply !== null, 'an answer');
+    const decoded = decodeReply(reply);
+    assert.equal(decoded.rcode, 'NOERROR');
+    assert.deepEqual(
+      decoded.answers.map((answer) => (answer.data as { port: number }).port),
+      [8062],
+    );
+  });
+
+  it('keep answering when the server a client talks to is killed', async () => {
+    await servers[0].stop('SIGKILL');
+    // Writes need the two survivors to agree on a leader (the victim may have led).
+    const put = await eventually('a write after the kill', async () => {
+      const answer = await call(clients[0], '/v1/kv/client/after-kill', {
+        method: 'PUT',
+        body: 'yes',
+      });
+      return answer.status === 200 ? answer : undefined;
+    });
+    assert.equal(put.text, 'true');
+    // With a second server gone, each client has lost the server it used (there were three):
+    // every request is still answered, by the last one.
+    await servers[1].stop('SIGKILL');
+    for (let i = 0; i < 5; i++) {
+      for (const agent of clients) {
+        const answer = await call(agent, '/v1/kv/client/after-kill?stale');
+        assert.equal(answer.status, 200, answer.text);
+      }
+    }
+  });
+
+  it('keep answering DNS from the last good answers while no server answers', async () => {
+    const port = dnsPort(clients[1]);
+    const fresh = await udpExchange(port, queryPacket('api.service.consul', 'A'), 10_000);
+    assert.ok(fresh !== null);
+    assert.equal(decodeReply(fresh).answers.length, 1);
+    servers[2].child.kill('SIGSTOP');
+    try {
+      const stale = await udpExchange(port, queryPacket('api.service.consul', 'A'), 20_000);
+      assert.ok(stale !== null, 'an answer while the servers are stopped');
+      const decoded = decodeReply(stale);
+      assert.equal(decoded.rcode, 'NOERROR');
+      assert.deepEqual(decoded.answers, decodeReply(fresh).answers);
+      // A question never answered before has nothing to fall back on.
+      const unknown = await udpExchange(port, queryPacket('web.service.consul', 'TXT'), 20_000);
+      assert.ok(unknown !== null);
+      assert.equal(decodeReply(unknown).rcode, 'SERVFAIL');
+      assert.match(clients[1].output(), /serving the last good answers/);
+    } finally {
+      servers[2].child.kill('SIGCONT');
+    }
+  });
+});
