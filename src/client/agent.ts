@@ -9,7 +9,7 @@ import { AclResolver } from '../acl';
 import { LocalAgent } from '../agent';
 import type { AgentConfig } from '../config';
 import { listenDns } from '../dns';
-import { createClientHttpServer, type ApiForwarder } from '../http';
+import { createClientHttpServer, forwardedWaitMs, type ApiForwarder } from '../http';
 import { ConnPool } from '../rpc';
 import {
   AgentMembership,
@@ -22,7 +22,6 @@ import {
   type AgentCore,
   type ServerAgentOptions,
 } from '../server';
-import { parseDuration } from '../config';
 import { StateStore } from '../state';
 import { LogHub, metrics } from '../telemetry';
 import { AgentWatches } from '../watches';
@@ -136,29 +135,10 @@ function forwardTo(rpc: ServerRpc): ApiForwarder {
     const idempotent = request.method === 'GET' || request.method === 'HEAD';
     return rpc.call(HttpForward, request, {
       signal,
-      timeoutMs: blockingWaitMs(request.url) + RPC_CLIENT_TIMEOUT_MS,
+      timeoutMs: forwardedWaitMs(request.url) + RPC_CLIENT_TIMEOUT_MS,
       idempotent,
     });
   };
-}
-
-const DEFAULT_WAIT_MS = 5 * 60_000;
-const MAX_WAIT_MS = 10 * 60_000;
-
-/** The longest a server may hold `url` before answering (0 for a request that does not block). */
-function blockingWaitMs(url: string): number {
-  const query = new URLSearchParams(url.slice(url.indexOf('?') + 1));
-  if (!url.includes('?') || !query.has('index')) return 0;
-  let waitMs = DEFAULT_WAIT_MS;
-  const wait = query.get('wait');
-  if (wait !== null && wait !== '') {
-    try {
-      waitMs = Math.min(MAX_WAIT_MS, parseDuration(wait));
-    } catch {
-      waitMs = DEFAULT_WAIT_MS;
-    }
-  }
-  return waitMs + waitMs / 16;
 }
 
 class RunningClientAgent implements ClientAgent {

@@ -3,6 +3,7 @@
 // One catch-all route takes what no endpoint of the client owns.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
+import { parseDuration } from '../config';
 import { HANDLER_READ_METHODS, readBody } from './body';
 import type { AgentContext } from './context';
 import { HttpError } from './errors';
@@ -27,6 +28,31 @@ export type ApiForwarder = (
   signal: AbortSignal,
 ) => Promise<ForwardedReply>;
 
+const DEFAULT_WAIT_MS = 5 * 60_000;
+const MAX_WAIT_MS = 10 * 60_000;
+
+/**
+ * How long a server may hold a forwarded `url` before answering: a blocking query's wait and
+ * its jitter (wait/16), 0 for a request that does not block. The caller's deadline adds its RPC
+ * timeout to this, as Consul's client does.
+ */
+export function forwardedWaitMs(url: string): number {
+  const at = url.indexOf('?');
+  if (at === -1) return 0;
+  const query = new URLSearchParams(url.slice(at + 1));
+  if (!query.has('index')) return 0;
+  let waitMs = DEFAULT_WAIT_MS;
+  const wait = query.get('wait');
+  if (wait !== null && wait !== '') {
+    try {
+      waitMs = Math.min(MAX_WAIT_MS, parseDuration(wait));
+    } catch {
+      waitMs = DEFAULT_WAIT_MS;
+    }
+  }
+  return waitMs + waitMs / 16;
+}
+
 /** What one forwarded body may weigh: the server port's frames carry at most 16 MiB. */
 export const MAX_FORWARDED_BODY = 15 * 1024 * 1024;
 
@@ -42,6 +68,40 @@ const HOP_HEADERS = new Set([
 
 const FORWARDED_METHODS = ['GET', 'HEAD', 'PUT', 'POST', 'DELETE', 'PATCH', 'OPTIONS'] as const;
 
+/** Another datacenter's servers, reached over the WAN (servers only). */
+export interface OtherDatacenters {
+  knows(dc: string): boolean;
+  forward(dc: string, request: ForwardedRequest, signal: AbortSignal): Promise<ForwardedReply>;
+}
+
+/** Paths that are this agent's own whatever `?dc` says (Consul's agent endpoints ignore it). */
+const AGENT_PATHS = ['/v1/agent/', '/ui/', '/ui'];
+
+/**
+ * A request with `?dc=` naming another datacenter goes to a server there before anything else
+ * runs here (its ACLs, its blocking query): the datacenter that holds the data answers.
+ */
+export function serveOtherDatacenters(
+  fastify: FastifyInstance,
+  context: AgentContext,
+  remote: OtherDatacenters,
+): void {
+  fastify.addHook('onRequest', async (request, reply) => {
+    const dc = requestedDatacenter(request.url);
+    if (dc === null || dc === context.runtime.config.datacenter || !remote.knows(dc)) return;
+    if (AGENT_PATHS.some((path) => request.url.startsWith(path))) return;
+    await relay(context, (req, signal) => remote.forward(dc, req, signal), request, reply);
+    return reply;
+  });
+}
+
+function requestedDatacenter(url: string): string | null {
+  const at = url.indexOf('?');
+  if (at === -1) return null;
+  const dc = new URLSearchParams(url.slice(at + 1)).get('dc');
+  return dc === null || dc === '' ? null : dc;
+}
+
 export function serveForwarded(
   fastify: FastifyInstance,
   context: AgentContext,
@@ -50,11 +110,11 @@ export function serveForwarded(
   fastify.route({
     method: [...FORWARDED_METHODS],
     url: '/*',
-    handler: (request, reply) => forwardRequest(context, forward, request, reply),
+    handler: (request, reply) => relay(context, forward, request, reply),
   });
 }
 
-async function forwardRequest(
+async function relay(
   context: AgentContext,
   forward: ApiForwarder,
   request: FastifyRequest,

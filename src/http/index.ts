@@ -18,7 +18,12 @@ import { metrics } from '../telemetry';
 import { HANDLER_READ_METHODS, isWellFormedContentType, leaveBodyUnread } from './body';
 import { ClientConnections, clientErrorsAnsweredByServer, createApiServer } from './connections';
 import { AgentContext, HttpContext } from './context';
-import { serveForwarded, type ApiForwarder } from './forwarded';
+import {
+  serveForwarded,
+  serveOtherDatacenters,
+  type ApiForwarder,
+  type OtherDatacenters,
+} from './forwarded';
 import { answerMethodNotAllowed, ApiExceptionFilter, sendError } from './exception.filter';
 import { HttpError } from './errors';
 import { HttpApiModule } from './http.module';
@@ -26,7 +31,13 @@ import { requestPath, type RouteEntry } from './routes';
 import { serveUi } from './ui-static';
 
 export { DEFAULT_MAX_TXN_OPS } from './context';
-export type { ApiForwarder, ForwardedRequest, ForwardedReply } from './forwarded';
+export { forwardedWaitMs } from './forwarded';
+export type {
+  ApiForwarder,
+  ForwardedRequest,
+  ForwardedReply,
+  OtherDatacenters,
+} from './forwarded';
 export type { RouteEntry } from './routes';
 export {
   blockingRead,
@@ -78,11 +89,14 @@ export interface HttpServerOptions {
 
 export async function createHttpServer(
   runtime: AgentRuntime,
-  options: HttpServerOptions = {},
+  options: HttpServerOptions & { otherDatacenters?: OtherDatacenters } = {},
 ): Promise<HttpServer> {
   const logger = httpLogger(runtime, options);
   const context = new HttpContext(aclEnforcedRuntime(runtime), logger, options.maxTxnOps);
-  return buildHttpServer(runtime, context, HttpApiModule.forServer(context), null);
+  return buildHttpServer(runtime, context, HttpApiModule.forServer(context), {
+    forward: null,
+    otherDatacenters: options.otherDatacenters ?? null,
+  });
 }
 
 /**
@@ -96,7 +110,10 @@ export async function createClientHttpServer(
 ): Promise<HttpServer> {
   const logger = httpLogger(runtime, options);
   const context = new AgentContext(runtime, logger, options.maxTxnOps);
-  return buildHttpServer(runtime, context, HttpApiModule.forClient(context), forward);
+  return buildHttpServer(runtime, context, HttpApiModule.forClient(context), {
+    forward,
+    otherDatacenters: null,
+  });
 }
 
 function httpLogger(runtime: AgentCore, options: HttpServerOptions): Logger {
@@ -109,7 +126,7 @@ async function buildHttpServer(
   runtime: AgentCore,
   context: AgentContext,
   module: DynamicModule,
-  forward: ApiForwarder | null,
+  relays: { forward: ApiForwarder | null; otherDatacenters: OtherDatacenters | null },
 ): Promise<HttpServer> {
   const { logger } = context;
   let handler: RequestListener | undefined;
@@ -150,6 +167,9 @@ async function buildHttpServer(
   for (const method of HANDLER_READ_METHODS) {
     fastify.addHttpMethod(method, { hasBody: false, overrideExisting: true });
   }
+  if (relays.otherDatacenters !== null) {
+    serveOtherDatacenters(fastify, context, relays.otherDatacenters);
+  }
   fastify.addHook('onRequest', (request, reply, done) => {
     let acl: RequestAcl;
     try {
@@ -176,7 +196,7 @@ async function buildHttpServer(
     done();
   });
 
-  if (forward !== null) serveForwarded(fastify, context, forward);
+  if (relays.forward !== null) serveForwarded(fastify, context, relays.forward);
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
     logger: new PinoNestLogger(logger),
     bodyParser: false,

@@ -6,7 +6,7 @@ import { AclResolver } from '../acl';
 import { LocalAgent, storeAgentHost } from '../agent';
 import { DnsHandler, startDnsServer } from '../dns';
 import { Renderer, resourceFromObject } from '../render';
-import { createHttpServer } from '../http';
+import { createHttpServer, forwardedWaitMs } from '../http';
 import { AgentWatches } from '../watches';
 import type { RunningEsm } from '../esm';
 import { createJobQueue } from '../jobs';
@@ -33,6 +33,7 @@ import { RaftOperator } from './operator';
 import type { SnapshotService } from './snapshot';
 import { serveRaftRpc } from './rpc-handlers';
 import { serveClientAgents } from './agent-endpoints';
+import { RemoteDatacenters } from './datacenters';
 import { SessionService } from './sessions';
 import { TombstoneGc } from './tombstone-gc';
 import { waitForReplay } from './replay';
@@ -178,7 +179,14 @@ export async function startServerAgent(
     startMemberReconcile(config, agent, membership, logger, cleanup);
     cleanup.unshift(() => agent.local.stop());
     agent.local.start();
-    const http = await createHttpServer(agent, { logger: logger.child({ module: 'http' }) });
+    const http = await createHttpServer(agent, {
+      logger: logger.child({ module: 'http' }),
+      otherDatacenters: {
+        knows: (dc) => agent.otherDatacenters.knows(dc),
+        forward: (dc, request, signal) =>
+          agent.otherDatacenters.http(dc, request, forwardedWaitMs(request.url), signal),
+      },
+    });
     cleanup.unshift(async () => {
       store.abandon();
       await http.close();
@@ -369,6 +377,7 @@ class RunningServerAgent implements ServerAgent {
   snapshots!: SnapshotService;
   autopilot!: AutopilotOperator;
   readonly sessions: SessionService;
+  readonly otherDatacenters: RemoteDatacenters;
 
   constructor(
     config: AgentConfig,
@@ -393,6 +402,12 @@ class RunningServerAgent implements ServerAgent {
       config.sessionTtlMinMs,
     );
     this.local = new LocalAgent(config, storeAgentHost(this), logger.child({ module: 'agent' }));
+    this.otherDatacenters = new RemoteDatacenters(
+      membership,
+      config.datacenter,
+      forwarder.pool,
+      logger.child({ module: 'wan' }),
+    );
     this.acl = new AclResolver(store.acl, () => {
       const { acl, datacenter, nodeName } = this.current;
       return { ...acl, datacenter, nodeName };

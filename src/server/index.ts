@@ -9,6 +9,7 @@ export {
   type ServerAgentOptions,
 } from './agent';
 export { TombstoneGc, type TombstoneGcOptions } from './tombstone-gc';
+export { NoPathError, RemoteDatacenters } from './datacenters';
 export { ConfigWatcher } from './config-watch';
 export { LeaderForwarder, RPC_HOLD_TIMEOUT_MS } from './forward';
 export { serveRaftRpc } from './rpc-handlers';

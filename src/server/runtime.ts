@@ -6,6 +6,7 @@ import type { AgentConfig } from '../config';
 import type { RaftHandle } from '../raft';
 import type { Command } from '../state';
 import type { AutopilotOperator } from './autopilot-operator';
+import type { RemoteDatacenters } from './datacenters';
 import type { AgentMembership } from './membership';
 import type { RaftOperator } from './operator';
 import type { SnapshotService } from './snapshot';
@@ -69,4 +70,6 @@ export interface AgentRuntime extends AgentCore {
   readonly snapshots: SnapshotService;
   /** Autopilot's configuration and the leader's server health view. */
   readonly autopilot: AutopilotOperator;
+  /** Other datacenters, through their servers in the WAN pool. */
+  readonly otherDatacenters: RemoteDatacenters;
 }

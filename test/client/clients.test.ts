@@ -5,140 +5,20 @@
 // server it talks to, and its DNS keeps answering from its last good answers while no server
 // does.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import Consul from 'consul';
 
-import { startAgent, type RunningAgent } from '../agent/spawn-agent';
 import { decodeReply, queryPacket, udpExchange } from '../dns/support';
+import { call, cluster, dnsPort, eventually, json, lanAddress, type RunningAgent } from './support';
 
-const root = mkdtempSync(join(tmpdir(), 'client-agents-'));
-const running: RunningAgent[] = [];
-after(async () => {
-  for (const agent of running) {
-    if (agent.child.exitCode === null && agent.child.signalCode === null) {
-      agent.child.kill('SIGCONT');
-    }
-    await agent.stop('SIGKILL');
-  }
-  rmSync(root, { recursive: true, force: true });
-});
+const agents = cluster('client-agents');
+after(() => agents.stop());
 
-const FAST_GOSSIP =
-  'gossip_lan { probe_interval = "200ms" probe_timeout = "100ms" gossip_interval = "50ms" suspicion_mult = 2 }';
-
-const COMMON = [
-  '-http-port=0',
-  '-serf-lan-port=0',
-  '-serf-wan-port=0',
-  '-grpc-port=-1',
-  '-grpc-tls-port=-1',
-  '-retry-interval=1s',
-  '-hcl',
-  FAST_GOSSIP,
-];
-
-async function server(octet: number, seeds: string[]): Promise<RunningAgent> {
-  const ip = `127.0.0.${octet}`;
-  const agent = await startAgent(
-    [
-      '-server',
-      '-bootstrap-expect=3',
-      `-node=s${octet}`,
-      `-bind=${ip}`,
-      `-client=${ip}`,
-      `-data-dir=${join(root, `s${octet}`)}`,
-      '-dns-port=-1',
-      '-server-port=0',
-      ...COMMON,
-      ...seeds.flatMap((address) => ['-retry-join', address]),
-      '-hcl',
-      'performance { raft_multiplier = 1 }',
-      '-hcl',
-      'autopilot { server_stabilization_time = "1s" }',
-    ],
-    60_000,
-  );
-  running.push(agent);
-  return agent;
-}
-
-/** A client agent with its HTTP and DNS on 127.0.0.1 and one service from a config file. */
-async function client(octet: number, seeds: string[], service: string): Promise<RunningAgent> {
-  const ip = `127.0.0.${octet}`;
-  const configDir = join(root, `c${octet}.d`);
-  mkdirSync(configDir, { recursive: true });
-  writeFileSync(
-    join(configDir, 'service.json'),
-    JSON.stringify({
-      service: { name: service, port: 8000 + octet, tags: ['v1'], check: { ttl: '60s' } },
-    }),
-  );
-  const agent = await startAgent(
-    [
-      `-node=c${octet}`,
-      `-bind=${ip}`,
-      '-client=127.0.0.1',
-      `-data-dir=${join(root, `c${octet}`)}`,
-      `-config-dir=${configDir}`,
-      '-dns-port=0',
-      ...COMMON,
-      ...seeds.flatMap((address) => ['-retry-join', address]),
-    ],
-    60_000,
-  );
-  running.push(agent);
-  return agent;
-}
-
-function lanAddress(agent: RunningAgent): string {
-  const match = /Cluster Addr: (\S+) \(LAN: (\d+)/.exec(agent.output());
-  assert.ok(match, agent.output());
-  return `${match[1]}:${match[2]}`;
-}
-
-function dnsPort(agent: RunningAgent): number {
-  const match = /DNS: (\d+)/.exec(agent.output());
-  assert.ok(match, agent.output());
-  return Number(match[1]);
-}
-
-async function call(
-  agent: RunningAgent,
-  path: string,
-  init: RequestInit = {},
-): Promise<{ status: number; text: string; headers: Headers }> {
-  const response = await fetch(`${agent.baseUrl}${path}`, init);
-  return { status: response.status, text: await response.text(), headers: response.headers };
-}
-
-async function json<T>(agent: RunningAgent, path: string): Promise<T> {
-  const answer = await call(agent, path);
-  assert.equal(answer.status, 200, `${path}: ${answer.text}`);
-  return JSON.parse(answer.text) as T;
-}
-
-async function eventually<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  timeoutMs = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown = undefined;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`timed out waiting for ${what}${last === undefined ? '' : `: ${String(last)}`}`);
-}
+const server = (octet: number, seeds: string[]): Promise<RunningAgent> =>
+  agents.server(octet, seeds, ['-bootstrap-expect=3', '-dns-port=-1']);
+const client = (octet: number, seeds: string[], service: string): Promise<RunningAgent> =>
+  agents.client(octet, seeds, service);
 
 interface HealthEntry {
   Node: { Node: string };
