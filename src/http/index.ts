@@ -32,12 +32,7 @@ import { serveUi } from './ui-static';
 
 export { DEFAULT_MAX_TXN_OPS } from './context';
 export { forwardedWaitMs } from './forwarded';
-export type {
-  ApiForwarder,
-  ForwardedRequest,
-  ForwardedReply,
-  OtherDatacenters,
-} from './forwarded';
+export type { ApiForwarder, ForwardedRequest, ForwardedReply, OtherDatacenters } from './forwarded';
 export type { RouteEntry } from './routes';
 export {
   blockingRead,
