@@ -7,7 +7,12 @@ import type { AddressInfo } from 'node:net';
 import type { DynamicModule, LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
+import type {
+  FastifyInstance,
+  FastifyReply,
+  FastifyRequest,
+  FastifyServerOptions,
+} from 'fastify';
 import pino, { type Logger } from 'pino';
 
 import type { AgentConfig } from '../config';
@@ -17,6 +22,7 @@ import { aclEnforcedRuntime } from './acl-runtime';
 import { metrics } from '../telemetry';
 import { HANDLER_READ_METHODS, isWellFormedContentType, leaveBodyUnread } from './body';
 import { ClientConnections, clientErrorsAnsweredByServer, createApiServer } from './connections';
+import { AgentCache, serveCached } from './agent-cache';
 import { AgentContext, HttpContext } from './context';
 import {
   serveForwarded,
@@ -70,6 +76,25 @@ export interface InjectedReply {
   status: number;
   headers: Record<string, string | string[]>;
   body: Uint8Array;
+}
+
+/** Answers one request through the app's hooks and handlers, without a socket. */
+async function injectInto(
+  fastify: FastifyInstance,
+  request: InjectedRequest,
+): Promise<InjectedReply> {
+  const answer = await fastify.inject({
+    method: request.method as 'GET',
+    url: request.url,
+    headers: request.headers,
+    payload: Buffer.from(request.body.buffer, request.body.byteOffset, request.body.length),
+  });
+  const headers: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(answer.headers)) {
+    if (value === undefined || HOP_HEADERS.has(name)) continue;
+    headers[name] = Array.isArray(value) ? value.map(String) : String(value);
+  }
+  return { status: answer.statusCode, headers, body: answer.rawPayload };
 }
 
 /** Headers that describe one hop's connection, not the answer. */
@@ -165,6 +190,9 @@ async function buildHttpServer(
   if (relays.otherDatacenters !== null) {
     serveOtherDatacenters(fastify, context, relays.otherDatacenters);
   }
+  // A client's cache fetches from a server; a server's from its own handlers.
+  const cache = new AgentCache(relays.forward ?? ((request) => injectInto(fastify, request)));
+  serveCached(fastify, context, cache);
   fastify.addHook('onRequest', (request, reply, done) => {
     let acl: RequestAcl;
     try {
@@ -221,6 +249,7 @@ async function buildHttpServer(
       return addresses;
     },
     async close(): Promise<void> {
+      cache.close();
       await Promise.all(
         extraServers.map(
           (server) =>
@@ -233,20 +262,7 @@ async function buildHttpServer(
       await app.close();
     },
     routes: () => context.routes.entries(),
-    async inject(request: InjectedRequest): Promise<InjectedReply> {
-      const answer = await fastify.inject({
-        method: request.method as 'GET',
-        url: request.url,
-        headers: request.headers,
-        payload: Buffer.from(request.body.buffer, request.body.byteOffset, request.body.length),
-      });
-      const headers: Record<string, string | string[]> = {};
-      for (const [name, value] of Object.entries(answer.headers)) {
-        if (value === undefined || HOP_HEADERS.has(name)) continue;
-        headers[name] = Array.isArray(value) ? value.map(String) : String(value);
-      }
-      return { status: answer.statusCode, headers, body: answer.rawPayload };
-    },
+    inject: (request: InjectedRequest) => injectInto(fastify, request),
   };
 }
 

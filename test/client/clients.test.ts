@@ -215,3 +215,66 @@ describe('client agents in a datacenter of three servers', () => {
     }
   });
 });
+
+describe('the agent cache on a client agent', () => {
+  let servers: RunningAgent[] = [];
+  let agent: RunningAgent;
+  const cache = cluster('client-cache');
+  after(() => cache.stop());
+
+  before(async () => {
+    const first = await cache.server(56, [], ['-bootstrap', '-dns-port=-1']);
+    servers = [first];
+    agent = await cache.client(66, [lanAddress(first)], 'cached-web');
+    await eventually('the service in the catalog', async () => {
+      const found = await json<unknown[]>(agent, '/v1/catalog/service/cached-web');
+      return found.length === 1 ? true : undefined;
+    });
+  });
+
+  it('answers ?cached from the cache, kept current in the background', async () => {
+    const path = '/v1/health/service/cached-web?cached';
+    const first = await call(agent, path);
+    assert.equal(first.status, 200, first.text);
+    assert.equal(first.headers.get('x-cache'), 'MISS');
+    const second = await call(agent, path);
+    assert.equal(second.headers.get('x-cache'), 'HIT');
+    assert.equal(second.headers.get('age'), '0');
+    assert.equal(second.text, first.text);
+    // A change reaches the cached answer without the caller asking for a fresh one.
+    const pass = await call(agent, '/v1/agent/check/pass/service:cached-web', { method: 'PUT' });
+    assert.equal(pass.status, 200, pass.text);
+    await eventually('the cached answer passing', async () => {
+      const answer = await call(agent, path);
+      assert.equal(answer.headers.get('x-cache'), 'HIT');
+      const entries = JSON.parse(answer.text) as { Checks: { Status: string }[] }[];
+      return entries[0].Checks.every((check) => check.Status === 'passing') ? true : undefined;
+    });
+    const fresh = await call(agent, path, { headers: { 'cache-control': 'max-age=0' } });
+    assert.equal(fresh.headers.get('x-cache'), 'MISS');
+    const conflicting = await call(agent, `${path}&consistent`);
+    assert.equal(conflicting.status, 400);
+    assert.equal(
+      conflicting.text,
+      'Cannot specify ?cached with ?consistent, conflicting semantics.',
+    );
+    // Endpoints Consul does not cache ignore the parameter.
+    const kv = await call(agent, '/v1/kv/none?cached');
+    assert.equal(kv.headers.get('x-cache'), null);
+  });
+
+  it('serves a stale answer within stale-if-error once no server answers', async () => {
+    const path = '/v1/catalog/service/cached-web?cached';
+    const first = await call(agent, path);
+    assert.equal(first.status, 200, first.text);
+    await servers[0].stop('SIGKILL');
+    const stale = await call(agent, path, {
+      headers: { 'cache-control': 'max-age=0, stale-if-error=3600' },
+    });
+    assert.equal(stale.status, 200, stale.text);
+    assert.equal(stale.headers.get('x-cache'), 'HIT');
+    assert.equal(stale.text, first.text);
+    const strict = await call(agent, path, { headers: { 'cache-control': 'max-age=0' } });
+    assert.equal(strict.status, 500);
+  });
+});
