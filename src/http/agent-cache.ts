@@ -13,7 +13,10 @@ import { HttpError } from './errors';
 import type { ForwardedReply, ForwardedRequest } from './forwarded';
 
 /** How one request is fetched uncached: a client forwards it, a server answers it itself. */
-export type CacheFetch = (request: ForwardedRequest, signal: AbortSignal) => Promise<ForwardedReply>;
+export type CacheFetch = (
+  request: ForwardedRequest,
+  signal: AbortSignal,
+) => Promise<ForwardedReply>;
 
 /** The endpoints Consul's agent cache serves (consul-api.md §0.3). */
 const CACHED_ROUTES = [
@@ -236,7 +239,11 @@ export function serveCached(
     const control = parseCacheControl(request.headers['cache-control']);
     const waitMs =
       wait === null ? DEFAULT_WAIT_MS : parseWaitMs(wait, context.runtime.config.maxQueryTimeMs);
-    const { reply: answer, hit, ageMs } = await cache.answer(
+    const {
+      reply: answer,
+      hit,
+      ageMs,
+    } = await cache.answer(
       { method: 'GET', url, headers, body: new Uint8Array(0) },
       control,
       Number.isSafeInteger(minIndex) ? minIndex : 0,
