@@ -84,9 +84,13 @@ export async function startClientAgent(
     cleanup.unshift(() => agent.local.stop());
     agent.local.start();
 
-    const http = await createClientHttpServer(agent, forwardTo(rpc), {
-      logger: logger.child({ module: 'http' }),
-    });
+    const http = await createClientHttpServer(
+      agent,
+      forwardTo(rpc, () => agent.config.nodeName),
+      {
+        logger: logger.child({ module: 'http' }),
+      },
+    );
     cleanup.unshift(() => http.close());
     agent.httpAddresses.push(...(await http.listen()));
     const dnsLogger = logger.child({ module: 'dns' });
@@ -130,15 +134,25 @@ export async function startClientAgent(
  * Carries API requests to a server. A blocking query may be held there for its whole wait, so
  * its deadline is the wait, its jitter and the usual RPC timeout, as Consul's client computes it.
  */
-function forwardTo(rpc: ServerRpc): ApiForwarder {
+function forwardTo(rpc: ServerRpc, nodeName: () => string): ApiForwarder {
   return (request, signal) => {
     const idempotent = request.method === 'GET' || request.method === 'HEAD';
-    return rpc.call(HttpForward, request, {
-      signal,
-      timeoutMs: forwardedWaitMs(request.url) + RPC_CLIENT_TIMEOUT_MS,
-      idempotent,
-    });
+    return rpc.call(
+      HttpForward,
+      { ...request, url: nearThisAgent(request.url, nodeName()) },
+      { signal, timeoutMs: forwardedWaitMs(request.url) + RPC_CLIENT_TIMEOUT_MS, idempotent },
+    );
   };
+}
+
+/** `?near=_agent` means this client's node, which the server answering does not know. */
+export function nearThisAgent(url: string, nodeName: string): string {
+  const at = url.indexOf('?');
+  if (at === -1) return url;
+  const query = new URLSearchParams(url.slice(at + 1));
+  if (query.get('near') !== '_agent') return url;
+  query.set('near', nodeName);
+  return `${url.slice(0, at)}?${query.toString()}`;
 }
 
 class RunningClientAgent implements ClientAgent {
