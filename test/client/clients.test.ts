@@ -171,6 +171,40 @@ describe('client agents in a datacenter of three servers', () => {
     );
   });
 
+  it('serve ?stale within ?max_stale only: a server cut off from the others refuses older reads', async () => {
+    const [alone, ...others] = servers;
+    const put = await call(alone, '/v1/kv/stale-probe', { method: 'PUT', body: 'v' });
+    assert.equal(put.text, 'true');
+    const bad = await call(alone, '/v1/kv/stale-probe?stale&max_stale=soon');
+    assert.equal(bad.status, 400);
+    assert.equal(bad.text, 'Invalid max_stale value');
+    for (const agent of others) agent.child.kill('SIGSTOP');
+    try {
+      await eventually('s51 past 1.5s without a leader', async () => {
+        const answer = await call(alone, '/v1/kv/stale-probe?stale');
+        return Number(answer.headers.get('x-consul-lastcontact')) > 1500 ||
+          answer.headers.get('x-consul-knownleader') === 'false'
+          ? true
+          : undefined;
+      });
+      const stale = await call(alone, '/v1/kv/stale-probe?stale');
+      assert.equal(stale.status, 200, stale.text);
+      assert.equal(stale.headers.get('x-consul-effective-consistency'), 'stale');
+      // Within max_stale it would have been answered here; past it, only a leader may answer.
+      const bounded = await call(alone, '/v1/kv/stale-probe?stale&max_stale=1s');
+      assert.equal(bounded.status, 500, bounded.text);
+      assert.equal(bounded.text, 'No cluster leader');
+      const generous = await call(alone, '/v1/kv/stale-probe?stale&max_stale=1h');
+      assert.equal(generous.status, 200, generous.text);
+    } finally {
+      for (const agent of others) agent.child.kill('SIGCONT');
+    }
+    await eventually('a leader again', async () => {
+      const answer = await call(alone, '/v1/kv/stale-probe');
+      return answer.status === 200 ? true : undefined;
+    });
+  });
+
   it('keep answering when the server a client talks to is killed', async () => {
     await servers[0].stop('SIGKILL');
     // Writes need the two survivors to agree on a leader (the victim may have led).
