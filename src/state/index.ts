@@ -42,3 +42,6 @@ export * from './session-types';
 export type { SessionListener } from './store';
 export type { SessionEvent } from './tables';
 export { readSessionRow } from './session-wire';
+export * from './prepared-query-types';
+export { PreparedQueryError } from './prepared-query';
+export { compileTemplate, QueryTemplateError, type CompiledTemplate } from './prepared-query-template';
