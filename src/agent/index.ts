@@ -12,6 +12,7 @@ export {
   admitService,
   DefinitionError,
   isStatus,
+  nodeMetaProblem,
   type AdmittedCheck,
   type AdmittedService,
   type AgentServiceRecord,

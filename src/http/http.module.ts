@@ -18,6 +18,7 @@ import { MembershipController } from './controllers/membership.controller';
 import { OperatorController } from './controllers/operator.controller';
 import { SnapshotController } from './controllers/snapshot.controller';
 import { RootController } from './controllers/root.controller';
+import { QueryController } from './controllers/query.controller';
 import { SessionController } from './controllers/session.controller';
 import { StatusController } from './controllers/status.controller';
 import { TxnController } from './controllers/txn.controller';
@@ -48,6 +49,7 @@ export class HttpApiModule {
         EventController,
         KeyringController,
         SessionController,
+        QueryController,
         UiController,
       ],
       providers: [{ provide: HttpContext, useValue: context }],

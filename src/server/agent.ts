@@ -32,6 +32,7 @@ import { startClusterOperations } from './cluster-ops';
 import { RaftOperator } from './operator';
 import type { SnapshotService } from './snapshot';
 import { serveRaftRpc } from './rpc-handlers';
+import { PreparedQueryService } from './prepared-queries';
 import { SessionService } from './sessions';
 import { TombstoneGc } from './tombstone-gc';
 import { waitForReplay } from './replay';
@@ -367,6 +368,7 @@ class RunningServerAgent implements ServerAgent {
   snapshots!: SnapshotService;
   autopilot!: AutopilotOperator;
   readonly sessions: SessionService;
+  readonly preparedQueries: PreparedQueryService;
 
   constructor(
     config: AgentConfig,
@@ -394,6 +396,14 @@ class RunningServerAgent implements ServerAgent {
     this.acl = new AclResolver(store.acl, () => {
       const { acl, datacenter, nodeName } = this.current;
       return { ...acl, datacenter, nodeName };
+    });
+    // No WAN pool yet: failover knows no other datacenter until a RemoteQueryExecutor is set.
+    this.preparedQueries = new PreparedQueryService({
+      store,
+      apply: (cmd) => this.apply(cmd),
+      config: () => this.current,
+      acl: this.acl,
+      logger: logger.child({ module: 'prepared-query' }),
     });
     this.stopped = new Promise((resolve) => (this.resolveStopped = resolve));
     this.events = new UserEvents(

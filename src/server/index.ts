@@ -56,3 +56,22 @@ export {
   sessionTtlMs,
 } from './sessions';
 export { SESSION_TTL_MULTIPLIER } from './session-timers';
+export {
+  PreparedQueryRequestError,
+  PreparedQueryService,
+  QueryNotFoundError,
+  type ExecuteRequest,
+  type PreparedQueryServiceOptions,
+} from './prepared-queries';
+export {
+  failover,
+  failoverDatacenters,
+  NO_REMOTE_DATACENTERS,
+  selectInstances,
+  sortNearSource,
+  type NearSorter,
+  type PreparedQueryExecution,
+  type RemoteExecuteOptions,
+  type RemoteQueryExecutor,
+} from './prepared-query-execute';
+export { preparedQueryProblem, REDACTED_TOKEN } from './prepared-query-validate';

@@ -8,6 +8,7 @@ import type { AutopilotOperator } from './autopilot-operator';
 import type { AgentMembership } from './membership';
 import type { RaftOperator } from './operator';
 import type { SnapshotService } from './snapshot';
+import type { PreparedQueryService } from './prepared-queries';
 import type { SessionService } from './sessions';
 import type { UserEvents } from './user-events';
 import type { StateStore } from '../state';
@@ -40,6 +41,8 @@ export interface AgentRuntime {
   readonly acl: AclResolver;
   /** Sessions: create/destroy through Raft, renew on the leader, TTL timers. */
   readonly sessions: SessionService;
+  /** Prepared queries: apply through Raft, explain, execute with failover. */
+  readonly preparedQueries: PreparedQueryService;
   /** Raft operator actions (configuration, remove peer, transfer leadership). */
   readonly operator: RaftOperator;
   /** Snapshot save and restore (GET/PUT /v1/snapshot). */

@@ -58,7 +58,8 @@ export function compileTemplate<Q extends PreparedQueryWrite>(query: Q): Compile
     try {
       re = compileGoRegexp(query.template.regexp);
     } catch (error) {
-      if (error instanceof GoRegexpError) throw new QueryTemplateError(`Bad Regexp: ${error.reason}`);
+      if (error instanceof GoRegexpError)
+        throw new QueryTemplateError(`Bad Regexp: ${error.reason}`);
       throw error;
     }
   }
@@ -119,9 +120,7 @@ function walkService(
   );
   service.near = visit('.Near', service.near);
   service.tags = service.tags.map((tag, i) => visit(`.Tags[${i}]`, tag));
-  service.nodeMeta = mapValues(service.nodeMeta, (key, value) =>
-    visit(`.NodeMeta[${key}]`, value),
-  );
+  service.nodeMeta = mapValues(service.nodeMeta, (key, value) => visit(`.NodeMeta[${key}]`, value));
   service.serviceMeta = mapValues(service.serviceMeta, (key, value) =>
     visit(`.ServiceMeta[${key}]`, value),
   );

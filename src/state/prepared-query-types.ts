@@ -94,7 +94,7 @@ export function emptyPreparedQuery(id = ''): PreparedQueryWrite {
 }
 
 /** Whether the query is a template (looked up by name prefix, rendered before it runs). */
-export function isQueryTemplate(query: { template: QueryTemplate }): boolean {
+export function isQueryTemplate(query: { template: { type: string } }): boolean {
   return query.template.type !== '';
 }
 
@@ -102,7 +102,7 @@ export function isQueryTemplate(query: { template: QueryTemplate }): boolean {
  * The name ACL rules apply to (Consul's GetACLPrefix), or null for an unnamed, non-template
  * query, which no `query` rule covers.
  */
-export function queryAclPrefix(query: { name: string; template: QueryTemplate }): string | null {
+export function queryAclPrefix(query: { name: string; template: { type: string } }): string | null {
   return query.name !== '' || isQueryTemplate(query) ? query.name : null;
 }
 

@@ -3,11 +3,7 @@
 // session. Semantics follow hashicorp/consul agent/consul/state/prepared_query.go: names are
 // unique case-insensitively, may not alias another query's ID, and a template is compiled
 // before it is stored.
-import {
-  compiledTemplateOf,
-  compileTemplate,
-  QueryTemplateError,
-} from './prepared-query-template';
+import { compiledTemplateOf, compileTemplate, QueryTemplateError } from './prepared-query-template';
 import {
   isQueryTemplate,
   looksLikeQueryId,
