@@ -50,13 +50,20 @@ export class DnsHandler {
       return headerOnly(message, RCODE.FORMERR);
     }
     const opt = optOf(query);
-    let response: Packet | null;
-    try {
-      response = this.resolver.resolve(query);
-    } catch (error) {
+    let response: Packet | null | Promise<Packet>;
+    const failed = (error: unknown): HandlerResult => {
       this.logger.error({ err: error, question: query.questions?.[0] }, 'dns lookup failed');
       const failure = DnsResolver.failure(query, this.backend.config, RCODE.SERVFAIL);
       return this.finish(failure, message, query, opt, transport);
+    };
+    try {
+      response = this.resolver.resolve(query);
+    } catch (error) {
+      return failed(error);
+    }
+    // Prepared queries answer later (they may ask other datacenters).
+    if (response instanceof Promise) {
+      return response.then((done) => this.finish(done, message, query, opt, transport), failed);
     }
     if (response !== null) return this.finish(response, message, query, opt, transport);
     return this.recurse(message, query, opt, transport);

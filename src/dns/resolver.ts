@@ -18,6 +18,7 @@ import {
   ttlSeconds,
 } from './records';
 import { InstanceCache } from './instance-cache';
+import { preparedQueryAnswers, type DnsQueryExecutor } from './query-records';
 import { serviceAnswers } from './service-records';
 
 /** What the resolver reads: the agent runtime satisfies it. */
@@ -27,6 +28,8 @@ export interface DnsBackend {
   readonly raft: { status(): RaftStatus };
   /** DNS answers only what the agent's DNS token (acl.tokens.dns, else default) may read. */
   readonly acl: AclResolver;
+  /** Prepared queries (`<name>.query.<domain>`); without them those names are NXDOMAIN. */
+  readonly preparedQueries?: DnsQueryExecutor;
 }
 
 export const RCODE = {
@@ -90,7 +93,7 @@ export class DnsResolver {
    * The response to a one-question query, or null when the name is outside the domain and not a
    * reverse name of a known address (the caller forwards it, or refuses).
    */
-  resolve(query: DecodedPacket): Packet | null {
+  resolve(query: DecodedPacket): Packet | null | Promise<Packet> {
     const config = this.backend.config;
     const question = (query.questions ?? [])[0];
     const qtype: string = question.type;
@@ -105,7 +108,11 @@ export class DnsResolver {
     }
     const ctx: LookupContext = { config, question, qtype, domain: split.domain };
     if (!this.readable(config)) return reply(query, config, empty(RCODE.SERVFAIL), false);
-    return reply(query, config, this.lookup(ctx, split.labels), true);
+    const sections = this.lookup(ctx, split.labels);
+    if (sections instanceof Promise) {
+      return sections.then((done) => reply(query, config, done, true));
+    }
+    return reply(query, config, sections, true);
   }
 
   /** A reply with only a code (FORMERR, REFUSED, SERVFAIL) for a query that got this far. */
@@ -113,7 +120,7 @@ export class DnsResolver {
     return reply(query, config, empty(rcode), false);
   }
 
-  private lookup(ctx: LookupContext, labels: string[]): Sections {
+  private lookup(ctx: LookupContext, labels: string[]): Sections | Promise<Sections> {
     const { qtype } = ctx;
     if (qtype === 'SOA') {
       const { ns, glue } = this.nameservers(ctx);
@@ -128,10 +135,26 @@ export class DnsResolver {
     if (datacenter !== null && datacenter !== ctx.config.datacenter) {
       return this.negative(ctx, RCODE.NXDOMAIN);
     }
-    const sections = this.dispatch(ctx, query);
+    if (query.kind === 'query') {
+      return this.preparedQuery(ctx, query.name).then((sections) => this.complete(ctx, sections));
+    }
+    return this.complete(ctx, this.dispatch(ctx, query));
+  }
+
+  /** NXDOMAIN for nothing found; the SOA in AUTHORITY of an empty answer. */
+  private complete(ctx: LookupContext, sections: Sections | null): Sections {
     if (sections === null) return this.negative(ctx, RCODE.NXDOMAIN);
     if (sections.answers.length === 0) sections.authorities.push(this.soa(ctx));
     return sections;
+  }
+
+  /** Runs the prepared query with the DNS token (acl.tokens.dns, else the default token). */
+  private async preparedQuery(ctx: LookupContext, name: string): Promise<Sections | null> {
+    const executor = this.backend.preparedQueries;
+    if (executor === undefined) return null;
+    const { acl } = this.backend;
+    const token = acl.enabled() ? acl.agentToken('dns') : '';
+    return preparedQueryAnswers(ctx, executor, name, token === '' ? null : token);
   }
 
   private dispatch(ctx: LookupContext, query: DnsQuery): Sections | null {

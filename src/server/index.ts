@@ -59,7 +59,6 @@ export { SESSION_TTL_MULTIPLIER } from './session-timers';
 export {
   PreparedQueryRequestError,
   PreparedQueryService,
-  QueryNotFoundError,
   type ExecuteRequest,
   type PreparedQueryServiceOptions,
 } from './prepared-queries';

@@ -12,6 +12,7 @@ import type { AgentConfig } from '../config';
 import {
   emptyPreparedQuery,
   PreparedQueryError,
+  QueryNotFoundError,
   type CheckServiceNode,
   type Command,
   type PreparedQuery,
@@ -39,14 +40,6 @@ export class PreparedQueryRequestError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'PreparedQueryRequestError';
-  }
-}
-
-/** Consul's ErrQueryNotFound: HTTP answers 404 with this text. */
-export class QueryNotFoundError extends Error {
-  constructor() {
-    super('Query not found');
-    this.name = 'QueryNotFoundError';
   }
 }
 

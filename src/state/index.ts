@@ -43,5 +43,5 @@ export type { SessionListener } from './store';
 export type { SessionEvent } from './tables';
 export { readSessionRow } from './session-wire';
 export * from './prepared-query-types';
-export { PreparedQueryError } from './prepared-query';
+export { PreparedQueryError, QueryNotFoundError } from './prepared-query';
 export { compileTemplate, QueryTemplateError, type CompiledTemplate } from './prepared-query-template';

@@ -21,6 +21,14 @@ export class PreparedQueryError extends Error {
   }
 }
 
+/** Consul's ErrQueryNotFound: no query has that ID or name (HTTP 404, DNS NXDOMAIN). */
+export class QueryNotFoundError extends Error {
+  constructor() {
+    super('Query not found');
+    this.name = 'QueryNotFoundError';
+  }
+}
+
 /** Watch key of one query; list readers watch the whole table (prefix ""). */
 export const preparedQueryWatchKey = (id: string): string => `i\0${id.toLowerCase()}`;
 

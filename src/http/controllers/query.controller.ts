@@ -8,11 +8,11 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AclNotFoundError, PermissionDeniedError } from '../../acl';
 import {
   PreparedQueryRequestError,
-  QueryNotFoundError,
   REDACTED_TOKEN,
   type AgentRuntime,
 } from '../../server';
 import {
+  QueryNotFoundError,
   queryAclPrefix,
   type PreparedQuery,
   type PreparedQueryOp,
