@@ -17,7 +17,12 @@ export interface DnsQueryExecutor {
     limit: number;
     connect: boolean;
     token: string | null;
-  }): Promise<{ service: string; nodes: CheckServiceNode[]; dns: { ttl: string }; datacenter: string }>;
+  }): Promise<{
+    service: string;
+    nodes: CheckServiceNode[];
+    dns: { ttl: string };
+    datacenter: string;
+  }>;
 }
 
 /**

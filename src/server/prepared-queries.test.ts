@@ -123,7 +123,14 @@ async function setup(failover: { nearestN?: number; datacenters?: string[] }) {
   return { store, service };
 }
 
-const request = { idOrName: 'web-q', near: '', sourceIp: '', limit: 3, connect: false, token: null };
+const request = {
+  idOrName: 'web-q',
+  near: '',
+  sourceIp: '',
+  limit: 3,
+  connect: false,
+  token: null,
+};
 
 describe('prepared query failover', () => {
   it('does not fail over while a local instance is healthy', async () => {
