@@ -44,4 +44,8 @@ export type { SessionEvent } from './tables';
 export { readSessionRow } from './session-wire';
 export * from './prepared-query-types';
 export { PreparedQueryError, QueryNotFoundError } from './prepared-query';
-export { compileTemplate, QueryTemplateError, type CompiledTemplate } from './prepared-query-template';
+export {
+  compileTemplate,
+  QueryTemplateError,
+  type CompiledTemplate,
+} from './prepared-query-template';

@@ -6,11 +6,7 @@ import { Controller, Delete, Get, Post, Put, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 import { AclNotFoundError, PermissionDeniedError } from '../../acl';
-import {
-  PreparedQueryRequestError,
-  REDACTED_TOKEN,
-  type AgentRuntime,
-} from '../../server';
+import { PreparedQueryRequestError, REDACTED_TOKEN, type AgentRuntime } from '../../server';
 import {
   QueryNotFoundError,
   queryAclPrefix,
