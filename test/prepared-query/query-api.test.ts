@@ -286,6 +286,13 @@ describe('prepared query execute', () => {
       assert.equal((await execute(id, '?near=n1')).Nodes[0].Node.Node, 'n1');
     }
     assert.equal((await execute(id, '?limit=1')).Nodes.length, 1);
+    // `_ip`: the node whose address is the client's (X-Forwarded-For first).
+    for (let i = 0; i < 5; i++) {
+      const viaIp = await t.request('GET', `/v1/query/${id}/execute?near=_ip`, {
+        headers: { 'x-forwarded-for': '10.0.0.1' },
+      });
+      assert.equal((JSON.parse(viaIp.text) as Execution).Nodes[0].Node.Node, 'n1');
+    }
     const bad = await send('GET', `/v1/query/${id}/execute?limit=x`);
     assert.equal(bad.status, 500);
     assert.equal(bad.text, 'Bad limit: strconv.Atoi: parsing "x": invalid syntax');

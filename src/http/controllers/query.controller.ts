@@ -2,6 +2,8 @@
 // Consul's agent/prepared_query_endpoint.go. The path after /v1/query/ is the ID or name;
 // a trailing /execute or /explain selects those. Server refusals answer 500 with Consul's
 // text, an unknown query 404 `Query not found`.
+import { isIP } from 'node:net';
+
 import { Controller, Delete, Get, Post, Put, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
@@ -123,7 +125,7 @@ export class QueryController {
       runtime.preparedQueries.execute({
         idOrName: id,
         near: queryValue(query, 'near'),
-        sourceIp: '',
+        sourceIp: sourceAddress(request),
         limit,
         connect: hasQueryFlag(request, 'connect'),
         token: requestToken(request),
@@ -216,6 +218,24 @@ function target(request: FastifyRequest): { id: string; action: 'execute' | 'exp
     if (rest.endsWith(`/${action}`)) return { id: rest.slice(0, -action.length - 1), action };
   }
   return { id: rest, action: null };
+}
+
+/**
+ * The client's address for `?near=_ip` (Consul's sourceAddrFromRequest): the first
+ * X-Forwarded-For entry, else the connection's remote address.
+ */
+function sourceAddress(request: FastifyRequest): string {
+  const forwarded = request.headers['x-forwarded-for'];
+  const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim();
+  if (first !== undefined && isIP(first) !== 0) return unmapped(first);
+  return unmapped(request.socket.remoteAddress ?? '');
+}
+
+// Go prints an IPv4-mapped IPv6 address as the IPv4 one.
+function unmapped(address: string): string {
+  return address.toLowerCase().startsWith('::ffff:') && isIP(address.slice(7)) === 4
+    ? address.slice(7)
+    : address;
 }
 
 /** Go's strconv.Atoi on `?limit`; Consul answers a bad one with a 500. */
