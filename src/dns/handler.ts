@@ -29,8 +29,15 @@ export class DnsHandler {
     this.forwarder = new Forwarder(logger);
   }
 
-  /** Answers local names synchronously; forwarded names resolve later. Never throws. */
-  handle(message: Buffer, transport: Transport): HandlerResult | Promise<HandlerResult> {
+  /**
+   * Answers local names synchronously; forwarded names and prepared queries resolve later.
+   * `client`: the asker's address (a prepared query's `_ip`). Never throws.
+   */
+  handle(
+    message: Buffer,
+    transport: Transport,
+    client = '',
+  ): HandlerResult | Promise<HandlerResult> {
     // Too short to be a query, or a response (QR=1): dropped, never answered (no reflection).
     if (message.length < 12 || (message.readUInt16BE(2) & QR) !== 0) return null;
     const flags = message.readUInt16BE(2);
@@ -57,7 +64,7 @@ export class DnsHandler {
       return this.finish(failure, message, query, opt, transport);
     };
     try {
-      response = this.resolver.resolve(query);
+      response = this.resolver.resolve(query, client);
     } catch (error) {
       return failed(error);
     }

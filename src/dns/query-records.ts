@@ -40,7 +40,7 @@ export async function preparedQueryAnswers(
     answer = await executor.execute({
       idOrName: name,
       near: '',
-      sourceIp: '',
+      sourceIp: unmapped(ctx.client ?? ''),
       limit: 0,
       connect: false,
       token,
@@ -56,4 +56,11 @@ export async function preparedQueryAnswers(
       : serviceTtl(answer.service, ctx.config.dnsConfig.serviceTtlMs);
   // Already shuffled and sorted by the query: the order is kept.
   return instanceAnswers(ctx, answer.nodes.map(prepare), ttl, answer.datacenter);
+}
+
+// A dual-stack socket reports IPv4 askers as ::ffff:a.b.c.d; catalog addresses are plain IPv4.
+function unmapped(address: string): string {
+  return address.toLowerCase().startsWith('::ffff:') && address.includes('.')
+    ? address.slice(7)
+    : address;
 }

@@ -62,6 +62,8 @@ export interface LookupContext {
   qtype: string;
   /** The domain the question used, e.g. `consul.`. */
   domain: string;
+  /** The asker's address ("" when unknown). */
+  client?: string;
 }
 
 export class DnsResolver {
@@ -91,9 +93,10 @@ export class DnsResolver {
 
   /**
    * The response to a one-question query, or null when the name is outside the domain and not a
-   * reverse name of a known address (the caller forwards it, or refuses).
+   * reverse name of a known address (the caller forwards it, or refuses). `client` is the
+   * asker's address, for prepared queries whose Near is `_ip`.
    */
-  resolve(query: DecodedPacket): Packet | null | Promise<Packet> {
+  resolve(query: DecodedPacket, client = ''): Packet | null | Promise<Packet> {
     const config = this.backend.config;
     const question = (query.questions ?? [])[0];
     const qtype: string = question.type;
@@ -106,7 +109,7 @@ export class DnsResolver {
       const ptr = this.reverse(config, question, qtype);
       return ptr === null ? null : reply(query, config, ptr, true);
     }
-    const ctx: LookupContext = { config, question, qtype, domain: split.domain };
+    const ctx: LookupContext = { config, question, qtype, domain: split.domain, client };
     if (!this.readable(config)) return reply(query, config, empty(RCODE.SERVFAIL), false);
     const sections = this.lookup(ctx, split.labels);
     if (sections instanceof Promise) {

@@ -82,7 +82,7 @@ export class DnsServer {
     const socket = createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4', lookup: literalLookup });
     this.udp.push(socket);
     socket.on('message', (message, remote) => {
-      this.reply(this.handler.handle(message, 'udp'), (response) => {
+      this.reply(this.handler.handle(message, 'udp', remote.address), (response) => {
         // Without a callback a failed send surfaces as the socket's 'error' event (logged).
         if (response !== null) socket.send(response, remote.port, remote.address);
       });
@@ -151,7 +151,7 @@ export class DnsServer {
         received++;
         unanswered++;
         clearTimeout(deadline);
-        this.reply(this.handler.handle(message, 'tcp'), answered);
+        this.reply(this.handler.handle(message, 'tcp', connection.remoteAddress ?? ''), answered);
         if (received === maxQueries) {
           // Whatever else the client sent is not read: the connection ends after the answers.
           connection.off('data', onData);

@@ -23,6 +23,18 @@ before(async () => {
       Check: { CheckID: 'web-check', Name: 'c', ServiceID: 'web', Status: status },
     });
   }
+  for (const [node, address] of [
+    ['api-far', '10.1.0.9'],
+    ['api-here', '127.0.0.2'],
+    ['api-other', '10.1.0.8'],
+  ]) {
+    await t.register({
+      Node: node,
+      Address: address,
+      Service: { ID: 'api', Service: 'api', Port: 9090 },
+    });
+  }
+  await create({ Name: 'api-near', Service: { Service: 'api', Near: '_ip' } });
   queryId = await create({ Name: 'front', Service: { Service: 'web' }, DNS: { TTL: '30s' } });
   await create({ Name: 'strict', Service: { Service: 'web', OnlyPassing: true } });
   await create({ Name: 'none', Service: { Service: 'web', Tags: ['green'] } });
@@ -89,6 +101,15 @@ describe('prepared queries over DNS', () => {
     ]);
     const missing = await dig(t.dnsPort, ['svc-db.query.consul', 'A']);
     assert.equal(missing.status, 'NXDOMAIN');
+  });
+
+  test("Near _ip puts the node with the asker's address first", async () => {
+    for (let i = 0; i < 5; i++) {
+      // Asked from 127.0.0.2 (127.0.0.1 is the agent's own node, which has no api instance).
+      const result = await dig(t.dnsPort, ['-b', '127.0.0.2', 'api-near.query.consul', 'A']);
+      assert.equal(result.answer.length, 3);
+      assert.equal(result.answer[0][4], '127.0.0.2');
+    }
   });
 
   test('an unknown query, and one that finds nothing, are NXDOMAIN with the SOA', async () => {
