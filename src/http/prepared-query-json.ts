@@ -213,7 +213,7 @@ export interface QueryMetaJson {
   consistencyLevel: string;
 }
 
-function queryMetaJson(meta: QueryMetaJson): Record<string, JsonValue> {
+function queryMetaJson(meta: QueryMetaJson, filtered = false): Record<string, JsonValue> {
   return {
     Index: meta.index,
     LastContact: Math.round(meta.lastContactMs * 1e6),
@@ -221,7 +221,7 @@ function queryMetaJson(meta: QueryMetaJson): Record<string, JsonValue> {
     ConsistencyLevel: meta.consistencyLevel,
     NotModified: false,
     Backend: 0,
-    ResultsFilteredByACLs: false,
+    ResultsFilteredByACLs: filtered,
   };
 }
 
@@ -233,7 +233,7 @@ export function executionJson(answer: PreparedQueryExecution, meta: QueryMetaJso
     DNS: { TTL: answer.dns.ttl },
     Datacenter: answer.datacenter,
     Failovers: answer.failovers,
-    ...queryMetaJson(meta),
+    ...queryMetaJson(meta, answer.filteredByAcls === true),
   };
 }
 

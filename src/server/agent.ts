@@ -401,6 +401,7 @@ class RunningServerAgent implements ServerAgent {
     this.preparedQueries = new PreparedQueryService({
       store,
       apply: (cmd) => this.apply(cmd),
+      catchUp: () => this.readIndex(false),
       config: () => this.current,
       acl: this.acl,
       logger: logger.child({ module: 'prepared-query' }),

@@ -107,6 +107,7 @@ async function setup(failover: { nearestN?: number; datacenters?: string[] }) {
   const service = new PreparedQueryService({
     store,
     apply: async (cmd) => apply(store, cmd),
+    catchUp: async () => store.lastIndex(),
     config: () => config,
     acl: new AclResolver(store.acl, () => ({ ...config.acl, datacenter: 'dc1', nodeName: 'a' })),
     logger: pino({ level: 'silent' }),

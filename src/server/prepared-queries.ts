@@ -62,6 +62,11 @@ export interface ExecuteRequest {
 export interface PreparedQueryServiceOptions {
   store: StateStore;
   apply: (cmd: Command) => Promise<unknown>;
+  /**
+   * Resolves once this server's store has what the leader had applied (a follower's checks of
+   * existing queries then see the latest writes, as Consul's forwarded RPC does on the leader).
+   */
+  catchUp: () => Promise<unknown>;
   config: () => AgentConfig;
   acl: AclResolver;
   logger: Logger;
@@ -91,6 +96,7 @@ export class PreparedQueryService {
     const started = performance.now();
     const { store } = this.options;
     const query = structuredClone(request);
+    await this.options.catchUp();
     if (op === 'create') {
       if (query.id !== '') {
         throw new PreparedQueryRequestError('ID must be empty when creating a new prepared query');
@@ -207,6 +213,7 @@ export class PreparedQueryService {
       dns: { ...query.dns },
       datacenter: this.options.config().datacenter,
       failovers: 0,
+      filteredByAcls: nodes.length !== instances.length,
     };
   }
 

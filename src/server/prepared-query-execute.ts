@@ -14,6 +14,8 @@ export interface PreparedQueryExecution {
   datacenter: string;
   /** How many other datacenters were tried. */
   failovers: number;
+  /** Some instances were left out because the token may not read them. */
+  filteredByAcls?: boolean;
 }
 
 /** What a remote datacenter gets along with the query (Consul's ExecuteRemote request). */

@@ -106,10 +106,11 @@ describe('prepared queries with ACLs', () => {
 
   it('filters executed nodes with the caller token, or the query token when it has one', async () => {
     const queryOnly = await t.tokenWith('query_prefix "" { policy = "read" }');
-    const a = JSON.parse((await t.as(queryOnly, 'GET', '/v1/query/team-a/execute')).text) as {
-      Nodes: unknown[];
-    };
+    const executed = await t.as(queryOnly, 'GET', '/v1/query/team-a/execute');
+    assert.equal(executed.headers['x-consul-results-filtered-by-acls'], 'true');
+    const a = JSON.parse(executed.text) as { Nodes: unknown[]; ResultsFilteredByACLs: boolean };
     assert.deepEqual(a.Nodes, [], 'no service:read, no node:read: nothing');
+    assert.equal(a.ResultsFilteredByACLs, true);
     const b = JSON.parse((await t.as(queryOnly, 'GET', '/v1/query/team-b/execute')).text) as {
       Nodes: { Node: { Node: string } }[];
     };

@@ -133,6 +133,7 @@ export class QueryController {
     );
     // Execution is not a blocking read: Consul's reply carries no index (the header says 1).
     const meta = this.meta(reply, options, 0);
+    if (answer.filteredByAcls === true) requestAcl(request)?.markFiltered();
     return sendJson(request, reply, executionJson(answer, meta), this.pretty(request));
   }
 
