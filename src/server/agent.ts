@@ -33,6 +33,7 @@ import { RaftOperator } from './operator';
 import type { SnapshotService } from './snapshot';
 import { serveRaftRpc } from './rpc-handlers';
 import { PreparedQueryService } from './prepared-queries';
+import { serveExecuteRemote } from './prepared-query-rpc';
 import { SessionService } from './sessions';
 import { TombstoneGc } from './tombstone-gc';
 import { waitForReplay } from './replay';
@@ -174,6 +175,7 @@ export async function startServerAgent(
     agent.snapshots = ops.snapshots;
     agent.autopilot = ops.autopilot;
     agent.sessions.start(rpc, config.nodeId);
+    serveExecuteRemote(rpc, agent.preparedQueries);
     cleanup.unshift(async () => agent.sessions.stop());
     startMemberReconcile(config, agent, membership, logger, cleanup);
     cleanup.unshift(() => agent.local.stop());

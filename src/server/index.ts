@@ -74,3 +74,8 @@ export {
   type RemoteQueryExecutor,
 } from './prepared-query-execute';
 export { preparedQueryProblem, REDACTED_TOKEN } from './prepared-query-validate';
+export {
+  PreparedQueryExecuteRemote,
+  serveExecuteRemote,
+  type ExecuteRemoteArgs,
+} from './prepared-query-rpc';

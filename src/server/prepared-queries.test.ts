@@ -8,6 +8,7 @@ import { describe, it } from 'node:test';
 import pino from 'pino';
 
 import { AclResolver } from '../acl';
+import { ConnPool, RpcServer } from '../rpc';
 import { loadAgentConfig, parseAgentArgs } from '../config';
 import {
   applyCommand,
@@ -20,6 +21,7 @@ import {
 } from '../state';
 import { failoverDatacenters, type RemoteExecuteOptions } from './prepared-query-execute';
 import { PreparedQueryService } from './prepared-queries';
+import { PreparedQueryExecuteRemote, serveExecuteRemote } from './prepared-query-rpc';
 
 const config = loadAgentConfig(parseAgentArgs(['-dev', '-datacenter', 'dc1'])).config;
 
@@ -102,16 +104,21 @@ function fakeRemote(nearest: string[], answers: Record<string, string[] | Error>
   };
 }
 
-async function setup(failover: { nearestN?: number; datacenters?: string[] }) {
-  const store = new StateStore();
-  const service = new PreparedQueryService({
+function serviceOn(store: StateStore, datacenter = 'dc1'): PreparedQueryService {
+  const dcConfig = { ...config, datacenter };
+  return new PreparedQueryService({
     store,
     apply: async (cmd) => apply(store, cmd),
     catchUp: async () => store.lastIndex(),
-    config: () => config,
-    acl: new AclResolver(store.acl, () => ({ ...config.acl, datacenter: 'dc1', nodeName: 'a' })),
+    config: () => dcConfig,
+    acl: new AclResolver(store.acl, () => ({ ...config.acl, datacenter, nodeName: 'a' })),
     logger: pino({ level: 'silent' }),
   });
+}
+
+async function setup(failover: { nearestN?: number; datacenters?: string[] }) {
+  const store = new StateStore();
+  const service = serviceOn(store);
   const query = emptyPreparedQuery();
   query.name = 'web-q';
   query.service.service = 'web';
@@ -225,5 +232,38 @@ describe('prepared query failover', () => {
     assert.deepEqual(failoverDatacenters(service(1, ['b', 'a']), ['a', 'b']), ['a', 'b']);
     assert.deepEqual(failoverDatacenters(service(5, []), ['a', 'b']), ['a', 'b']);
     assert.deepEqual(failoverDatacenters(service(0, ['x']), ['a']), []);
+  });
+
+  it('fails over to a datacenter that answers PreparedQuery.ExecuteRemote on its server port', async (t) => {
+    // dc2: its own store with a healthy web instance, served on a real RPC listener.
+    const dc2Store = new StateStore();
+    setWebStatus(dc2Store, 'passing');
+    const rpc = new RpcServer({ host: '127.0.0.1', port: 0, logger: pino({ level: 'silent' }) });
+    serveExecuteRemote(rpc, serviceOn(dc2Store, 'dc2'));
+    await rpc.listen();
+    const pool = new ConnPool({ logger: pino({ level: 'silent' }) });
+    t.after(async () => {
+      pool.close();
+      await rpc.close();
+    });
+    const { store, service } = await setup({ datacenters: ['dc2'] });
+    setWebStatus(store, 'critical');
+    service.setRemoteExecutor({
+      otherDatacentersByDistance: async () => ['dc2'],
+      execute: (_dc, query, options, signal) =>
+        pool.call(
+          `127.0.0.1:${rpc.port}`,
+          PreparedQueryExecuteRemote,
+          { query, options },
+          { signal },
+        ),
+    });
+    const answer = await service.execute(request);
+    assert.equal(answer.datacenter, 'dc2');
+    assert.equal(answer.failovers, 1);
+    assert.deepEqual(
+      answer.nodes.map((n) => [n.node.node, n.service.service, n.checks[0].status]),
+      [['n1', 'web', 'passing']],
+    );
   });
 });

@@ -49,3 +49,4 @@ export {
   QueryTemplateError,
   type CompiledTemplate,
 } from './prepared-query-template';
+export { readCheckServiceNode, readPreparedQueryRow } from './prepared-query-wire';

@@ -1,5 +1,7 @@
 // Prepared queries on the wire (commands and snapshot rows), checked field by field and built
 // in one fixed order, so replicas encode the same rows to the same bytes.
+import type { CheckServiceNode } from './catalog-types';
+import { readCheckRow, readNodeRow, readServiceRow } from './catalog-wire';
 import type { PreparedQuery, PreparedQueryWrite, ServiceQuery } from './prepared-query-types';
 import {
   readArray,
@@ -65,5 +67,17 @@ function readServiceQuery(raw: unknown, at: string): ServiceQuery {
     serviceMeta: readMap(f.serviceMeta, `${at}.serviceMeta`, readString),
     connect: readBool(f.connect, `${at}.connect`),
     peer: readString(f.peer, `${at}.peer`),
+  };
+}
+
+/** An instance with its node and checks, as another datacenter's execution returns it. */
+export function readCheckServiceNode(raw: unknown, at: string): CheckServiceNode {
+  const f = readObject(raw, at);
+  return {
+    node: readNodeRow(f.node, `${at}.node`),
+    service: readServiceRow(f.service, `${at}.service`),
+    checks: readArray(f.checks, `${at}.checks`).map((check, i) =>
+      readCheckRow(check, `${at}.checks[${i}]`),
+    ),
   };
 }
