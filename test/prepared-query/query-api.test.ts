@@ -153,6 +153,21 @@ describe('prepared query CRUD', () => {
         `Invalid prepared query: Bad DNS TTL 'soon': time: invalid duration "soon"`,
       ],
       [
+        { Name: 'x', Token: '<hidden>', Service: { Service: 'web' } },
+        500,
+        "Invalid prepared query: Bad Token '<hidden>', it looks like a query definition with a redacted token was submitted",
+      ],
+      [
+        { Name: 'x', Service: { Service: 'web', Failover: { Targets: [{ Peer: 'p1' }] } } },
+        500,
+        "Invalid prepared query: Bad failover target Peer 'p1'",
+      ],
+      [
+        { Name: 'x', Service: { Service: 'web', NodeMeta: { 'a b': '1' } } },
+        500,
+        "Invalid prepared query: Couldn't load metadata pair ('a b', '1'): Key contains invalid characters",
+      ],
+      [
         { ID: 'abc', Name: 'x', Service: { Service: 'web' } },
         500,
         'ID must be empty when creating a new prepared query',
