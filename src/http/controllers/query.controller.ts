@@ -10,6 +10,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AclNotFoundError, PermissionDeniedError } from '../../acl';
 import { PreparedQueryRequestError, REDACTED_TOKEN, type AgentRuntime } from '../../server';
 import {
+  emptyPreparedQuery,
   QueryNotFoundError,
   queryAclPrefix,
   type PreparedQuery,
@@ -109,9 +110,7 @@ export class QueryController {
     if (action !== null) return answerMethodNotAllowed(request, reply, 'OPTIONS,GET');
     const { runtime } = this.http;
     parseQueryOptions(request, runtime);
-    const query = decodePreparedQuery(null);
-    query.id = id;
-    await this.write(runtime, 'delete', query);
+    await this.write(runtime, 'delete', emptyPreparedQuery(id));
     return sendEmpty(request, reply, 200);
   }
 
