@@ -19,6 +19,7 @@ import { MembershipController } from './controllers/membership.controller';
 import { OperatorController } from './controllers/operator.controller';
 import { SnapshotController } from './controllers/snapshot.controller';
 import { RootController } from './controllers/root.controller';
+import { QueryController } from './controllers/query.controller';
 import { SessionController } from './controllers/session.controller';
 import { StatusController } from './controllers/status.controller';
 import { TxnController } from './controllers/txn.controller';
@@ -54,6 +55,7 @@ export class HttpApiModule {
         HealthController,
         AclController,
         SessionController,
+        QueryController,
         UiController,
       ],
       providers: [

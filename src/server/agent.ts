@@ -34,6 +34,8 @@ import type { SnapshotService } from './snapshot';
 import { serveRaftRpc } from './rpc-handlers';
 import { serveClientAgents } from './agent-endpoints';
 import { RemoteDatacenters } from './datacenters';
+import { PreparedQueryService } from './prepared-queries';
+import { serveExecuteRemote } from './prepared-query-rpc';
 import { SessionService } from './sessions';
 import { TombstoneGc } from './tombstone-gc';
 import { waitForReplay } from './replay';
@@ -175,6 +177,7 @@ export async function startServerAgent(
     agent.snapshots = ops.snapshots;
     agent.autopilot = ops.autopilot;
     agent.sessions.start(rpc, config.nodeId);
+    serveExecuteRemote(rpc, agent.preparedQueries);
     cleanup.unshift(async () => agent.sessions.stop());
     startMemberReconcile(config, agent, membership, logger, cleanup);
     cleanup.unshift(() => agent.local.stop());
@@ -378,6 +381,7 @@ class RunningServerAgent implements ServerAgent {
   autopilot!: AutopilotOperator;
   readonly sessions: SessionService;
   readonly otherDatacenters: RemoteDatacenters;
+  readonly preparedQueries: PreparedQueryService;
 
   constructor(
     config: AgentConfig,
@@ -412,6 +416,16 @@ class RunningServerAgent implements ServerAgent {
       const { acl, datacenter, nodeName } = this.current;
       return { ...acl, datacenter, nodeName };
     });
+    this.preparedQueries = new PreparedQueryService({
+      store,
+      apply: (cmd) => this.apply(cmd),
+      catchUp: () => this.readIndex(false),
+      config: () => this.current,
+      acl: this.acl,
+      logger: logger.child({ module: 'prepared-query' }),
+    });
+    // Failover reaches other datacenters' servers through the WAN pool.
+    this.preparedQueries.setRemoteExecutor(this.otherDatacenters.queryExecutor());
     this.stopped = new Promise((resolve) => (this.resolveStopped = resolve));
     this.events = new UserEvents(
       {

@@ -8,6 +8,8 @@ import type { Logger } from 'pino';
 
 import { RpcConnectionError, type ConnPool } from '../rpc';
 import { DnsQuery, HttpForward, type ApiReply, type ApiRequest } from './agent-rpc';
+import type { RemoteQueryExecutor } from './prepared-query-execute';
+import { PreparedQueryExecuteRemote } from './prepared-query-rpc';
 import type { KnownServer } from './servers';
 
 /** A forwarded call's deadline beyond a blocking query's wait (rpc_client_timeout). */
@@ -58,13 +60,40 @@ export class RemoteDatacenters {
   }
 
   /** Answers a DNS question about `dc` by a server of `dc`. */
-  async dns(dc: string, packet: Buffer, transport: 'udp' | 'tcp'): Promise<Buffer | null> {
+  async dns(
+    dc: string,
+    packet: Buffer,
+    transport: 'udp' | 'tcp',
+    client = '',
+  ): Promise<Buffer | null> {
     const reply = await this.call(dc, true, (address) =>
-      this.pool.call(address, DnsQuery, { packet, transport }, { timeoutMs: DNS_TIMEOUT_MS }),
+      this.pool.call(
+        address,
+        DnsQuery,
+        { packet, transport, client },
+        { timeoutMs: DNS_TIMEOUT_MS },
+      ),
     );
     return reply.packet === null
       ? null
       : Buffer.from(reply.packet.buffer, reply.packet.byteOffset, reply.packet.length);
+  }
+
+  /** Prepared-query failover to other datacenters (ExecuteRemote on one of their servers). */
+  queryExecutor(): RemoteQueryExecutor {
+    return {
+      otherDatacentersByDistance: () =>
+        Promise.resolve(this.datacenters().filter((dc) => dc !== this.local)),
+      execute: (dc, query, options, signal) =>
+        this.call(dc, true, (address) =>
+          this.pool.call(
+            address,
+            PreparedQueryExecuteRemote,
+            { query, options },
+            { signal, timeoutMs: RPC_TIMEOUT_MS },
+          ),
+        ),
+    };
   }
 
   private alive(): KnownServer[] {

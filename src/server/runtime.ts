@@ -10,6 +10,7 @@ import type { RemoteDatacenters } from './datacenters';
 import type { AgentMembership } from './membership';
 import type { RaftOperator } from './operator';
 import type { SnapshotService } from './snapshot';
+import type { PreparedQueryService } from './prepared-queries';
 import type { SessionService } from './sessions';
 import type { UserEvents } from './user-events';
 import type { StateStore } from '../state';
@@ -64,6 +65,8 @@ export interface AgentRuntime extends AgentCore {
   readIndex(consistent: boolean, signal?: AbortSignal): Promise<number>;
   /** Sessions: create/destroy through Raft, renew on the leader, TTL timers. */
   readonly sessions: SessionService;
+  /** Prepared queries: apply through Raft, explain, execute with failover. */
+  readonly preparedQueries: PreparedQueryService;
   /** Raft operator actions (configuration, remove peer, transfer leadership). */
   readonly operator: RaftOperator;
   /** Snapshot save and restore (GET/PUT /v1/snapshot). */

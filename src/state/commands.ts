@@ -4,6 +4,7 @@ import type { AclPolicyRecord, AclRoleRecord, AclTokenRecord } from './acl';
 import type { CatalogSyncOp } from './catalog-register';
 import type { MixedTxnOp } from './catalog-txn';
 import type { Deregistration, Registration } from './catalog-types';
+import type { PreparedQueryOp, PreparedQueryWrite } from './prepared-query-types';
 import type { SessionWrite } from './session-types';
 import type { KvTxnOp } from './types';
 
@@ -133,6 +134,16 @@ export interface SessionDestroyCommand {
   id: string;
 }
 
+/**
+ * Consul's PreparedQueryRequest: create and update store `query` (its ID chosen by the server
+ * that proposed a create), delete removes the query with `query.id`.
+ */
+export interface PreparedQueryApplyCommand {
+  type: 'prepared-query-apply';
+  op: PreparedQueryOp;
+  query: PreparedQueryWrite;
+}
+
 export type Command =
   | AclCommand
   | KvSetCommand
@@ -148,4 +159,5 @@ export type Command =
   | SnapshotRestoreCommand
   | AutopilotSetCommand
   | SessionCreateCommand
-  | SessionDestroyCommand;
+  | SessionDestroyCommand
+  | PreparedQueryApplyCommand;

@@ -14,6 +14,7 @@ import type {
   KvDeleteTreeCommand,
   KvSetCommand,
   MixedTxnCommand,
+  PreparedQueryApplyCommand,
   SessionCreateCommand,
   SessionDestroyCommand,
   TombstoneReapCommand,
@@ -28,6 +29,8 @@ import {
   reapTombstonesTxn,
   type KvWrite,
 } from './kv';
+import { PreparedQueryError, preparedQueryDeleteTxn, preparedQuerySetTxn } from './prepared-query';
+import type { PreparedQueryResult } from './prepared-query-types';
 import { applyAutopilotSet, applySnapshotChunk, applySnapshotRestore } from './restore';
 import { sessionCreateTxn, sessionDestroyTxn, sessionExists, SessionError } from './session';
 import type { StateStore } from './store';
@@ -53,6 +56,7 @@ const applyByType: { [T in Command['type']]: Apply<Extract<Command, { type: T }>
   'autopilot-set': applyAutopilotSet,
   'session-create': applySessionCreate,
   'session-destroy': applySessionDestroy,
+  'prepared-query-apply': applyPreparedQuery,
 };
 
 export class Fsm implements StateMachine {
@@ -173,4 +177,26 @@ function applySessionDestroy(
   cmd: SessionDestroyCommand,
 ): boolean {
   return store.write(index, (tx) => sessionDestroyTxn(tx, cmd.id));
+}
+
+/** `{ok: true}`, or Consul's error text (name taken, unknown session, bad template). */
+function applyPreparedQuery(
+  store: StateStore,
+  index: number,
+  cmd: PreparedQueryApplyCommand,
+): PreparedQueryResult {
+  return store.write(index, (tx) => {
+    if (cmd.op === 'delete') {
+      preparedQueryDeleteTxn(tx, cmd.query.id);
+      return { ok: true };
+    }
+    try {
+      preparedQuerySetTxn(tx, cmd.query);
+      return { ok: true };
+    } catch (error) {
+      if (!(error instanceof PreparedQueryError)) throw error;
+      tx.rollback();
+      return { ok: false, error: error.message };
+    }
+  });
 }

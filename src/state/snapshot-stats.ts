@@ -17,6 +17,7 @@ const SECTIONS: readonly [string, string][] = [
   ['nodes', 'Register'],
   ['services', 'Register'],
   ['checks', 'Register'],
+  ['preparedQueries', 'PreparedQuery'],
   ['indexes', 'Index'],
 ];
 

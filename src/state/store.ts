@@ -34,6 +34,13 @@ import {
 } from './session';
 import type { Session } from './session-types';
 import {
+  preparedQueryGet,
+  preparedQueryList,
+  preparedQueryResolve,
+  preparedQueryWatchKey,
+} from './prepared-query';
+import type { PreparedQuery } from './prepared-query-types';
+import {
   newTables,
   newWatchTables,
   WriteTxn,
@@ -175,6 +182,27 @@ export class StateStore {
   nodeSessions(node: string, ws?: WatchSetBuilder): ReadResult<Session[]> {
     ws?.addPrefix(this.watches.sessions, nodeSessionsWatchPrefix(node));
     return reported(nodeSessions(this.reader(), node));
+  }
+
+  /** One prepared query by ID, or null; index: the prepared-queries table index. */
+  preparedQueryGet(id: string, ws?: WatchSetBuilder): ReadResult<PreparedQuery | null> {
+    ws?.addKey(this.watches.preparedQueries, preparedQueryWatchKey(id));
+    return reported(preparedQueryGet(this.reader(), id));
+  }
+
+  /** Every prepared query, sorted by ID; index: the prepared-queries table index. */
+  preparedQueryList(ws?: WatchSetBuilder): ReadResult<PreparedQuery[]> {
+    ws?.addPrefix(this.watches.preparedQueries, '');
+    return reported(preparedQueryList(this.reader()));
+  }
+
+  /**
+   * The query an ID or name selects, rendered for that name when it is a template (`segment`:
+   * the executing agent's network segment); null when none. Throws a PreparedQueryError for a
+   * template addressed by ID or one that does not render.
+   */
+  preparedQueryResolve(idOrName: string, segment: string): ReadResult<PreparedQuery | null> {
+    return reported(preparedQueryResolve(this.reader(), idOrName, segment));
   }
 
   /**

@@ -5,6 +5,7 @@
 import type { AclTables } from './acl';
 import type { CatalogNode, HealthCheck, NodeService } from './catalog-types';
 import { OrderedTable } from './ordered-table';
+import type { PreparedQuery } from './prepared-query-types';
 import type { AutopilotConfigRow, RestoreStaging } from './restore';
 import type { Session } from './session-types';
 import type { KvEntry } from './types';
@@ -18,6 +19,7 @@ export type IndexedTable =
   | 'services'
   | 'checks'
   | 'sessions'
+  | 'prepared-queries'
   | 'acl-tokens'
   | 'acl-policies'
   | 'acl-roles'
@@ -50,6 +52,14 @@ export interface Tables extends AclTables {
   sessionChecks: OrderedTable<string>;
   /** Secondary index of `kvs`: `sessionID\0key` → key, for every key a session holds. */
   kvSessions: OrderedTable<string>;
+  /** Keyed by lower-cased query ID. */
+  preparedQueries: OrderedTable<PreparedQuery>;
+  /** Secondary index of `preparedQueries`: lower-cased name → ID (named queries and templates). */
+  preparedQueryNames: OrderedTable<string>;
+  /** Secondary index of `preparedQueries`: lower-cased template name ("" too) → ID. */
+  preparedQueryTemplates: OrderedTable<string>;
+  /** Secondary index of `preparedQueries`: `sessionID\0queryID` → ID (queries bound to a session). */
+  preparedQuerySessions: OrderedTable<string>;
   indexes: Map<IndexName, number>;
   /** Autopilot's configuration once set (restore.ts). */
   autopilot: AutopilotConfigRow | null;
@@ -64,6 +74,8 @@ export interface WatchTables {
   catalog: WatchTable;
   /** Session rows: `i\0<id>` (one session) and `n\0<node>\0<id>` (a node's sessions). */
   sessions: WatchTable;
+  /** Query rows: `i\0<id>`; list readers watch the prefix "". */
+  preparedQueries: WatchTable;
 }
 
 export function newTables(): Tables {
@@ -84,6 +96,10 @@ export function newTables(): Tables {
     nodeSessions: new OrderedTable(),
     sessionChecks: new OrderedTable(),
     kvSessions: new OrderedTable(),
+    preparedQueries: new OrderedTable(),
+    preparedQueryNames: new OrderedTable(),
+    preparedQueryTemplates: new OrderedTable(),
+    preparedQuerySessions: new OrderedTable(),
     indexes: new Map(),
     autopilot: null,
     restoring: null,
@@ -91,7 +107,12 @@ export function newTables(): Tables {
 }
 
 export function newWatchTables(): WatchTables {
-  return { kvs: new WatchTable(), catalog: new WatchTable(), sessions: new WatchTable() };
+  return {
+    kvs: new WatchTable(),
+    catalog: new WatchTable(),
+    sessions: new WatchTable(),
+    preparedQueries: new WatchTable(),
+  };
 }
 
 /**

@@ -172,7 +172,14 @@ describe('client agents in a datacenter of three servers', () => {
   });
 
   it('serve ?stale within ?max_stale only: a server cut off from the others refuses older reads', async () => {
-    const [alone, ...others] = servers;
+    // A follower: it has heard from a leader, so its staleness is known (a former leader's is not).
+    const roles = await Promise.all(
+      servers.map((agent) =>
+        json<{ Stats: { consul: { leader: string } } }>(agent, '/v1/agent/self'),
+      ),
+    );
+    const alone = servers[roles.findIndex((self) => self.Stats.consul.leader !== 'true')];
+    const others = servers.filter((agent) => agent !== alone);
     const put = await call(alone, '/v1/kv/stale-probe', { method: 'PUT', body: 'v' });
     assert.equal(put.text, 'true');
     const bad = await call(alone, '/v1/kv/stale-probe?stale&max_stale=soon');
