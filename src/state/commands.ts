@@ -1,5 +1,6 @@
 // The commands the FSM applies. Every state change is one of these inside a Raft log entry.
 // Encoded with msgpackr; the `type` tag selects the apply function in fsm.ts.
+import type { CoordinateUpdate } from '../coordinate';
 import type { AclPolicyRecord, AclRoleRecord, AclTokenRecord } from './acl';
 import type { CatalogSyncOp } from './catalog-register';
 import type { MixedTxnOp } from './catalog-txn';
@@ -133,6 +134,12 @@ export interface SessionDestroyCommand {
   id: string;
 }
 
+/** Consul's Coordinate.BatchUpdate: a server's flush of the coordinates agents sent. */
+export interface CoordinateBatchUpdateCommand {
+  type: 'coordinate-batch-update';
+  updates: CoordinateUpdate[];
+}
+
 export type Command =
   | AclCommand
   | KvSetCommand
@@ -148,4 +155,5 @@ export type Command =
   | SnapshotRestoreCommand
   | AutopilotSetCommand
   | SessionCreateCommand
-  | SessionDestroyCommand;
+  | SessionDestroyCommand
+  | CoordinateBatchUpdateCommand;

@@ -3,6 +3,7 @@
 import { EntryType, type LogEntry, type SnapshotMeta, type StateMachine } from '../raft';
 import { ACL_APPLY } from './acl-apply';
 import { decodeCommand } from './codec';
+import { coordinateBatchUpdateTxn } from './coordinates';
 import { deregisterTxn, registerTxn, syncTxn } from './catalog-register';
 import type { CatalogResult } from './catalog-types';
 import type {
@@ -10,6 +11,7 @@ import type {
   CatalogRegisterCommand,
   CatalogSyncCommand,
   Command,
+  CoordinateBatchUpdateCommand,
   KvDeleteCommand,
   KvDeleteTreeCommand,
   KvSetCommand,
@@ -53,6 +55,7 @@ const applyByType: { [T in Command['type']]: Apply<Extract<Command, { type: T }>
   'autopilot-set': applyAutopilotSet,
   'session-create': applySessionCreate,
   'session-destroy': applySessionDestroy,
+  'coordinate-batch-update': applyCoordinateBatchUpdate,
 };
 
 export class Fsm implements StateMachine {
@@ -173,4 +176,13 @@ function applySessionDestroy(
   cmd: SessionDestroyCommand,
 ): boolean {
   return store.write(index, (tx) => sessionDestroyTxn(tx, cmd.id));
+}
+
+/** How many updates were stored (those of nodes not in the catalog are dropped). */
+function applyCoordinateBatchUpdate(
+  store: StateStore,
+  index: number,
+  cmd: CoordinateBatchUpdateCommand,
+): number {
+  return store.write(index, (tx) => coordinateBatchUpdateTxn(tx, cmd.updates));
 }

@@ -42,3 +42,4 @@ export * from './session-types';
 export type { SessionListener } from './store';
 export type { SessionEvent } from './tables';
 export { readSessionRow } from './session-wire';
+export type { CoordinateRow } from './coordinates';

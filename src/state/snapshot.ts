@@ -9,6 +9,7 @@ import { readCheckRow, readNodeRow, readServiceRow } from './catalog-wire';
 import { kvSessionKey } from './kv';
 import { compareKeys, OrderedTable } from './ordered-table';
 import { encodeSystemSections, readSystemSections } from './restore';
+import { encodeCoordinates, readCoordinatesSection } from './coordinates';
 import { sessionCheckIDs } from './session';
 import { readSessionRow } from './session-wire';
 import { newTables, type IndexedTable, type IndexName, type Tables } from './tables';
@@ -41,6 +42,7 @@ const INDEXED_TABLES: ReadonlySet<string> = new Set<IndexedTable>([
   'acl-roles',
   'acl-bootstrap',
   'sessions',
+  'coordinates',
 ]);
 
 export interface SnapshotContents {
@@ -86,6 +88,7 @@ export function encodeSnapshot({ tables, lastIndex }: SnapshotContents): Uint8Ar
     ...encodeSystemSections(tables),
     sessions,
     acl,
+    coordinates: encodeCoordinates({ tables }),
   });
   const snapshot = new Uint8Array(HEADER_LENGTH + body.length);
   snapshot.set(MAGIC, 0);
@@ -123,6 +126,7 @@ export function decodeSnapshot(data: Uint8Array): SnapshotContents {
     readCatalog(body, tables);
     readSystemSections(body, tables);
     readAcl(body, tables);
+    readCoordinates(body, tables);
   }
   tables.kvs = uniqueTable(readArray(body.kvs, 'snapshot.kvs').map(readKvRow), 'snapshot.kvs');
   tables.tombstones = uniqueTable(
@@ -257,6 +261,17 @@ function readSessions(body: Record<string, unknown>, tables: Tables): void {
     held.push([kvSessionKey(entry), key]);
   }
   tables.kvSessions = OrderedTable.from(held);
+}
+
+// Coordinates arrived within format 2 (absent: none); each must belong to a catalog node.
+function readCoordinates(body: Record<string, unknown>, tables: Tables): void {
+  const rows = readCoordinatesSection(body.coordinates);
+  tables.coordinates = uniqueTable(rows, 'snapshot.coordinates');
+  rows.forEach(([, row], i) => {
+    if (tables.nodes.get(nodeKey(row.node)) === undefined) {
+      throw new WireError(`snapshot.coordinates[${i}] is on unknown node ${JSON.stringify(row.node)}`);
+    }
+  });
 }
 
 function readTombstone(raw: unknown, i: number): [string, number] {

@@ -4,6 +4,7 @@
 // synchronously, so no reader ever observes a half-applied transaction.
 import type { AclTables } from './acl';
 import type { CatalogNode, HealthCheck, NodeService } from './catalog-types';
+import type { CoordinateRow } from './coordinates';
 import { OrderedTable } from './ordered-table';
 import type { AutopilotConfigRow, RestoreStaging } from './restore';
 import type { Session } from './session-types';
@@ -21,7 +22,8 @@ export type IndexedTable =
   | 'acl-tokens'
   | 'acl-policies'
   | 'acl-roles'
-  | 'acl-bootstrap';
+  | 'acl-bootstrap'
+  | 'coordinates';
 
 /**
  * Entries of the index table: whole tables, plus one per service name (`service.<name>`) and
@@ -50,6 +52,8 @@ export interface Tables extends AclTables {
   sessionChecks: OrderedTable<string>;
   /** Secondary index of `kvs`: `sessionID\0key` → key, for every key a session holds. */
   kvSessions: OrderedTable<string>;
+  /** Keyed `node\0segment` (node lower-cased): network coordinates (coordinates.ts). */
+  coordinates: OrderedTable<CoordinateRow>;
   indexes: Map<IndexName, number>;
   /** Autopilot's configuration once set (restore.ts). */
   autopilot: AutopilotConfigRow | null;
@@ -60,7 +64,10 @@ export interface Tables extends AclTables {
 /** Per table family, who is watching which keys. Lives outside Tables: a restore keeps it. */
 export interface WatchTables {
   kvs: WatchTable;
-  /** Exact keys only: `nodes`, `services`, `checks`, `node.<name>`, `service.<name>`. */
+  /**
+   * Exact keys only: `nodes`, `services`, `checks`, `node.<name>`, `service.<name>`,
+   * `coordinates`.
+   */
   catalog: WatchTable;
   /** Session rows: `i\0<id>` (one session) and `n\0<node>\0<id>` (a node's sessions). */
   sessions: WatchTable;
@@ -84,6 +91,7 @@ export function newTables(): Tables {
     nodeSessions: new OrderedTable(),
     sessionChecks: new OrderedTable(),
     kvSessions: new OrderedTable(),
+    coordinates: new OrderedTable(),
     indexes: new Map(),
     autopilot: null,
     restoring: null,
