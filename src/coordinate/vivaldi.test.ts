@@ -129,7 +129,8 @@ function simulate(seed: number, rounds: number): { agreement: number } {
       for (let k = j + 1; k < n; k++) {
         if (j === i || k === i) continue;
         const truth = trueRtt(i, j) - trueRtt(i, k);
-        const estimate = distanceSeconds(coords[i], coords[j]) - distanceSeconds(coords[i], coords[k]);
+        const estimate =
+          distanceSeconds(coords[i], coords[j]) - distanceSeconds(coords[i], coords[k]);
         total++;
         if (Math.sign(truth) === Math.sign(estimate)) agree++;
       }

@@ -6,7 +6,8 @@
 //   filter  trims the JSON answer of lists to what the token may read;
 //   writes  'commands': the handler's Raft commands are checked one by one (acl-runtime.ts),
 //           'local': the local agent's changes are checked (acl-runtime.ts),
-//           'sessions': session create/destroy/renew need session:write on the session's node.
+//           'sessions': session create/destroy/renew need session:write on the session's node,
+//           'coordinates': a coordinate update needs node:write on the node it is for.
 import type { FastifyRequest } from 'fastify';
 
 import type { AgentCore } from '../server';
@@ -20,7 +21,7 @@ export interface RouteAcl {
   filter?: AnswerFilter;
   /** Whether a list the filter emptied is answered 404 (as when there was nothing). */
   notFoundWhenEmptied?: (request: FastifyRequest) => boolean;
-  writes?: 'commands' | 'local' | 'sessions';
+  writes?: 'commands' | 'local' | 'sessions' | 'coordinates';
   /** The ACL endpoints check acl:read / acl:write themselves (token/self and bootstrap differ). */
   aclEndpoint?: true;
 }
@@ -153,6 +154,11 @@ export const ROUTE_ACLS: Readonly<Record<string, RouteAcl>> = {
     check: onPath('node', 'read', '/v1/catalog/node-services/'),
     filter: FILTERS.nodeServicesList,
   },
+
+  'GET /v1/coordinate/datacenters': NONE,
+  'GET /v1/coordinate/nodes': { filter: FILTERS.nodes },
+  'GET /v1/coordinate/node/*': { check: onPath('node', 'read', '/v1/coordinate/node/') },
+  'PUT /v1/coordinate/update': { writes: 'coordinates' },
 
   'GET /v1/health/node/*': { filter: FILTERS.checks },
   'GET /v1/health/checks/*': { filter: FILTERS.checks },

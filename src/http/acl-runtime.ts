@@ -26,6 +26,7 @@ const KV_READ_VERBS: ReadonlySet<string> = new Set([
 export function aclEnforcedRuntime(runtime: AgentRuntime): AgentRuntime {
   const local = aclEnforcedLocal(runtime);
   const sessions = aclEnforcedSessions(runtime);
+  const coordinates = aclEnforcedCoordinates(runtime);
   const apply = async (cmd: Command): Promise<unknown> => {
     const acl = aclScope.getStore();
     if (acl !== undefined && acl.enforcing) authorizeCommand(acl, cmd, runtime.store);
@@ -36,6 +37,7 @@ export function aclEnforcedRuntime(runtime: AgentRuntime): AgentRuntime {
       if (property === 'apply') return apply;
       if (property === 'local') return local;
       if (property === 'sessions') return sessions;
+      if (property === 'coordinates') return coordinates;
       const value: unknown = Reflect.get(target, property, target);
       return typeof value === 'function' ? value.bind(target) : value;
     },
@@ -236,6 +238,18 @@ function aclEnforcedSessions(runtime: AgentRuntime): AgentRuntime['sessions'] {
       return typeof value === 'function' ? value.bind(object) : value;
     },
   });
+}
+
+// Coordinate updates: node:write on the node they are for (Consul's Coordinate.Update).
+function aclEnforcedCoordinates(runtime: AgentRuntime): AgentRuntime['coordinates'] {
+  const target = runtime.coordinates;
+  return {
+    update(update) {
+      withAcl((acl) => acl.require('node', update.node, 'write'));
+      target.update(update);
+    },
+    stop: () => target.stop(),
+  };
 }
 
 function withAcl(check: (acl: RequestAcl) => void): void {

@@ -35,6 +35,7 @@ import { serveRaftRpc } from './rpc-handlers';
 import { serveClientAgents } from './agent-endpoints';
 import { RemoteDatacenters } from './datacenters';
 import { SessionService } from './sessions';
+import { startServerCoordinates, type ServerCoordinates } from './coordinates';
 import { TombstoneGc } from './tombstone-gc';
 import { waitForReplay } from './replay';
 
@@ -174,6 +175,13 @@ export async function startServerAgent(
     cleanup.unshift(() => ops.stop());
     agent.snapshots = ops.snapshots;
     agent.autopilot = ops.autopilot;
+    agent.coordinates = startServerCoordinates({
+      config,
+      membership,
+      apply: (cmd) => agent.apply(cmd),
+      logger: logger.child({ module: 'coordinate' }),
+    });
+    cleanup.unshift(async () => agent.coordinates.stop());
     agent.sessions.start(rpc, config.nodeId);
     cleanup.unshift(async () => agent.sessions.stop());
     startMemberReconcile(config, agent, membership, logger, cleanup);
@@ -376,6 +384,7 @@ class RunningServerAgent implements ServerAgent {
   private resolveStopped: (reason: string | null) => void = () => undefined;
   snapshots!: SnapshotService;
   autopilot!: AutopilotOperator;
+  coordinates!: ServerCoordinates;
   readonly sessions: SessionService;
   readonly otherDatacenters: RemoteDatacenters;
 

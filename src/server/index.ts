@@ -73,3 +73,4 @@ export {
   type ApiReply,
   type ApiRequest,
 } from './agent-rpc';
+export type { ServerCoordinates } from './coordinates';

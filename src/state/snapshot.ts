@@ -269,7 +269,9 @@ function readCoordinates(body: Record<string, unknown>, tables: Tables): void {
   tables.coordinates = uniqueTable(rows, 'snapshot.coordinates');
   rows.forEach(([, row], i) => {
     if (tables.nodes.get(nodeKey(row.node)) === undefined) {
-      throw new WireError(`snapshot.coordinates[${i}] is on unknown node ${JSON.stringify(row.node)}`);
+      throw new WireError(
+        `snapshot.coordinates[${i}] is on unknown node ${JSON.stringify(row.node)}`,
+      );
     }
   });
 }

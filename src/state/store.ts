@@ -174,6 +174,11 @@ export class StateStore {
     return reported(coordinatesList(this.reader(), segment));
   }
 
+  /** The Raft index of the last change to any coordinate (0 before the first). */
+  coordinatesIndex(): number {
+    return this.current.indexes.get('coordinates') ?? 0;
+  }
+
   /** One node's coordinates, one per segment; indexed and watched as coordinates(). */
   nodeCoordinates(node: string, ws?: WatchSetBuilder): ReadResult<CoordinateRow[]> {
     ws?.addKey(this.watches.catalog, COORDINATES_WATCH_KEY);

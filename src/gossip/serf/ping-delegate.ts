@@ -70,9 +70,7 @@ export class CoordinateTracker implements PingDelegate {
     try {
       coord = decodePingPayload(payload);
     } catch (error) {
-      this.logger.error(
-        `serf: Failed to decode coordinate from ping: ${(error as Error).message}`,
-      );
+      this.logger.error(`serf: Failed to decode coordinate from ping: ${(error as Error).message}`);
       return;
     }
     try {
