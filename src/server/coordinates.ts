@@ -49,8 +49,14 @@ export function startServerCoordinates(options: ServerCoordinatesOptions): Serve
   const period = config.dev ? DEV_COORDINATE_UPDATE_PERIOD_MS : COORDINATE_UPDATE_PERIOD_MS;
   const timer = setInterval(() => void flush(), period);
   timer.unref();
+  // disable_coordinates: the pools compute none, and nothing is sent.
+  if (config.coordinates.disabled) {
+    return { update: (update) => batcher.add(update), stop: () => clearInterval(timer) };
+  }
   const sync = startCoordinateSync({
     node: config.nodeName,
+    intervalMinMs: config.coordinates.syncIntervalMinMs,
+    rateTarget: config.coordinates.syncRateTarget,
     coordinates: () => {
       const own = membership.lan.getCoordinate();
       return new Map(own === null ? [] : [['', own]]);

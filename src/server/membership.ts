@@ -90,6 +90,7 @@ export class AgentMembership implements ServerDiscovery {
         tombstoneTimeoutMs: 24 * 3_600_000,
         eventBuffer: 512,
         userEventSizeLimit: 512,
+        disableCoordinates: config.coordinates.disabled,
         logger: logger.child({ module: 'serf-wan' }),
       });
     }
@@ -115,6 +116,7 @@ export class AgentMembership implements ServerDiscovery {
         tombstoneTimeoutMs: 24 * 3_600_000,
         eventBuffer: 512,
         userEventSizeLimit: 512,
+        disableCoordinates: config.coordinates.disabled,
         logger: logger.child({ module: 'serf-lan' }),
       });
     } catch (error) {

@@ -192,3 +192,55 @@ describe('?near', () => {
     ]);
   });
 });
+
+describe('the agent’s own coordinate', () => {
+  it('is sent every sync_coordinate_interval_min and stored through Raft', async () => {
+    const fast = await startTestAgent([
+      '-node',
+      'syncing',
+      '-hcl',
+      'sync_coordinate_interval_min = "100ms"',
+    ]);
+    try {
+      await waitForSelfRegistration(fast);
+      const deadline = Date.now() + 10_000;
+      let own: { Node: string; Coord: { Vec: number[]; Error: number } }[] = [];
+      while (own.length === 0) {
+        if (Date.now() > deadline) throw new Error('the agent never stored its own coordinate');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        const result = await fast.request('GET', '/v1/coordinate/node/syncing');
+        if (result.status === 200) own = JSON.parse(result.text) as typeof own;
+      }
+      // Alone in its pool it has measured nothing: serf's starting coordinate.
+      assert.deepEqual(own[0].Coord, {
+        Vec: [0, 0, 0, 0, 0, 0, 0, 0],
+        Error: 1.5,
+        Adjustment: 0,
+        Height: 10e-6,
+      });
+    } finally {
+      await fast.stop();
+    }
+  });
+
+  it('with disable_coordinates, every coordinate endpoint answers 401', async () => {
+    const off = await startTestAgent(['-node', 'no-coords', '-hcl', 'disable_coordinates = true']);
+    try {
+      for (const [method, path] of [
+        ['GET', '/v1/coordinate/datacenters'],
+        ['GET', '/v1/coordinate/nodes'],
+        ['GET', '/v1/coordinate/node/no-coords'],
+        ['PUT', '/v1/coordinate/update'],
+      ]) {
+        const result = await off.request(method, path, {
+          body:
+            method === 'PUT' ? JSON.stringify({ Node: 'x', Coord: coordinateAt(1) }) : undefined,
+        });
+        assert.equal(result.status, 401, path);
+        assert.equal(result.text, 'Coordinate support disabled', path);
+      }
+    } finally {
+      await off.stop();
+    }
+  });
+});

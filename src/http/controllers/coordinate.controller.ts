@@ -15,7 +15,7 @@ import {
   coordinateRowJson,
   decodeCoordinateUpdate,
 } from '../coordinate-json';
-import { badRequest, serverError, tooLarge } from '../errors';
+import { badRequest, HttpError, serverError, tooLarge } from '../errors';
 import { BodyDecodeError } from '../go-decode';
 import { jsonRows, type JsonValue } from '../json';
 import { JsonSyntaxError, parseJsonBody } from '../json-parse';
@@ -31,6 +31,13 @@ function segmentOf(query: QueryValues): string | null {
   return query.segment === undefined ? null : queryValue(query, 'segment');
 }
 
+/** disable_coordinates: every coordinate endpoint answers Consul's 401. */
+function requireCoordinates(http: HttpContext): void {
+  if (http.runtime.config.coordinates.disabled) {
+    throw new HttpError(401, 'Coordinate support disabled');
+  }
+}
+
 @Controller('v1/coordinate')
 export class CoordinateController {
   constructor(private readonly http: HttpContext) {}
@@ -38,6 +45,7 @@ export class CoordinateController {
   /** Every datacenter's servers with their WAN coordinates (this server's WAN pool cache). */
   @Get('datacenters')
   async datacenters(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    requireCoordinates(this.http);
     const { runtime } = this.http;
     const wan = runtime.membership.wan;
     const byDc = new Map<string, { [key: string]: JsonValue }[]>();
@@ -67,6 +75,7 @@ export class CoordinateController {
 
   @Get('nodes')
   async nodes(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    requireCoordinates(this.http);
     const { runtime } = this.http;
     const options = parseQueryOptions(request, runtime);
     const query = queryOf(request);
@@ -85,6 +94,7 @@ export class CoordinateController {
   /** One node's coordinates (one per segment); 404 with no body when it has none. */
   @Get('node/*')
   async node(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    requireCoordinates(this.http);
     const { runtime } = this.http;
     const options = parseQueryOptions(request, runtime);
     const node = pathSuffix(request, '/v1/coordinate/node/');
@@ -102,6 +112,7 @@ export class CoordinateController {
 
   @Put('update')
   async update(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    requireCoordinates(this.http);
     const { runtime } = this.http;
     const query = queryOf(request);
     const raw = await readBody(request, MAX_BODY_BYTES, () =>
