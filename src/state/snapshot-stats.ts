@@ -18,6 +18,7 @@ const SECTIONS: readonly [string, string][] = [
   ['services', 'Register'],
   ['checks', 'Register'],
   ['indexes', 'Index'],
+  ['coordinates', 'CoordinateBatchUpdate'],
 ];
 
 /** Throws the decoder's WireError when `data` is not a readable state snapshot. */
