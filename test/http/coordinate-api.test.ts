@@ -223,7 +223,7 @@ describe('the agent’s own coordinate', () => {
     }
   });
 
-  it('with disable_coordinates, every coordinate endpoint answers 401', async () => {
+  it('with disable_coordinates, every coordinate endpoint answers 401 and self has no Coord', async () => {
     const off = await startTestAgent(['-node', 'no-coords', '-hcl', 'disable_coordinates = true']);
     try {
       for (const [method, path] of [
@@ -239,6 +239,10 @@ describe('the agent’s own coordinate', () => {
         assert.equal(result.status, 401, path);
         assert.equal(result.text, 'Coordinate support disabled', path);
       }
+      const self = JSON.parse((await off.request('GET', '/v1/agent/self')).text) as {
+        Coord: unknown;
+      };
+      assert.equal(self.Coord, null);
     } finally {
       await off.stop();
     }
