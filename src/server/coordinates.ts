@@ -1,6 +1,7 @@
-// The server's side of network coordinates (Consul's Coordinate endpoint and agent loop): the
-// updates agents send are kept, latest per node and segment, and flushed through Raft every
-// update period; this server's own LAN coordinate is sent the same way on the sync interval.
+// Network coordinates on agents (Consul's Coordinate endpoint and agent.sendCoordinate): a server
+// keeps the updates agents send, latest per node and segment, and flushes them through Raft
+// every update period; every agent, server or client, sends its own LAN coordinate on the sync
+// interval — a server into its own batcher, a client to a server (lanCoordinateSync's `send`).
 import type { Logger } from 'pino';
 
 import {
@@ -8,6 +9,7 @@ import {
   CoordinateBatcher,
   DEV_COORDINATE_UPDATE_PERIOD_MS,
   startCoordinateSync,
+  type CoordinateSync,
   type CoordinateUpdate,
 } from '../coordinate';
 import type { AgentConfig } from '../config';
@@ -25,6 +27,31 @@ export interface ServerCoordinatesOptions {
   membership: AgentMembership;
   apply: (cmd: Command) => Promise<unknown>;
   logger: Logger;
+}
+
+/**
+ * Sends this agent's LAN coordinate (segment "") through `send` every
+ * sync_coordinate_interval_min (scaled by the LAN pool's size); null with disable_coordinates.
+ */
+export function lanCoordinateSync(
+  config: AgentConfig,
+  membership: AgentMembership,
+  send: (update: CoordinateUpdate) => Promise<void>,
+  logger: Logger,
+): CoordinateSync | null {
+  if (config.coordinates.disabled) return null;
+  return startCoordinateSync({
+    node: config.nodeName,
+    intervalMinMs: config.coordinates.syncIntervalMinMs,
+    rateTarget: config.coordinates.syncRateTarget,
+    coordinates: () => {
+      const own = membership.lan.getCoordinate();
+      return new Map(own === null ? [] : [['', own]]);
+    },
+    memberCount: () => membership.lan.members().length,
+    send,
+    onError: (error) => logger.error({ err: error }, 'Coordinate update error'),
+  });
 }
 
 export function startServerCoordinates(options: ServerCoordinatesOptions): ServerCoordinates {
@@ -49,26 +76,11 @@ export function startServerCoordinates(options: ServerCoordinatesOptions): Serve
   const period = config.dev ? DEV_COORDINATE_UPDATE_PERIOD_MS : COORDINATE_UPDATE_PERIOD_MS;
   const timer = setInterval(() => void flush(), period);
   timer.unref();
-  // disable_coordinates: the pools compute none, and nothing is sent.
-  if (config.coordinates.disabled) {
-    return { update: (update) => batcher.add(update), stop: () => clearInterval(timer) };
-  }
-  const sync = startCoordinateSync({
-    node: config.nodeName,
-    intervalMinMs: config.coordinates.syncIntervalMinMs,
-    rateTarget: config.coordinates.syncRateTarget,
-    coordinates: () => {
-      const own = membership.lan.getCoordinate();
-      return new Map(own === null ? [] : [['', own]]);
-    },
-    memberCount: () => membership.lan.members().length,
-    send: async (update) => batcher.add(update),
-    onError: (error) => logger.error({ err: error }, 'Coordinate update error'),
-  });
+  const sync = lanCoordinateSync(config, membership, async (u) => batcher.add(u), logger);
   return {
     update: (update) => batcher.add(update),
     stop: () => {
-      sync.stop();
+      sync?.stop();
       clearInterval(timer);
     },
   };

@@ -73,4 +73,4 @@ export {
   type ApiReply,
   type ApiRequest,
 } from './agent-rpc';
-export type { ServerCoordinates } from './coordinates';
+export { lanCoordinateSync, type ServerCoordinates } from './coordinates';
