@@ -242,13 +242,12 @@ function aclEnforcedSessions(runtime: AgentRuntime): AgentRuntime['sessions'] {
 
 // Coordinate updates: node:write on the node they are for (Consul's Coordinate.Update).
 function aclEnforcedCoordinates(runtime: AgentRuntime): AgentRuntime['coordinates'] {
-  const target = runtime.coordinates;
   return {
     update(update) {
       withAcl((acl) => acl.require('node', update.node, 'write'));
-      target.update(update);
+      runtime.coordinates.update(update);
     },
-    stop: () => target.stop(),
+    stop: () => runtime.coordinates.stop(),
   };
 }
 
