@@ -16,6 +16,7 @@ import {
   type SerfMember,
 } from '../gossip';
 import { CONSUL_COMPAT_BUILD } from '../config';
+import { distanceSeconds, isCompatible } from '../coordinate';
 import { recordMemberEvent, type MemberEvent } from '../telemetry';
 import type { KnownServer, ServerDiscovery, ServerStatus } from './servers';
 
@@ -160,6 +161,14 @@ export class AgentMembership implements ServerDiscovery {
   }
 
   /** Servers of every datacenter as the WAN pool shows them (none on client agents). */
+  /** Estimated round trip (seconds) from us to a WAN member by coordinates; +∞ when unknown. */
+  wanDistance(name: string): number {
+    const own = this.wan?.getCoordinate() ?? null;
+    const other = this.wan?.getCachedCoordinate(name) ?? null;
+    if (own === null || other === null || !isCompatible(own, other)) return Infinity;
+    return distanceSeconds(own, other);
+  }
+
   wanServers(): KnownServer[] {
     const servers: KnownServer[] = [];
     for (const member of this.wan?.members() ?? []) {
