@@ -8,6 +8,7 @@
 //           'local': the local agent's changes are checked (acl-runtime.ts),
 //           'sessions': session create/destroy/renew need session:write on the session's node,
 //           'queries': prepared-query writes need query:write on the query's name (old and new).
+//           'coordinates': a coordinate update needs node:write on the node it is for.
 import type { FastifyRequest } from 'fastify';
 
 import type { AgentCore } from '../server';
@@ -21,7 +22,7 @@ export interface RouteAcl {
   filter?: AnswerFilter;
   /** Whether a list the filter emptied is answered 404 (as when there was nothing). */
   notFoundWhenEmptied?: (request: FastifyRequest) => boolean;
-  writes?: 'commands' | 'local' | 'sessions' | 'queries';
+  writes?: 'commands' | 'local' | 'sessions' | 'queries' | 'coordinates';
   /** The ACL endpoints check acl:read / acl:write themselves (token/self and bootstrap differ). */
   aclEndpoint?: true;
 }
@@ -163,6 +164,11 @@ export const ROUTE_ACLS: Readonly<Record<string, RouteAcl>> = {
     check: onPath('node', 'read', '/v1/catalog/node-services/'),
     filter: FILTERS.nodeServicesList,
   },
+
+  'GET /v1/coordinate/datacenters': NONE,
+  'GET /v1/coordinate/nodes': { filter: FILTERS.nodes },
+  'GET /v1/coordinate/node/*': { check: onPath('node', 'read', '/v1/coordinate/node/') },
+  'PUT /v1/coordinate/update': { writes: 'coordinates' },
 
   'GET /v1/health/node/*': { filter: FILTERS.checks },
   'GET /v1/health/checks/*': { filter: FILTERS.checks },

@@ -28,6 +28,7 @@ export function aclEnforcedRuntime(runtime: AgentRuntime): AgentRuntime {
   const local = aclEnforcedLocal(runtime);
   const sessions = aclEnforcedSessions(runtime);
   const preparedQueries = aclEnforcedPreparedQueries(runtime);
+  const coordinates = aclEnforcedCoordinates(runtime);
   const apply = async (cmd: Command): Promise<unknown> => {
     const acl = aclScope.getStore();
     if (acl !== undefined && acl.enforcing) authorizeCommand(acl, cmd, runtime.store);
@@ -39,6 +40,7 @@ export function aclEnforcedRuntime(runtime: AgentRuntime): AgentRuntime {
       if (property === 'local') return local;
       if (property === 'sessions') return sessions;
       if (property === 'preparedQueries') return preparedQueries;
+      if (property === 'coordinates') return coordinates;
       const value: unknown = Reflect.get(target, property, target);
       return typeof value === 'function' ? value.bind(target) : value;
     },
@@ -273,6 +275,17 @@ function aclEnforcedPreparedQueries(runtime: AgentRuntime): AgentRuntime['prepar
       return typeof value === 'function' ? value.bind(object) : value;
     },
   });
+}
+
+// Coordinate updates: node:write on the node they are for (Consul's Coordinate.Update).
+function aclEnforcedCoordinates(runtime: AgentRuntime): AgentRuntime['coordinates'] {
+  return {
+    update(update) {
+      withAcl((acl) => acl.require('node', update.node, 'write'));
+      runtime.coordinates.update(update);
+    },
+    stop: () => runtime.coordinates.stop(),
+  };
 }
 
 function withAcl(check: (acl: RequestAcl) => void): void {

@@ -11,6 +11,7 @@ import { AutopilotController } from './controllers/autopilot.controller';
 import { AgentServicesController } from './controllers/agent-services.controller';
 import { AgentTelemetryController } from './controllers/agent-telemetry.controller';
 import { CatalogController } from './controllers/catalog.controller';
+import { CoordinateController } from './controllers/coordinate.controller';
 import { EventController } from './controllers/event.controller';
 import { HealthController } from './controllers/health.controller';
 import { KeyringController } from './controllers/keyring.controller';
@@ -53,6 +54,7 @@ export class HttpApiModule {
         SnapshotController,
         CatalogController,
         HealthController,
+        CoordinateController,
         AclController,
         SessionController,
         QueryController,

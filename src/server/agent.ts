@@ -6,7 +6,7 @@ import { AclResolver } from '../acl';
 import { LocalAgent, storeAgentHost } from '../agent';
 import { DnsHandler, startDnsServer } from '../dns';
 import { Renderer, resourceFromObject } from '../render';
-import { createHttpServer, forwardedWaitMs } from '../http';
+import { createHttpServer, forwardedWaitMs, nearDistances, sortNear } from '../http';
 import { AgentWatches } from '../watches';
 import type { RunningEsm } from '../esm';
 import { createJobQueue } from '../jobs';
@@ -37,6 +37,7 @@ import { RemoteDatacenters } from './datacenters';
 import { PreparedQueryService } from './prepared-queries';
 import { serveExecuteRemote } from './prepared-query-rpc';
 import { SessionService } from './sessions';
+import { startServerCoordinates, type ServerCoordinates } from './coordinates';
 import { TombstoneGc } from './tombstone-gc';
 import { waitForReplay } from './replay';
 
@@ -176,6 +177,13 @@ export async function startServerAgent(
     cleanup.unshift(() => ops.stop());
     agent.snapshots = ops.snapshots;
     agent.autopilot = ops.autopilot;
+    agent.coordinates = startServerCoordinates({
+      config,
+      membership,
+      apply: (cmd) => agent.apply(cmd),
+      logger: logger.child({ module: 'coordinate' }),
+    });
+    cleanup.unshift(async () => agent.coordinates.stop());
     agent.sessions.start(rpc, config.nodeId);
     serveExecuteRemote(rpc, agent.preparedQueries);
     cleanup.unshift(async () => agent.sessions.stop());
@@ -379,6 +387,7 @@ class RunningServerAgent implements ServerAgent {
   private resolveStopped: (reason: string | null) => void = () => undefined;
   snapshots!: SnapshotService;
   autopilot!: AutopilotOperator;
+  coordinates!: ServerCoordinates;
   readonly sessions: SessionService;
   readonly otherDatacenters: RemoteDatacenters;
   readonly preparedQueries: PreparedQueryService;
@@ -426,6 +435,15 @@ class RunningServerAgent implements ServerAgent {
     });
     // Failover reaches other datacenters' servers through the WAN pool.
     this.preparedQueries.setRemoteExecutor(this.otherDatacenters.queryExecutor());
+    // `Near` and `?near` order results by the network coordinates stored here.
+    this.preparedQueries.setNearSorter({
+      sortByDistance: (source, items, nodeOf) => {
+        const distance = nearDistances(store, source);
+        if (distance === null) return false;
+        items.splice(0, items.length, ...sortNear(items, distance, nodeOf));
+        return true;
+      },
+    });
     this.stopped = new Promise((resolve) => (this.resolveStopped = resolve));
     this.events = new UserEvents(
       {

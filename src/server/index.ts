@@ -96,3 +96,4 @@ export {
   serveExecuteRemote,
   type ExecuteRemoteArgs,
 } from './prepared-query-rpc';
+export { lanCoordinateSync, type ServerCoordinates } from './coordinates';

@@ -6,6 +6,7 @@ import type { AgentConfig } from '../config';
 import type { RaftHandle } from '../raft';
 import type { Command } from '../state';
 import type { AutopilotOperator } from './autopilot-operator';
+import type { ServerCoordinates } from './coordinates';
 import type { RemoteDatacenters } from './datacenters';
 import type { AgentMembership } from './membership';
 import type { RaftOperator } from './operator';
@@ -75,4 +76,6 @@ export interface AgentRuntime extends AgentCore {
   readonly autopilot: AutopilotOperator;
   /** Other datacenters, through their servers in the WAN pool. */
   readonly otherDatacenters: RemoteDatacenters;
+  /** Network coordinates agents send (PUT /v1/coordinate/update), batched through Raft. */
+  readonly coordinates: ServerCoordinates;
 }

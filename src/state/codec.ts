@@ -17,6 +17,7 @@ import type {
   MixedTxnCommand,
   TxnCommand,
 } from './commands';
+import { readCoordinateRow } from './coordinates';
 import { parseSystemCommand } from './restore-codec';
 import { KV_VERBS as KV_VERB_LIST, type KvTxnOp, type KvVerb } from './types';
 import { readSessionWrite } from './session-wire';
@@ -100,6 +101,13 @@ export function parseCommand(raw: unknown): Command {
       }
       return { type, op, query: readPreparedQueryWrite(fields.query, `${type}.query`) };
     }
+    case 'coordinate-batch-update':
+      return {
+        type,
+        updates: readArray(fields.updates, `${type}.updates`).map((u, i) =>
+          readCoordinateRow(u, `${type}.updates[${i}]`),
+        ),
+      };
     default:
       throw new WireError(`unknown command type ${JSON.stringify(type)}`);
   }

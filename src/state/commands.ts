@@ -1,5 +1,6 @@
 // The commands the FSM applies. Every state change is one of these inside a Raft log entry.
 // Encoded with msgpackr; the `type` tag selects the apply function in fsm.ts.
+import type { CoordinateUpdate } from '../coordinate';
 import type { AclPolicyRecord, AclRoleRecord, AclTokenRecord } from './acl';
 import type { CatalogSyncOp } from './catalog-register';
 import type { MixedTxnOp } from './catalog-txn';
@@ -144,6 +145,12 @@ export interface PreparedQueryApplyCommand {
   query: PreparedQueryWrite;
 }
 
+/** Consul's Coordinate.BatchUpdate: a server's flush of the coordinates agents sent. */
+export interface CoordinateBatchUpdateCommand {
+  type: 'coordinate-batch-update';
+  updates: CoordinateUpdate[];
+}
+
 export type Command =
   | AclCommand
   | KvSetCommand
@@ -160,4 +167,5 @@ export type Command =
   | AutopilotSetCommand
   | SessionCreateCommand
   | SessionDestroyCommand
-  | PreparedQueryApplyCommand;
+  | PreparedQueryApplyCommand
+  | CoordinateBatchUpdateCommand;

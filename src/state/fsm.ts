@@ -3,6 +3,7 @@
 import { EntryType, type LogEntry, type SnapshotMeta, type StateMachine } from '../raft';
 import { ACL_APPLY } from './acl-apply';
 import { decodeCommand } from './codec';
+import { coordinateBatchUpdateTxn } from './coordinates';
 import { deregisterTxn, registerTxn, syncTxn } from './catalog-register';
 import type { CatalogResult } from './catalog-types';
 import type {
@@ -10,6 +11,7 @@ import type {
   CatalogRegisterCommand,
   CatalogSyncCommand,
   Command,
+  CoordinateBatchUpdateCommand,
   KvDeleteCommand,
   KvDeleteTreeCommand,
   KvSetCommand,
@@ -57,6 +59,7 @@ const applyByType: { [T in Command['type']]: Apply<Extract<Command, { type: T }>
   'session-create': applySessionCreate,
   'session-destroy': applySessionDestroy,
   'prepared-query-apply': applyPreparedQuery,
+  'coordinate-batch-update': applyCoordinateBatchUpdate,
 };
 
 export class Fsm implements StateMachine {
@@ -199,4 +202,13 @@ function applyPreparedQuery(
       return { ok: false, error: error.message };
     }
   });
+}
+
+/** How many updates were stored (those of nodes not in the catalog are dropped). */
+function applyCoordinateBatchUpdate(
+  store: StateStore,
+  index: number,
+  cmd: CoordinateBatchUpdateCommand,
+): number {
+  return store.write(index, (tx) => coordinateBatchUpdateTxn(tx, cmd.updates));
 }

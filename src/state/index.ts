@@ -50,3 +50,4 @@ export {
   type CompiledTemplate,
 } from './prepared-query-template';
 export { readCheckServiceNode, readPreparedQueryRow } from './prepared-query-wire';
+export type { CoordinateRow } from './coordinates';

@@ -19,6 +19,7 @@ const SECTIONS: readonly [string, string][] = [
   ['checks', 'Register'],
   ['preparedQueries', 'PreparedQuery'],
   ['indexes', 'Index'],
+  ['coordinates', 'CoordinateBatchUpdate'],
 ];
 
 /** Throws the decoder's WireError when `data` is not a readable state snapshot. */

@@ -11,6 +11,7 @@ import { compareKeys, OrderedTable } from './ordered-table';
 import { encodeSystemSections, readSystemSections } from './restore';
 import { preparedQueryIndexRows } from './prepared-query';
 import { readPreparedQueryRow } from './prepared-query-wire';
+import { encodeCoordinates, readCoordinatesSection } from './coordinates';
 import { sessionCheckIDs } from './session';
 import { readSessionRow } from './session-wire';
 import { newTables, type IndexedTable, type IndexName, type Tables } from './tables';
@@ -44,6 +45,7 @@ const INDEXED_TABLES: ReadonlySet<string> = new Set<IndexedTable>([
   'acl-bootstrap',
   'sessions',
   'prepared-queries',
+  'coordinates',
 ]);
 
 export interface SnapshotContents {
@@ -93,6 +95,7 @@ export function encodeSnapshot({ tables, lastIndex }: SnapshotContents): Uint8Ar
     sessions,
     acl,
     preparedQueries,
+    coordinates: encodeCoordinates({ tables }),
   });
   const snapshot = new Uint8Array(HEADER_LENGTH + body.length);
   snapshot.set(MAGIC, 0);
@@ -130,6 +133,7 @@ export function decodeSnapshot(data: Uint8Array): SnapshotContents {
     readCatalog(body, tables);
     readSystemSections(body, tables);
     readAcl(body, tables);
+    readCoordinates(body, tables);
   }
   tables.kvs = uniqueTable(readArray(body.kvs, 'snapshot.kvs').map(readKvRow), 'snapshot.kvs');
   tables.tombstones = uniqueTable(
@@ -298,6 +302,19 @@ function readPreparedQueries(body: Record<string, unknown>, tables: Tables): voi
   tables.preparedQueryNames = uniqueTable(names, 'snapshot.preparedQueries (names)');
   tables.preparedQueryTemplates = uniqueTable(templates, 'snapshot.preparedQueries (templates)');
   tables.preparedQuerySessions = OrderedTable.from(sessions);
+}
+
+// Coordinates arrived within format 2 (absent: none); each must belong to a catalog node.
+function readCoordinates(body: Record<string, unknown>, tables: Tables): void {
+  const rows = readCoordinatesSection(body.coordinates);
+  tables.coordinates = uniqueTable(rows, 'snapshot.coordinates');
+  rows.forEach(([, row], i) => {
+    if (tables.nodes.get(nodeKey(row.node)) === undefined) {
+      throw new WireError(
+        `snapshot.coordinates[${i}] is on unknown node ${JSON.stringify(row.node)}`,
+      );
+    }
+  });
 }
 
 function readTombstone(raw: unknown, i: number): [string, number] {

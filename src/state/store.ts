@@ -22,6 +22,12 @@ import type {
   NodeServices,
   ServiceNode,
 } from './catalog-types';
+import {
+  COORDINATES_WATCH_KEY,
+  coordinatesList,
+  nodeCoordinates,
+  type CoordinateRow,
+} from './coordinates';
 import { kvsGet, kvsKeys, kvsList, kvsTableIndex } from './kv';
 import { decodeSnapshot, encodeSnapshot } from './snapshot';
 import {
@@ -164,6 +170,26 @@ export class StateStore {
   healthChecksInState(state: string, ws?: WatchSetBuilder): ReadResult<HealthCheck[]> {
     ws?.addKey(this.watches.catalog, 'checks');
     return reported(healthChecksInState(this.reader(), state));
+  }
+
+  /**
+   * Every network coordinate by node then segment (`segment` null: all segments); index: the
+   * coordinates table index. Watches the whole table, as Consul.
+   */
+  coordinates(segment: string | null, ws?: WatchSetBuilder): ReadResult<CoordinateRow[]> {
+    ws?.addKey(this.watches.catalog, COORDINATES_WATCH_KEY);
+    return reported(coordinatesList(this.reader(), segment));
+  }
+
+  /** The Raft index of the last change to any coordinate (0 before the first). */
+  coordinatesIndex(): number {
+    return this.current.indexes.get('coordinates') ?? 0;
+  }
+
+  /** One node's coordinates, one per segment; indexed and watched as coordinates(). */
+  nodeCoordinates(node: string, ws?: WatchSetBuilder): ReadResult<CoordinateRow[]> {
+    ws?.addKey(this.watches.catalog, COORDINATES_WATCH_KEY);
+    return reported(nodeCoordinates(this.reader(), node));
   }
 
   /** One session, or null; index: the sessions table index. Watches that session. */

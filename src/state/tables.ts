@@ -4,6 +4,7 @@
 // synchronously, so no reader ever observes a half-applied transaction.
 import type { AclTables } from './acl';
 import type { CatalogNode, HealthCheck, NodeService } from './catalog-types';
+import type { CoordinateRow } from './coordinates';
 import { OrderedTable } from './ordered-table';
 import type { PreparedQuery } from './prepared-query-types';
 import type { AutopilotConfigRow, RestoreStaging } from './restore';
@@ -23,7 +24,8 @@ export type IndexedTable =
   | 'acl-tokens'
   | 'acl-policies'
   | 'acl-roles'
-  | 'acl-bootstrap';
+  | 'acl-bootstrap'
+  | 'coordinates';
 
 /**
  * Entries of the index table: whole tables, plus one per service name (`service.<name>`) and
@@ -60,6 +62,8 @@ export interface Tables extends AclTables {
   preparedQueryTemplates: OrderedTable<string>;
   /** Secondary index of `preparedQueries`: `sessionID\0queryID` → ID (queries bound to a session). */
   preparedQuerySessions: OrderedTable<string>;
+  /** Keyed `node\0segment` (node lower-cased): network coordinates (coordinates.ts). */
+  coordinates: OrderedTable<CoordinateRow>;
   indexes: Map<IndexName, number>;
   /** Autopilot's configuration once set (restore.ts). */
   autopilot: AutopilotConfigRow | null;
@@ -70,7 +74,10 @@ export interface Tables extends AclTables {
 /** Per table family, who is watching which keys. Lives outside Tables: a restore keeps it. */
 export interface WatchTables {
   kvs: WatchTable;
-  /** Exact keys only: `nodes`, `services`, `checks`, `node.<name>`, `service.<name>`. */
+  /**
+   * Exact keys only: `nodes`, `services`, `checks`, `node.<name>`, `service.<name>`,
+   * `coordinates`.
+   */
   catalog: WatchTable;
   /** Session rows: `i\0<id>` (one session) and `n\0<node>\0<id>` (a node's sessions). */
   sessions: WatchTable;
@@ -100,6 +107,7 @@ export function newTables(): Tables {
     preparedQueryNames: new OrderedTable(),
     preparedQueryTemplates: new OrderedTable(),
     preparedQuerySessions: new OrderedTable(),
+    coordinates: new OrderedTable(),
     indexes: new Map(),
     autopilot: null,
     restoring: null,

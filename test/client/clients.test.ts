@@ -17,8 +17,9 @@ after(() => agents.stop());
 
 const server = (octet: number, seeds: string[]): Promise<RunningAgent> =>
   agents.server(octet, seeds, ['-bootstrap-expect=3', '-dns-port=-1']);
+// Clients send their LAN coordinate every 500 ms (Consul's default is 15 s or more).
 const client = (octet: number, seeds: string[], service: string): Promise<RunningAgent> =>
-  agents.client(octet, seeds, service);
+  agents.client(octet, seeds, service, ['-hcl', 'sync_coordinate_interval_min = "500ms"']);
 
 interface HealthEntry {
   Node: { Node: string };
@@ -84,6 +85,30 @@ describe('client agents in a datacenter of three servers', () => {
         ? true
         : undefined;
     });
+  });
+
+  it('send their LAN coordinates, learned from gossip probes, to the servers', async () => {
+    const learned = await eventually('both clients’ coordinates in the catalog', async () => {
+      const entries = await json<{ Node: string; Coord: { Vec: number[]; Error: number } }[]>(
+        servers[0],
+        '/v1/coordinate/nodes',
+      );
+      const clientsOnly = entries.filter((e) => e.Node.startsWith('c'));
+      // Error starts at 1.5 and falls once the client measured round trips to its peers.
+      return clientsOnly.length === 2 && clientsOnly.every((e) => e.Coord.Error < 1.5)
+        ? clientsOnly
+        : undefined;
+    });
+    assert.deepEqual(
+      learned.map((e) => [e.Node, e.Coord.Vec.length]),
+      [
+        ['c61', 8],
+        ['c62', 8],
+      ],
+    );
+    // The same through a client, which carries the read to a server.
+    const viaClient = await json<{ Node: string }[]>(clients[1], '/v1/coordinate/node/c61');
+    assert.equal(viaClient[0].Node, 'c61');
   });
 
   it("drive health from a client's checks, and wake a blocking query held through a client", async () => {
