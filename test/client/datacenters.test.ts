@@ -133,4 +133,58 @@ describe('two datacenters joined over the WAN', () => {
       [8074],
     );
   });
+
+  it('fail a prepared query over to dc2 when every instance in dc1 is critical, and back', async () => {
+    const created = await call(dc1Client, '/v1/query', {
+      method: 'POST',
+      body: JSON.stringify({
+        Name: 'web-anywhere',
+        Service: { Service: 'web', OnlyPassing: true, Failover: { Datacenters: ['dc2'] } },
+      }),
+    });
+    assert.equal(created.status, 200, created.text);
+    interface Execution {
+      Datacenter: string;
+      Failovers: number;
+      Nodes: { Node: { Node: string } }[];
+    }
+    const execute = (): Promise<Execution> =>
+      json<Execution>(dc1Client, '/v1/query/web-anywhere/execute');
+    const local = await execute();
+    assert.equal(local.Datacenter, 'dc1');
+    assert.deepEqual(
+      local.Nodes.map((entry) => entry.Node.Node),
+      ['c74'],
+    );
+    const fail = await call(dc1Client, '/v1/agent/check/fail/service:web', { method: 'PUT' });
+    assert.equal(fail.status, 200, fail.text);
+    const failedOver = await eventually('the answer from dc2', async () => {
+      const answer = await execute();
+      return answer.Datacenter === 'dc2' ? answer : undefined;
+    });
+    assert.equal(failedOver.Failovers, 1);
+    assert.deepEqual(
+      failedOver.Nodes.map((entry) => entry.Node.Node),
+      ['c82'],
+    );
+    // The same through DNS, asked of the dc1 client.
+    const srv = decodeReply(
+      (await udpExchange(
+        dnsPort(dc1Client),
+        queryPacket('web-anywhere.query.consul', 'SRV'),
+        10_000,
+      )) ?? Buffer.alloc(0),
+    );
+    assert.deepEqual(
+      srv.answers.map((answer) => (answer.data as { port: number }).port),
+      [8082],
+    );
+    const pass = await call(dc1Client, '/v1/agent/check/pass/service:web', { method: 'PUT' });
+    assert.equal(pass.status, 200, pass.text);
+    const back = await eventually('the answer from dc1 again', async () => {
+      const answer = await execute();
+      return answer.Datacenter === 'dc1' ? answer : undefined;
+    });
+    assert.equal(back.Failovers, 0);
+  });
 });
