@@ -5,27 +5,26 @@
 // LAN pool, so servers can come and go without restarting any client.
 import type { Logger } from 'pino';
 
-import { AclResolver } from '../acl';
-import { LocalAgent } from '../agent';
+import type { AgentHost } from '../agent';
 import type { AgentConfig } from '../config';
 import type { CoordinateUpdate } from '../coordinate';
 import { listenDns } from '../dns';
 import { createClientHttpServer, forwardedWaitMs, type ApiForwarder } from '../http';
 import { ConnPool } from '../rpc';
 import {
+  AgentBase,
   AgentMembership,
   ConfigWatcher,
   HttpForward,
   lanCoordinateSync,
-  reloadedConfig,
+  runAll,
   startAgentEsm,
   startAgentTemplates,
-  UserEvents,
   type AgentCore,
   type ServerAgentOptions,
 } from '../server';
 import { StateStore } from '../state';
-import { LogHub, metrics } from '../telemetry';
+import { metrics } from '../telemetry';
 import { AgentWatches } from '../watches';
 import { remoteAgentHost, RPC_CLIENT_TIMEOUT_MS } from './agent-host';
 import { ClientDnsHandler } from './dns';
@@ -191,116 +190,23 @@ export function nearThisAgent(url: string, nodeName: string): string {
   return `${url.slice(0, at)}?${query.toString()}`;
 }
 
-class RunningClientAgent implements ClientAgent {
+class RunningClientAgent extends AgentBase implements ClientAgent {
   readonly raft = null;
-  readonly httpAddresses: string[] = [];
-  readonly dnsAddresses: string[] = [];
-  readonly startedAtMs = Date.now();
-  readonly local: LocalAgent;
-  readonly logs: LogHub;
-  readonly acl: AclResolver;
-  readonly events: UserEvents;
-  readonly stopped: Promise<string | null>;
-  watches: AgentWatches | null = null;
-  private current: AgentConfig;
-  private stopping: Promise<void> | null = null;
-  private resolveStopped: (reason: string | null) => void = () => undefined;
 
   constructor(
     config: AgentConfig,
-    readonly membership: AgentMembership,
+    membership: AgentMembership,
     private readonly rpc: ServerRpc,
-    host: ReturnType<typeof remoteAgentHost>,
-    private readonly logger: Logger,
-    private readonly cleanup: (() => Promise<void>)[],
-    private readonly options: ServerAgentOptions,
+    host: AgentHost,
+    logger: Logger,
+    cleanup: (() => Promise<void>)[],
+    options: ServerAgentOptions,
   ) {
-    this.current = config;
-    this.logs = options.logHub ?? new LogHub();
-    this.local = new LocalAgent(config, host, logger.child({ module: 'agent' }));
     // A client holds no ACL tables (ACLs are refused on clients above): an empty store's reads.
-    this.acl = new AclResolver(new StateStore().acl, () => {
-      const { acl, datacenter, nodeName } = this.current;
-      return { ...acl, datacenter, nodeName };
-    });
-    this.stopped = new Promise((resolve) => (this.resolveStopped = resolve));
-    this.events = new UserEvents(
-      {
-        nodeName: () => this.current.nodeName,
-        services: () =>
-          this.local
-            .listServices()
-            .map((entry) => ({ service: entry.record.service, tags: entry.record.tags })),
-      },
-      (name, payload) => membership.lan.userEvent(name, payload, false),
-      logger.child({ module: 'events' }),
-    );
-    membership.onEvent((event, pool) => {
-      if (pool === 'lan' && event.type === 'user') {
-        this.events.receive(event.name, event.payload, event.ltime);
-      }
-    });
-  }
-
-  get config(): AgentConfig {
-    return this.current;
+    super(config, membership, host, new StateStore().acl, logger, cleanup, options);
   }
 
   knownServers(): number {
     return this.rpc.known();
-  }
-
-  async reloadConfig(): Promise<void> {
-    if (this.options.reloadSource === undefined) {
-      throw new Error(
-        'configuration reload is not available: the agent was started without configuration sources',
-      );
-    }
-    const { config, warnings } = this.options.reloadSource();
-    for (const warning of warnings) this.logger.warn(warning);
-    const reloaded = reloadedConfig(this.current, config);
-    AgentWatches.validate(config.watches);
-    this.local.reload(reloaded);
-    const previousLevel = this.current.logLevel;
-    this.current = reloaded;
-    this.watches?.apply(config.watches);
-    if (config.logLevel !== previousLevel) {
-      this.logger.info({ log_level: config.logLevel }, 'log level changed');
-      this.logger.level = config.logLevel;
-    }
-    this.logger.info(
-      { services: config.serviceDefinitions.length, checks: config.checkDefinitions.length },
-      'configuration reloaded',
-    );
-  }
-
-  async leave(): Promise<void> {
-    this.logger.info('gracefully leaving the cluster');
-    try {
-      await this.membership.leave();
-    } catch (error) {
-      this.logger.warn({ err: error }, 'leave did not complete');
-    }
-    await this.shutdown();
-  }
-
-  async fail(reason: string): Promise<void> {
-    await this.shutdown();
-    this.resolveStopped(reason);
-  }
-
-  shutdown(): Promise<void> {
-    this.stopping ??= runAll(this.cleanup, this.logger).then(() => this.resolveStopped(null));
-    return this.stopping;
-  }
-}
-
-async function runAll(steps: (() => Promise<void>)[], logger: Logger): Promise<void> {
-  for (const step of steps) {
-    try {
-      await step();
-    } catch (error) {
-      logger.error({ err: error }, 'shutdown step failed');
-    }
   }
 }

@@ -21,6 +21,8 @@ import { AgentCache, serveCached } from './agent-cache';
 import { AgentContext, HttpContext } from './context';
 import {
   serveForwarded,
+  type ForwardedReply,
+  type ForwardedRequest,
   serveOtherDatacenters,
   type ApiForwarder,
   type OtherDatacenters,
@@ -57,28 +59,17 @@ export interface HttpServer {
    * Answers one request without a socket, through the same hooks and handlers (a request a
    * client agent forwarded over the server port).
    */
-  inject(request: InjectedRequest): Promise<InjectedReply>;
+  inject(request: ForwardedRequest): Promise<ForwardedReply>;
 }
 
-export interface InjectedRequest {
-  method: string;
-  /** Path and query string. */
-  url: string;
-  headers: Record<string, string>;
-  body: Uint8Array;
-}
-
-export interface InjectedReply {
-  status: number;
-  headers: Record<string, string | string[]>;
-  body: Uint8Array;
-}
+/** Headers that describe one hop's connection, not the answer. */
+const HOP_HEADERS = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length']);
 
 /** Answers one request through the app's hooks and handlers, without a socket. */
 async function injectInto(
   fastify: FastifyInstance,
-  request: InjectedRequest,
-): Promise<InjectedReply> {
+  request: ForwardedRequest,
+): Promise<ForwardedReply> {
   const answer = await fastify.inject({
     method: request.method as 'GET',
     url: request.url,
@@ -92,9 +83,6 @@ async function injectInto(
   }
   return { status: answer.statusCode, headers, body: answer.rawPayload };
 }
-
-/** Headers that describe one hop's connection, not the answer. */
-const HOP_HEADERS = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length']);
 
 export interface HttpServerOptions {
   /** Where request failures and Nest's own messages (at debug) go; default: stderr. */
@@ -258,7 +246,7 @@ async function buildHttpServer(
       await app.close();
     },
     routes: () => context.routes.entries(),
-    inject: (request: InjectedRequest) => injectInto(fastify, request),
+    inject: (request: ForwardedRequest) => injectInto(fastify, request),
   };
 }
 

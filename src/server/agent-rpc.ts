@@ -5,25 +5,10 @@
 // implementation of any endpoint. DNS questions travel the same way as packets.
 import { defineMethod, type RpcMethod } from '../rpc';
 import type { CatalogView } from '../agent';
+import type { ForwardedReply, ForwardedRequest } from '../http';
 import type { CatalogResult, CatalogSyncOp } from '../state';
+import { field, isBytes, isString, record, type Fields } from './rpc-fields';
 
-type Fields = Record<string, unknown>;
-
-function record(raw: unknown, what: string): Fields {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    throw new TypeError(`${what}: expected an object`);
-  }
-  return raw as Fields;
-}
-
-function field<T>(fields: Fields, name: string, check: (value: unknown) => value is T): T {
-  const value = fields[name];
-  if (!check(value)) throw new TypeError(`field ${name}: unexpected ${typeof value}`);
-  return value;
-}
-
-const isString = (value: unknown): value is string => typeof value === 'string';
-const isBytes = (value: unknown): value is Uint8Array => value instanceof Uint8Array;
 const isStatus = (value: unknown): value is number =>
   typeof value === 'number' && Number.isInteger(value) && value >= 100 && value < 600;
 const isObjects = (value: unknown): value is Fields[] =>
@@ -85,19 +70,9 @@ export const CatalogSync: RpcMethod<CatalogSyncArgs, CatalogResult> = defineMeth
   },
 );
 
-export interface ApiRequest {
-  method: string;
-  /** Path and query string, as the client received them. */
-  url: string;
-  headers: Record<string, string>;
-  body: Uint8Array;
-}
-
-export interface ApiReply {
-  status: number;
-  headers: Record<string, string | string[]>;
-  body: Uint8Array;
-}
+/** An API request as a client agent received it, and the answer a server gave. */
+export type ApiRequest = ForwardedRequest;
+export type ApiReply = ForwardedReply;
 
 /** An HTTP API request a client agent received, answered by the server's own API. */
 export const HttpForward: RpcMethod<ApiRequest, ApiReply> = defineMethod(

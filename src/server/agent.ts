@@ -2,8 +2,7 @@
 // FSM, the Raft node on the server port, the gossip pools, the leader's duties (tombstone GC,
 // member reconcile, autopilot, session timers), bootstrap_expect, and the HTTP API and DNS.
 import pino, { type Logger } from 'pino';
-import { AclResolver } from '../acl';
-import { LocalAgent, storeAgentHost } from '../agent';
+import { storeAgentHost } from '../agent';
 import { DnsHandler, startDnsServer } from '../dns';
 import { Renderer, resourceFromObject } from '../render';
 import { createHttpServer, forwardedWaitMs, nearDistances, sortNear } from '../http';
@@ -25,7 +24,6 @@ import { ExpectBootstrapper } from './bootstrap-expect';
 import { ConfigWatcher } from './config-watch';
 import { MemberReconciler } from './member-reconcile';
 import { AgentMembership } from './membership';
-import { UserEvents } from './user-events';
 import { LeaderForwarder } from './forward';
 import type { AutopilotOperator } from './autopilot-operator';
 import { startClusterOperations } from './cluster-ops';
@@ -33,6 +31,7 @@ import { RaftOperator } from './operator';
 import type { SnapshotService } from './snapshot';
 import { serveRaftRpc } from './rpc-handlers';
 import { serveClientAgents } from './agent-endpoints';
+import { AgentBase, runAll } from './agent-base';
 import { RemoteDatacenters } from './datacenters';
 import { PreparedQueryService } from './prepared-queries';
 import { serveExecuteRemote } from './prepared-query-rpc';
@@ -367,24 +366,10 @@ function startTombstoneGc(config: AgentConfig, raft: RaftHandle, logger: Logger)
   return gc;
 }
 
-class RunningServerAgent implements ServerAgent {
-  readonly httpAddresses: string[] = [];
-  readonly dnsAddresses: string[] = [];
-  readonly startedAtMs = Date.now();
-  readonly local: LocalAgent;
-  readonly logs: LogHub;
-  private current: AgentConfig;
-  private stopping: Promise<void> | null = null;
-
+class RunningServerAgent extends AgentBase implements ServerAgent {
   /** host:port of the server port (RPC and Raft). */
   serverAddress = '';
-  /** The `watches` stanza's plans, once the HTTP API they read is up. */
-  watches: AgentWatches | null = null;
   readonly operator: RaftOperator;
-  readonly acl: AclResolver;
-  readonly events: UserEvents;
-  readonly stopped: Promise<string | null>;
-  private resolveStopped: (reason: string | null) => void = () => undefined;
   snapshots!: SnapshotService;
   autopilot!: AutopilotOperator;
   coordinates!: ServerCoordinates;
@@ -398,13 +383,17 @@ class RunningServerAgent implements ServerAgent {
     private readonly forwarder: LeaderForwarder,
     readonly store: StateStore,
     private readonly gc: TombstoneGc,
-    readonly membership: AgentMembership,
-    private readonly logger: Logger,
-    private readonly cleanup: (() => Promise<void>)[],
-    private readonly options: ServerAgentOptions,
+    membership: AgentMembership,
+    logger: Logger,
+    cleanup: (() => Promise<void>)[],
+    options: ServerAgentOptions,
   ) {
-    this.current = config;
-    this.logs = options.logHub ?? new LogHub();
+    const host = storeAgentHost({
+      store,
+      raft,
+      apply: (cmd) => applyCommand(forwarder, gc, cmd),
+    });
+    super(config, membership, host, store.acl, logger, cleanup, options);
     this.operator = new RaftOperator(raft, forwarder, (id) => this.nodeNameOf(id));
     this.sessions = new SessionService(
       raft,
@@ -414,17 +403,12 @@ class RunningServerAgent implements ServerAgent {
       logger.child({ module: 'session' }),
       config.sessionTtlMinMs,
     );
-    this.local = new LocalAgent(config, storeAgentHost(this), logger.child({ module: 'agent' }));
     this.otherDatacenters = new RemoteDatacenters(
       membership,
       config.datacenter,
       forwarder.pool,
       logger.child({ module: 'wan' }),
     );
-    this.acl = new AclResolver(store.acl, () => {
-      const { acl, datacenter, nodeName } = this.current;
-      return { ...acl, datacenter, nodeName };
-    });
     this.preparedQueries = new PreparedQueryService({
       store,
       apply: (cmd) => this.apply(cmd),
@@ -444,51 +428,10 @@ class RunningServerAgent implements ServerAgent {
         return true;
       },
     });
-    this.stopped = new Promise((resolve) => (this.resolveStopped = resolve));
-    this.events = new UserEvents(
-      {
-        nodeName: () => this.current.nodeName,
-        services: () =>
-          this.local
-            .listServices()
-            .map((entry) => ({ service: entry.record.service, tags: entry.record.tags })),
-      },
-      (name, payload) => membership.lan.userEvent(name, payload, false),
-      logger.child({ module: 'events' }),
-    );
-    membership.onEvent((event, pool) => {
-      if (pool === 'lan' && event.type === 'user') {
-        this.events.receive(event.name, event.payload, event.ltime);
-      }
-    });
   }
 
-  get config(): AgentConfig {
-    return this.current;
-  }
-
-  async apply(cmd: Command): Promise<unknown> {
-    const started = performance.now();
-    const { index, result } = await this.forwarder.apply(encodeCommand(cmd));
-    const timer = APPLY_TIMERS[cmd.type];
-    if (timer !== undefined) metrics.measureSince(timer, started);
-    if (leavesTombstones(cmd)) this.gc.hint(index);
-    return result;
-  }
-
-  async reloadConfig(): Promise<void> {
-    if (this.options.reloadSource === undefined) {
-      throw new Error(
-        'configuration reload is not available: the agent was started without configuration sources',
-      );
-    }
-    const { config, warnings } = this.options.reloadSource();
-    for (const warning of warnings) this.logger.warn(warning);
-    this.reload(config);
-    this.logger.info(
-      { services: config.serviceDefinitions.length, checks: config.checkDefinitions.length },
-      'configuration reloaded',
-    );
+  apply(cmd: Command): Promise<unknown> {
+    return applyCommand(this.forwarder, this.gc, cmd);
   }
 
   /** A server's node name: ours, or the catalog node registered with that ID. */
@@ -500,67 +443,20 @@ class RunningServerAgent implements ServerAgent {
   readIndex(consistent: boolean, signal?: AbortSignal): Promise<number> {
     return this.forwarder.readIndex(consistent, signal);
   }
-
-  reload(next: AgentConfig): void {
-    const previous = this.current;
-    const reloaded = reloadedConfig(previous, next);
-    // A broken watch definition fails the reload before anything changes.
-    AgentWatches.validate(next.watches);
-    // Services and checks go first: if they cannot apply, nothing else changes either.
-    this.local.reload(reloaded);
-    this.current = reloaded;
-    this.watches?.apply(next.watches);
-    if (next.logLevel !== previous.logLevel) {
-      // Logged before the change so that it shows even when the new level hides info lines.
-      this.logger.info({ log_level: next.logLevel }, 'log level changed');
-      this.logger.level = next.logLevel;
-    }
-  }
-
-  /** Graceful leave (both pools), then shutdown; `stopped` resolves afterwards. */
-  async leave(): Promise<void> {
-    this.logger.info('gracefully leaving the cluster');
-    try {
-      await this.membership.leave();
-    } catch (error) {
-      this.logger.warn({ err: error }, 'leave did not complete');
-    }
-    await this.shutdown();
-  }
-
-  /** Shuts down after a fatal condition (a join that gave up); `stopped` carries the reason. */
-  async fail(reason: string): Promise<void> {
-    await this.shutdown();
-    this.resolveStopped(reason);
-  }
-
-  shutdown(): Promise<void> {
-    this.stopping ??= runAll(this.cleanup, this.logger).then(() => this.resolveStopped(null));
-    return this.stopping;
-  }
 }
 
-/** What a reload changes (Consul's list): identity, addresses, ports and data_dir stay. */
-export function reloadedConfig(previous: AgentConfig, next: AgentConfig): AgentConfig {
-  return {
-    ...previous,
-    logLevel: next.logLevel,
-    nodeMeta: next.nodeMeta,
-    services: next.services,
-    checks: next.checks,
-    serviceDefinitions: next.serviceDefinitions,
-    checkDefinitions: next.checkDefinitions,
-    checkUpdateIntervalMs: next.checkUpdateIntervalMs,
-    enableScriptChecks: next.enableScriptChecks,
-    enableLocalScriptChecks: next.enableLocalScriptChecks,
-    watches: next.watches,
-    recursors: next.recursors,
-    dnsConfig: next.dnsConfig,
-    httpConfig: next.httpConfig,
-    limits: next.limits,
-    configSources: next.configSources,
-    merged: next.merged,
-  };
+/** Proposes `cmd` on the leader, timing it as Consul's endpoints do, and hints the GC. */
+async function applyCommand(
+  forwarder: LeaderForwarder,
+  gc: TombstoneGc,
+  cmd: Command,
+): Promise<unknown> {
+  const started = performance.now();
+  const { index, result } = await forwarder.apply(encodeCommand(cmd));
+  const timer = APPLY_TIMERS[cmd.type];
+  if (timer !== undefined) metrics.measureSince(timer, started);
+  if (leavesTombstones(cmd)) gc.hint(index);
+  return result;
 }
 
 /** Consul's endpoint timers (kvs.apply, txn.apply, catalog.register, …) by command. */
@@ -609,17 +505,6 @@ function leavesTombstones(cmd: Command): boolean {
   if (cmd.type === 'kv-delete' || cmd.type === 'kv-delete-tree') return true;
   if (cmd.type === 'session-destroy' || cmd.type === 'snapshot-restore') return true;
   return cmd.type === 'txn' && cmd.ops.some((op) => op.verb.startsWith('delete'));
-}
-
-/** Runs every step even if one fails; each failure is logged once, here. */
-async function runAll(steps: (() => Promise<void>)[], logger: Logger): Promise<void> {
-  for (const step of steps) {
-    try {
-      await step();
-    } catch (error) {
-      logger.error({ err: error }, 'shutdown step failed');
-    }
-  }
 }
 
 /** RaftNode's clock from performance.raft_multiplier, as Consul scales hashicorp/raft's timeouts. */

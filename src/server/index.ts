@@ -1,7 +1,7 @@
 // What only servers do: run Raft and the state store, leader duties, and serve the HTTP API.
 export type { AgentCore, AgentRuntime } from './runtime';
+export { AgentBase, reloadedConfig, runAll, type AgentBaseOptions } from './agent-base';
 export {
-  reloadedConfig,
   startAgentEsm,
   startAgentTemplates,
   startServerAgent,

@@ -2,6 +2,7 @@
 // (a follower forwards writes there), learn the leader's commit index (a follower serves reads
 // once it has applied that far), and the status calls Consul exposes (leader, peers).
 import { defineMethod, type RpcMethod } from '../rpc';
+import { field, isBoolean, isBytes, isIndex, isString, isStrings, record } from './rpc-fields';
 
 export interface ApplyArgs {
   /** The command as encodeCommand wrote it: the same bytes the Raft log carries. */
@@ -32,29 +33,6 @@ export interface LeaderReply {
   /** The leader's RPC address, or "" when none is known. */
   leader: string;
 }
-
-type Fields = Record<string, unknown>;
-
-function record(raw: unknown, what: string): Fields {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    throw new TypeError(`${what}: expected an object`);
-  }
-  return raw as Fields;
-}
-
-function field<T>(fields: Fields, name: string, check: (value: unknown) => value is T): T {
-  const value = fields[name];
-  if (!check(value)) throw new TypeError(`field ${name}: unexpected ${typeof value}`);
-  return value;
-}
-
-const isBytes = (value: unknown): value is Uint8Array => value instanceof Uint8Array;
-const isIndex = (value: unknown): value is number =>
-  typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
-const isBoolean = (value: unknown): value is boolean => typeof value === 'boolean';
-const isString = (value: unknown): value is string => typeof value === 'string';
-const isStrings = (value: unknown): value is string[] =>
-  Array.isArray(value) && value.every((item) => typeof item === 'string');
 
 export const RaftApply: RpcMethod<ApplyArgs, ApplyReply> = defineMethod(
   'Raft.Apply',
