@@ -98,6 +98,9 @@ export async function runAgent(argv: readonly string[]): Promise<number> {
   for (const address of agent.httpAddresses) {
     process.stdout.write(`    HTTP API listening on ${address}\n`);
   }
+  for (const address of agent.httpsAddresses) {
+    process.stdout.write(`    HTTPS API listening on ${address}\n`);
+  }
   return exitCode;
 }
 
@@ -110,6 +113,7 @@ const HANDLED_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP
 function startupSummary(config: AgentConfig, agent: ServerAgent): string {
   const listeners = [
     ['HTTP', boundPorts(agent.httpAddresses)],
+    ['HTTPS', boundPorts(agent.httpsAddresses)],
     ['DNS', boundPorts(agent.dnsAddresses)],
   ]
     .filter(([, ports]) => ports !== '')

@@ -3,6 +3,7 @@
 import { networkInterfaces } from 'node:os';
 import { ConfigError, isPlainObject, type ConfigObject } from './normalize';
 import { getPath } from './paths';
+import { buildTls, type DescribeSetting } from './tls';
 import type {
   AclConfig,
   AgentConfig,
@@ -23,6 +24,8 @@ export interface BuildContext {
   hostname: string;
   /** Consul's configuration warnings (bootstrap modes, script checks), logged at start. */
   warn: (message: string) => void;
+  /** Names a setting as written (its source, a deprecated key) in error messages. */
+  describe?: DescribeSetting;
 }
 
 /** AgentConfig without nodeId, which needs the data dir (see identity.ts). */
@@ -90,7 +93,11 @@ export function buildAgentConfig(merged: ConfigObject, ctx: BuildContext): Built
     nodeName,
     nodeId: nodeId?.toLowerCase() ?? null,
     clientAddr,
-    addresses: { http: listenerAddr('http'), dns: listenerAddr('dns') },
+    addresses: {
+      http: listenerAddr('http'),
+      https: listenerAddr('https'),
+      dns: listenerAddr('dns'),
+    },
     bindAddr,
     advertiseAddr,
     advertiseAddrWan: read.optString('advertise_addr_wan') ?? advertiseAddr,
@@ -157,6 +164,7 @@ export function buildAgentConfig(merged: ConfigObject, ctx: BuildContext): Built
     raftTrailingLogs: read.optNumber('raft_trailing_logs'),
     httpConfig: buildHttpConfig(read),
     acl: buildAcl(read),
+    tls: buildTls(merged, read.number('ports.https'), ctx.describe),
     telemetry: buildTelemetry(read),
     jobs: buildJobs(read),
     esm: buildEsm(read),

@@ -8,6 +8,7 @@ import { ClientConnection, type CallOptions } from './client-connection';
 import { RpcConnectionError } from './errors';
 import { DEFAULT_MAX_FRAME_BYTES } from './frames';
 import type { RpcMethod } from './methods';
+import type { RpcTls } from './tls';
 
 export interface ConnPoolOptions {
   logger?: Logger;
@@ -18,6 +19,8 @@ export interface ConnPoolOptions {
   maxFrameBytes?: number;
   /** Calls that may wait per connection while its socket is congested. */
   maxQueuedCalls?: number;
+  /** TLS to the servers (RPCTLS) when its settings ask for it (verify_outgoing). */
+  tls?: RpcTls;
 }
 
 export class ConnPool {
@@ -72,6 +75,7 @@ export class ConnPool {
         maxFrameBytes: this.options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
         maxQueuedCalls: this.options.maxQueuedCalls ?? 4096,
         logger: this.logger,
+        tls: this.options.tls,
       },
       (closed) => {
         if (this.connections.get(address) === closed) this.connections.delete(address);

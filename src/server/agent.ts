@@ -12,7 +12,7 @@ import type { RunningEsm } from '../esm';
 import { createJobQueue } from '../jobs';
 import type { AgentConfig, LoadedAgentConfig } from '../config';
 import { MemoryStorage, RaftNode, raftTiming, TcpTransport } from '../raft';
-import { ConnPool, RpcServer } from '../rpc';
+import { ConnPool, RpcServer, RpcTls } from '../rpc';
 import { SqliteStorage } from '../raft/storage';
 import type { RaftStorage } from '../raft/storage';
 import type { Membership, RaftHandle } from '../raft';
@@ -39,6 +39,8 @@ import { waitForReplay } from './replay';
 export interface ServerAgent extends AgentRuntime {
   /** host:port of every HTTP listener, with the real port when the config said 0. */
   readonly httpAddresses: string[];
+  /** host:port of every HTTPS listener (ports.https > 0). */
+  readonly httpsAddresses: string[];
   /** host:port of every DNS listener (UDP and TCP), empty when ports.dns is -1. */
   readonly dnsAddresses: string[];
   /**
@@ -79,8 +81,10 @@ export async function startServerAgent(
   });
   try {
     const store = new StateStore();
+    const tls = rpcTls(config);
     // The server port carries RPC and Raft; Raft addresses are RPC addresses.
     const rpc = new RpcServer({
+      tls,
       host: config.bindAddr,
       port: config.ports.server,
       logger: logger.child({ module: 'rpc' }),
@@ -89,13 +93,17 @@ export async function startServerAgent(
     });
     await rpc.listen();
     cleanup.unshift(() => rpc.close());
-    const pool = new ConnPool({ logger: logger.child({ module: 'rpc-pool' }) });
+    const pool = new ConnPool({ logger: logger.child({ module: 'rpc-pool' }), tls });
     cleanup.unshift(async () => pool.close());
     const address = `${config.advertiseAddr}:${rpc.port}`;
     const raft = new RaftNode({
       id: config.nodeId,
       address,
-      transport: new TcpTransport({ server: rpc, logger: logger.child({ module: 'raft-net' }) }),
+      transport: new TcpTransport({
+        server: rpc,
+        logger: logger.child({ module: 'raft-net' }),
+        tls,
+      }),
       storage,
       fsm: new Fsm(store),
       bootstrap: bootstrapMembership(config, address),
@@ -183,6 +191,7 @@ export async function startServerAgent(
       await http.close();
     });
     agent.httpAddresses.push(...(await http.listen()));
+    agent.httpsAddresses.push(...http.httpsAddresses());
     const dns = await startDnsServer(agent, logger.child({ module: 'dns' }));
     if (dns !== null) {
       cleanup.unshift(() => dns.close());
@@ -273,6 +282,20 @@ async function startAgentEsm(
 }
 
 /**
+ * The server port's TLS (tls.internal_rpc over tls.defaults), or undefined when no TLS file is
+ * configured: then RPCTLS is refused and everything is plain text.
+ */
+function rpcTls(config: AgentConfig): RpcTls | undefined {
+  const settings = config.tls.internalRpc;
+  if (settings.cert === null && settings.ca.length === 0) return undefined;
+  return new RpcTls({
+    ...settings,
+    // Consul's ServerSNI: server.<datacenter>.<domain>, the domain without its trailing dot.
+    serverName: `server.${config.datacenter}.${config.domain.replace(/\.$/, '')}`,
+  });
+}
+
+/**
  * Alone as the only voter when -dev or -bootstrap (the config turns -bootstrap-expect=1 into
  * -bootstrap, as Consul); otherwise wait for peers.
  */
@@ -348,6 +371,7 @@ function startTombstoneGc(config: AgentConfig, raft: RaftHandle, logger: Logger)
 
 class RunningServerAgent implements ServerAgent {
   readonly httpAddresses: string[] = [];
+  readonly httpsAddresses: string[] = [];
   readonly dnsAddresses: string[] = [];
   readonly startedAtMs = Date.now();
   readonly local: LocalAgent;
