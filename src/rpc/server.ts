@@ -187,26 +187,22 @@ export class RpcServer {
 
   /** RPCTLS: the handshake (within the handshake timeout), then the protocol byte inside it. */
   private acceptTls(socket: Socket, source: string, tls: RpcTls): void {
-    socket.pause();
-    const secure = tls.accept(socket);
-    this.sockets.add(secure);
-    secure.once('close', () => {
-      this.sockets.delete(secure);
-      socket.destroy();
-    });
-    secure.on('error', (err) => {
-      this.warnOnce(source, 'tls', `rpc: TLS connection from ${source} failed: ${err.message}`);
-      secure.destroy();
-    });
-    secure.setTimeout(this.options.handshakeTimeoutMs ?? 5000, () => {
-      this.logger.debug({ remote: source }, 'rpc: no TLS handshake and protocol byte in time');
-      secure.destroy();
-    });
-    secure.once('secure', () =>
-      readProtocolByte(secure, (type) => {
-        secure.setTimeout(0);
-        this.route(secure, source, type, true);
-      }),
+    const timeoutMs = this.options.handshakeTimeoutMs ?? 5000;
+    tls.accept(
+      socket,
+      timeoutMs,
+      (secure) => {
+        this.sockets.add(secure);
+        secure.once('close', () => this.sockets.delete(secure));
+        secure.on('error', () => undefined); // each protocol reports what matters to it
+        secure.setTimeout(timeoutMs, () => {
+          this.logger.debug({ remote: source }, 'rpc: no protocol byte inside TLS in time');
+          secure.destroy();
+        });
+        readProtocolByte(secure, (type) => this.route(secure, source, type, true));
+      },
+      (error) =>
+        this.warnOnce(source, 'tls', `rpc: TLS connection from ${source} failed: ${error.message}`),
     );
   }
 

@@ -9,9 +9,12 @@ import { connect as connectTcp, type Socket } from 'node:net';
 import {
   connect as connectTls,
   createSecureContext,
-  TLSSocket,
+  createServer as createTlsServer,
+  type TLSSocket,
   type ConnectionOptions,
   type SecureContext,
+  type SecureContextOptions,
+  type Server as TlsServer,
   type SecureVersion,
 } from 'node:tls';
 import type { HostPort } from './address';
@@ -33,17 +36,31 @@ export interface RpcTlsSettings {
   ciphers: string | null;
 }
 
+interface PendingHandshake {
+  onSecure: (secure: TLSSocket) => void;
+  onError: (error: Error) => void;
+}
+
 export class RpcTls {
   private readonly context: SecureContext;
+  /** Never listens: it is handed connections whose RPCTLS byte was read. */
+  private server: TlsServer | null = null;
+  /** Handshakes in progress, by the client's `address:port`. */
+  private readonly pending = new Map<string, PendingHandshake>();
 
   constructor(private readonly settings: RpcTlsSettings) {
-    this.context = createSecureContext({
+    this.context = createSecureContext(this.contextOptions());
+  }
+
+  private contextOptions(): SecureContextOptions {
+    const { settings } = this;
+    return {
       ca: settings.ca.length > 0 ? [...settings.ca] : undefined,
       cert: settings.cert ?? undefined,
       key: settings.key ?? undefined,
       minVersion: settings.minVersion,
       ...(settings.ciphers === null ? {} : { ciphers: settings.ciphers }),
-    });
+    };
   }
 
   /** A server with a certificate accepts RPCTLS connections. */
@@ -61,15 +78,61 @@ export class RpcTls {
     return this.settings.verifyOutgoing;
   }
 
-  /** Starts the server side of the handshake on a connection whose RPCTLS byte was read. */
-  accept(socket: Socket): TLSSocket {
+  /**
+   * Runs the server side of the handshake on a connection whose RPCTLS byte was read:
+   * `onSecure` gets the TLS socket once the handshake (and, with verify_incoming, the client's
+   * certificate) passed; `onError` says why it did not. An unlistened tls.Server takes the
+   * connection, so that Node checks the client certificate as for any TLS server.
+   */
+  accept(
+    socket: Socket,
+    handshakeTimeoutMs: number,
+    onSecure: (secure: TLSSocket) => void,
+    onError: (error: Error) => void,
+  ): void {
+    const server = this.handshakeServer(handshakeTimeoutMs);
+    const key = `${socket.remoteAddress}:${socket.remotePort}`;
+    this.pending.set(key, { onSecure, onError });
+    socket.once('close', () => this.pending.delete(key));
+    server.emit('connection', socket);
+  }
+
+  private handshakeServer(handshakeTimeoutMs: number): TlsServer {
+    if (this.server !== null) return this.server;
     const verify = this.settings.verifyIncoming;
-    return new TLSSocket(socket, {
-      isServer: true,
-      secureContext: this.context,
+    // The client's certificate is checked below, where the reason can be reported.
+    const server = createTlsServer({
+      ...this.contextOptions(),
       requestCert: verify,
-      rejectUnauthorized: verify,
+      rejectUnauthorized: false,
+      handshakeTimeout: handshakeTimeoutMs,
     });
+    const take = (secure: TLSSocket): PendingHandshake | undefined => {
+      const key = `${secure.remoteAddress}:${secure.remotePort}`;
+      const pending = this.pending.get(key);
+      this.pending.delete(key);
+      return pending;
+    };
+    server.on('secureConnection', (secure: TLSSocket) => {
+      const pending = take(secure);
+      if (pending === undefined) {
+        secure.destroy();
+      } else if (verify && !secure.authorized) {
+        const reason = secure.authorizationError;
+        pending.onError(
+          new Error(`client certificate refused: ${String(reason ?? 'none presented')}`),
+        );
+        secure.destroy();
+      } else {
+        pending.onSecure(secure);
+      }
+    });
+    server.on('tlsClientError', (error, secure) => {
+      take(secure)?.onError(error);
+      secure.destroy();
+    });
+    this.server = server;
+    return server;
   }
 
   /** Client options for the handshake on `socket`. */
