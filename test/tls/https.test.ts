@@ -2,7 +2,7 @@
 // tls.https.verify_incoming answers curl, the CLI and the SDK that present a client certificate
 // from our CA, and refuses a client without one or with a certificate from another CA.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -190,6 +190,23 @@ describe('HTTPS with verify_incoming', () => {
     } finally {
       withoutCert.close();
     }
+  });
+});
+
+describe('configuration errors', () => {
+  it('stop the agent at start, naming the setting as written', () => {
+    const config = join(root, 'broken.hcl');
+    writeFileSync(config, `key_file = "${pki.clientKey}"\n`);
+    const result = spawnSync(
+      process.execPath,
+      [MAIN, 'agent', '-dev', ...EPHEMERAL_PORTS, '-config-file', config],
+      { encoding: 'utf8', timeout: 60_000 },
+    );
+    assert.equal(result.status, 1);
+    assert.match(
+      result.stderr,
+      /broken\.hcl: key_file \(sets tls\.defaults\.key_file\) is set without a cert_file/,
+    );
   });
 });
 
