@@ -163,7 +163,7 @@ export function buildAgentConfig(merged: ConfigObject, ctx: BuildContext): Built
     },
     raftTrailingLogs: read.optNumber('raft_trailing_logs'),
     httpConfig: buildHttpConfig(read),
-    acl: buildAcl(read),
+    acl: buildAcl(read, dataDir),
     tls: buildTls(merged, read.number('ports.https'), ctx.describe),
     telemetry: buildTelemetry(read),
     jobs: buildJobs(read),
@@ -329,8 +329,15 @@ function buildEsm(read: Reader): EsmConfig {
   };
 }
 
-function buildAcl(read: Reader): AclConfig {
+function buildAcl(read: Reader, dataDir: string | null): AclConfig {
+  const enableTokenPersistence = read.bool('acl.enable_token_persistence');
+  if (enableTokenPersistence && dataDir === null) {
+    throw new ConfigError(
+      'acl.enable_token_persistence = true needs a data_dir to keep the tokens in (acl-tokens.json)',
+    );
+  }
   return {
+    enableTokenPersistence,
     enabled: read.bool('acl.enabled'),
     defaultPolicy: read.string('acl.default_policy') as AclConfig['defaultPolicy'],
     downPolicy: read.string('acl.down_policy'),

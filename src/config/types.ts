@@ -181,6 +181,8 @@ export interface AclConfig {
   tokens: Record<string, string>;
   /** KV listings need `list` on the prefix (and are still filtered by `read`). */
   enableKeyListPolicy: boolean;
+  /** Tokens set through PUT /v1/agent/token are kept in <data_dir>/acl-tokens.json. */
+  enableTokenPersistence: boolean;
 }
 
 export interface DnsConfig {

@@ -148,13 +148,13 @@ test('every refused setting is listed, one per line', () => {
     () =>
       loadDir({
         'many.hcl':
-          'acl { enable_token_persistence = true }\ntls { grpc { cert_file = "/c" } }\nhttp_config { allow_write_http_from = ["127.0.0.0/8"] }\n',
+          'auto_encrypt { tls = true }\ntls { grpc { cert_file = "/c" } }\nhttp_config { allow_write_http_from = ["127.0.0.0/8"] }\n',
       }),
     (err: Error) => {
       const lines = err.message.split('\n');
       assert.equal(lines.length, 3);
-      assert.match(lines[0], /acl\.enable_token_persistence = true: token persistence/);
-      assert.match(lines[1], /tls\.grpc\.cert_file: gRPC is not available/);
+      assert.match(lines[0], /tls\.grpc\.cert_file: gRPC is not available/);
+      assert.match(lines[1], /auto_encrypt\.tls = true: automatic TLS certificates/);
       assert.match(lines[2], /allow_write_http_from.*limiting writes/);
       return true;
     },

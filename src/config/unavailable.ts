@@ -16,9 +16,6 @@ export interface UnavailableSetting {
   userOnly?: boolean;
 }
 
-const TOKEN_PERSISTENCE =
-  'token persistence is not available yet in this version of Consulate: tokens set through /v1/agent/token would be lost on restart';
-
 const AUTO_TLS =
   'automatic TLS certificates (auto_encrypt, auto_config) are not available in Consulate: give each agent its files with tls { defaults { ca_file cert_file key_file } } (consulate tls cert create makes them)';
 const GRPC_TLS =
@@ -73,7 +70,6 @@ function grpcTlsSettings(): UnavailableSetting[] {
 }
 
 export const UNAVAILABLE_SETTINGS: readonly UnavailableSetting[] = [
-  { path: 'acl.enable_token_persistence', asks: isTrue, reason: TOKEN_PERSISTENCE },
   ...grpcTlsSettings(),
   { path: 'auto_encrypt.tls', asks: isTrue, reason: AUTO_TLS },
   { path: 'auto_encrypt.allow_tls', asks: isTrue, reason: AUTO_TLS },

@@ -2,7 +2,7 @@
 // FSM, the Raft node on the server port, the gossip pools, the leader's duties (tombstone GC,
 // member reconcile, autopilot, session timers), bootstrap_expect, and the HTTP API and DNS.
 import pino, { type Logger } from 'pino';
-import { AclResolver } from '../acl';
+import { AclResolver, AgentTokenFile } from '../acl';
 import { LocalAgent } from '../agent';
 import { startDnsServer } from '../dns';
 import { Renderer, resourceFromObject } from '../render';
@@ -415,10 +415,19 @@ class RunningServerAgent implements ServerAgent {
       config.sessionTtlMinMs,
     );
     this.local = new LocalAgent(config, this, logger.child({ module: 'agent' }));
-    this.acl = new AclResolver(store.acl, () => {
-      const { acl, datacenter, nodeName } = this.current;
-      return { ...acl, datacenter, nodeName };
-    });
+    const tokenFile =
+      config.acl.enableTokenPersistence && config.dataDir !== null
+        ? new AgentTokenFile(config.dataDir)
+        : null;
+    this.acl = new AclResolver(
+      store.acl,
+      () => {
+        const { acl, datacenter, nodeName } = this.current;
+        return { ...acl, datacenter, nodeName };
+      },
+      tokenFile,
+    );
+    for (const warning of this.acl.loadPersistedTokens()) logger.warn(warning);
     this.stopped = new Promise((resolve) => (this.resolveStopped = resolve));
     this.events = new UserEvents(
       {
