@@ -115,6 +115,7 @@ export function buildAgentConfig(merged: ConfigObject, ctx: BuildContext): Built
       txnMaxReqLen: read.number('limits.txn_max_req_len'),
       rpcMaxConnsPerClient: read.number('limits.rpc_max_conns_per_client'),
       rpcHandshakeTimeoutMs: read.number('limits.rpc_handshake_timeout'),
+      httpsHandshakeTimeoutMs: read.number('limits.https_handshake_timeout'),
       httpMaxConnsPerClient: read.number('limits.http_max_conns_per_client'),
       httpReadTimeoutMs: read.number('consulate.http_read_timeout'),
     },

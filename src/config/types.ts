@@ -20,6 +20,8 @@ export interface LimitsConfig {
   rpcMaxConnsPerClient: number;
   /** Time a new server-port connection has to name its protocol (Consul: 5 s). */
   rpcHandshakeTimeoutMs: number;
+  /** Time an HTTPS client has to complete its TLS handshake (Consul: 5 s). */
+  httpsHandshakeTimeoutMs: number;
   /** Concurrent HTTP connections per client IP (limits.http_max_conns_per_client); 0: no limit. */
   httpMaxConnsPerClient: number;
   /**

@@ -20,8 +20,6 @@ const AUTO_TLS =
   'automatic TLS certificates (auto_encrypt, auto_config) are not available in Consulate: give each agent its files with tls { defaults { ca_file cert_file key_file } } (consulate tls cert create makes them)';
 const GRPC_TLS =
   'gRPC is not available in this build of Consulate: there is no gRPC listener to secure';
-const HTTPS_HANDSHAKE =
-  'a separate HTTPS handshake timeout is not available yet in this version of Consulate: HTTPS requests share consulate.http_read_timeout';
 const WRITE_ALLOWLIST =
   'limiting writes by client address is not available yet in this version of Consulate; starting would accept writes from every address';
 
@@ -77,7 +75,6 @@ export const UNAVAILABLE_SETTINGS: readonly UnavailableSetting[] = [
   { path: 'auto_config.enabled', asks: isTrue, reason: AUTO_TLS },
   { path: 'auto_config.authorization.enabled', asks: isTrue, reason: AUTO_TLS },
   { path: 'http_config.allow_write_http_from', asks: isSet, reason: WRITE_ALLOWLIST },
-  { path: 'limits.https_handshake_timeout', asks: isAny, reason: HTTPS_HANDSHAKE, userOnly: true },
   { path: 'performance.leave_drain_time', asks: isAny, reason: LEAVE_DRAIN, userOnly: true },
   // telemetry: prometheus_retention_time, disable_hostname and metrics_prefix are honoured.
   ...['statsd_address', 'statsite_address', 'dogstatsd_addr', 'dogstatsd_tags'].map((key) => ({

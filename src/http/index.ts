@@ -181,7 +181,7 @@ export async function createHttpServer(
       }
       // ports.https: -1 (Consul's default) and 0 leave HTTPS off.
       if (ports.https > 0) {
-        const secure = httpsOptions(tls.https);
+        const secure = httpsOptions(tls.https, runtime.config.limits.httpsHandshakeTimeoutMs);
         const make = (): Server =>
           createApiServer(handler as RequestListener, clients, config, secure);
         httpsAddresses.push(
@@ -251,8 +251,9 @@ export function routeLabel(route: string): string {
  * The HTTPS listener's TLS settings: with verify_incoming a client must present a certificate
  * signed by one of the configured CAs, or the handshake fails.
  */
-function httpsOptions(tls: TlsProtocolConfig): HttpsServerOptions {
+function httpsOptions(tls: TlsProtocolConfig, handshakeTimeoutMs: number): HttpsServerOptions {
   return {
+    handshakeTimeout: handshakeTimeoutMs,
     cert: tls.cert ?? undefined,
     key: tls.key ?? undefined,
     ca: tls.ca.length > 0 ? tls.ca : undefined,

@@ -4,7 +4,8 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -90,6 +91,21 @@ describe('HTTPS with verify_incoming', () => {
     assert.notEqual(result.status, 0);
     assert.equal(result.stdout, '');
     assert.match(result.stderr, /certificate required|alert|handshake/i);
+  });
+
+  it('a connection that never starts its handshake is closed (limits.https_handshake_timeout, 5 s)', async () => {
+    const [host, port] = httpsUrl.slice('https://'.length).split(':');
+    const socket = connect({ host, port: Number(port) });
+    socket.on('error', () => undefined);
+    const closed = once(socket, 'close');
+    const cap = new Promise((_, reject) =>
+      setTimeout(() => reject(new Error('still open after 60 s')), 60_000).unref(),
+    );
+    try {
+      await Promise.race([closed, cap]);
+    } finally {
+      socket.destroy();
+    }
   });
 
   it('a client certificate from another CA is refused', () => {
@@ -184,6 +200,33 @@ describe('HTTPS with verify_incoming', () => {
     } finally {
       consul.close();
     }
+    // CONSUL_CAPATH: a directory of CA files, as the CLI's -ca-path.
+    const caDir = join(root, 'ca-dir');
+    mkdirSync(caDir, { recursive: true });
+    copyFileSync(pki.ca, join(caDir, 'ca.pem'));
+    const viaPath = new Consul({
+      env: {
+        CONSUL_HTTP_ADDR: httpsUrl,
+        CONSUL_CAPATH: caDir,
+        CONSUL_CLIENT_CERT: pki.clientCert,
+        CONSUL_CLIENT_KEY: pki.clientKey,
+      },
+    });
+    try {
+      assert.equal((await viaPath.kv.get('sdk/key')).data?.Key, 'sdk/key');
+    } finally {
+      viaPath.close();
+    }
+    const cliPath = runCli([
+      'kv',
+      'get',
+      `-http-addr=${httpsUrl}`,
+      `-ca-path=${caDir}`,
+      `-client-cert=${pki.clientCert}`,
+      `-client-key=${pki.clientKey}`,
+      'sdk/key',
+    ]);
+    assert.equal(cliPath.stdout.trim(), 'from-sdk', cliPath.stderr);
     const withoutCert = new Consul({ env: { CONSUL_HTTP_ADDR: httpsUrl, CONSUL_CACERT: pki.ca } });
     try {
       await assert.rejects(withoutCert.kv.get('sdk/key'));
