@@ -188,7 +188,7 @@ export interface AntiEntropyOptions {
   /** Proposes a catalog-sync; resolves with the FSM's result. */
   apply(ops: CatalogSyncOp[]): Promise<{ ok: boolean; error?: string }>;
   /** The catalog's current view of this node. */
-  readCatalog(): CatalogView;
+  readCatalog(): CatalogView | Promise<CatalogView>;
   /** What the agent wants the catalog to hold for its node. */
   desired(): DesiredCatalog;
   /** Told about tags adopted from the catalog (EnableTagOverride). */
@@ -271,9 +271,8 @@ export class AntiEntropy {
   private async syncOnce(): Promise<void> {
     const { logger } = this.options;
     try {
-      const plan = planSync(this.options.desired(), this.options.readCatalog(), (id) =>
-        this.outputDue(id),
-      );
+      const catalog = await this.options.readCatalog();
+      const plan = planSync(this.options.desired(), catalog, (id) => this.outputDue(id));
       for (const [id, tags] of plan.adoptedTags) this.options.adoptTags(id, tags);
       if (plan.ops.length > 0) {
         const result = await this.options.apply(plan.ops);

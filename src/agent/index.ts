@@ -2,6 +2,7 @@
 // runners, persistence in data_dir, and anti-entropy into the catalog.
 export {
   LocalAgent,
+  storeAgentHost,
   type AgentHost,
   type EntrySource,
   type LocalCheck,
@@ -28,6 +29,7 @@ export {
   type TaggedAddress,
 } from './definition-decode';
 export { planSync, type CatalogView, type DesiredCatalog, type SyncPlan } from './anti-entropy';
+export type { CatalogHealthView } from './alias-sources';
 export { durationText } from './catalog-shapes';
 export {
   NODE_MAINTENANCE_CHECK_ID,

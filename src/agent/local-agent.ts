@@ -8,7 +8,7 @@ import type { AgentConfig, ConfiguredCheck, ConfiguredService } from '../config'
 import type { RaftHandle } from '../raft';
 import type { CatalogResult, CatalogSyncOp, Command, StateStore } from '../state';
 import { aliasSourceFor, type CatalogHealthView, type LocalHealthView } from './alias-sources';
-import { AntiEntropy, type DesiredCatalog } from './anti-entropy';
+import { AntiEntropy, type CatalogView, type DesiredCatalog } from './anti-entropy';
 import { checkRegistration, nodeIdentity, serviceRegistration } from './catalog-shapes';
 import {
   CheckScheduler,
@@ -58,11 +58,53 @@ export interface LocalCheck {
   serviceTags: string[];
 }
 
-/** What the agent needs of the server it runs in. */
+/**
+ * What the local agent needs of the servers: the catalog's view of its own node, a way to apply
+ * one anti-entropy entry, and other nodes' health for alias checks. A server answers from its
+ * own store (storeAgentHost); a client agent asks a server over the server port.
+ */
 export interface AgentHost {
+  /** The catalog rows of `node` as the servers hold them now. */
+  readCatalog(node: string): CatalogView | Promise<CatalogView>;
+  /** Applies the ops as one `catalog-sync` entry for `node`. */
+  syncCatalog(node: string, ops: CatalogSyncOp[]): Promise<CatalogResult>;
+  /** Other nodes' catalog health, for alias checks that name a node. */
+  catalogHealth(): CatalogHealthView;
+}
+
+/** The AgentHost of a server: its own state store, fed by its FSM. */
+export function storeAgentHost(server: {
   readonly store: StateStore;
   readonly raft: RaftHandle;
   apply(cmd: Command): Promise<unknown>;
+}): AgentHost {
+  const { store } = server;
+  return {
+    readCatalog: (node) => {
+      const found = store.catalogNode(node).value;
+      return {
+        node: found?.node ?? null,
+        services: found?.services ?? [],
+        checks: store.healthNodeChecks(node).value,
+      };
+    },
+    syncCatalog: async (node, ops) =>
+      (await server.apply({ type: 'catalog-sync', node, ops })) as CatalogResult,
+    catalogHealth: () => ({
+      nodeExists: (node) => store.catalogNode(node).value !== null,
+      serviceExists: (node, serviceId) =>
+        store.nodeServices(node).value.some((service) => service.id === serviceId),
+      nodeChecks: (node) =>
+        store.healthNodeChecks(node).value.map((check) => ({
+          checkId: check.checkID,
+          serviceId: check.serviceID,
+          name: check.name,
+          status: check.status as CheckStatus,
+          output: check.output,
+        })),
+      onChange: (listener) => server.raft.onApplied(() => listener()),
+    }),
+  };
 }
 
 interface CheckEntry {
@@ -84,6 +126,7 @@ export class LocalAgent {
   private readonly antiEntropy: AntiEntropy;
   private readonly listeners = new Set<() => void>();
   private reaper: NodeJS.Timeout | null = null;
+  private catalogHealth: CatalogHealthView | null = null;
   private config: AgentConfig;
 
   constructor(
@@ -116,14 +159,7 @@ export class LocalAgent {
     );
     this.antiEntropy = new AntiEntropy({
       apply: async (ops) => this.applySync(ops),
-      readCatalog: () => {
-        const found = host.store.catalogNode(this.config.nodeName).value;
-        return {
-          node: found?.node ?? null,
-          services: found?.services ?? [],
-          checks: host.store.healthNodeChecks(this.config.nodeName).value,
-        };
-      },
+      readCatalog: () => host.readCatalog(this.config.nodeName),
       desired: () => this.desiredCatalog(),
       adoptTags: (serviceId, tags) => {
         const service = this.services.get(serviceId);
@@ -533,30 +569,13 @@ export class LocalAgent {
   }
 
   private async applySync(ops: CatalogSyncOp[]): Promise<{ ok: boolean; error?: string }> {
-    const result = (await this.host.apply({
-      type: 'catalog-sync',
-      node: this.config.nodeName,
-      ops,
-    })) as CatalogResult;
+    const result = await this.host.syncCatalog(this.config.nodeName, ops);
     return result.ok ? { ok: true } : { ok: false, error: result.error };
   }
 
   private catalogHealthView(): CatalogHealthView {
-    const store = this.host.store;
-    return {
-      nodeExists: (node) => store.catalogNode(node).value !== null,
-      serviceExists: (node, serviceId) =>
-        store.nodeServices(node).value.some((service) => service.id === serviceId),
-      nodeChecks: (node) =>
-        store.healthNodeChecks(node).value.map((check) => ({
-          checkId: check.checkID,
-          serviceId: check.serviceID,
-          name: check.name,
-          status: check.status as CheckStatus,
-          output: check.output,
-        })),
-      onChange: (listener) => this.host.raft.onApplied(() => listener()),
-    };
+    this.catalogHealth ??= this.host.catalogHealth();
+    return this.catalogHealth;
   }
 
   // ---- reaper ------------------------------------------------------------------------------

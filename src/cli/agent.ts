@@ -13,7 +13,15 @@ import {
   type AgentConfig,
   type ParsedFlags,
 } from '../config';
-import { startServerAgent, type ServerAgent } from '../server';
+import { startClientAgent } from '../client';
+import { startServerAgent, type AgentCore } from '../server';
+
+/** A server or a client agent, with the listeners it bound. */
+type RunningAgent = AgentCore & {
+  httpAddresses: string[];
+  httpsAddresses: string[];
+  dnsAddresses: string[];
+};
 import { LogHub } from '../telemetry';
 import { createAgentLogger, LogGate } from './logger';
 import { VERSION } from './version';
@@ -47,12 +55,6 @@ export async function runAgent(argv: readonly string[]): Promise<number> {
     }
     throw error;
   }
-  if (!config.server) {
-    process.stderr.write(
-      '==> client agents are not supported yet: start a server with -server or -dev\n',
-    );
-    return 1;
-  }
 
   // Log lines wait behind the gate until the summary, which needs the bound ports, is out.
   const gate = new LogGate();
@@ -73,13 +75,16 @@ export async function runAgent(argv: readonly string[]): Promise<number> {
     for (const signal of HANDLED_SIGNALS) process.off(signal, holdSignal);
   };
   for (const signal of HANDLED_SIGNALS) process.on(signal, holdSignal);
-  let agent: ServerAgent;
+  let agent: RunningAgent;
   try {
-    agent = await startServerAgent(config, logger, {
+    const options = {
       reloadSource: () => loadAgentConfig(flags),
       watchPaths: configPaths(flags),
       logHub,
-    });
+    };
+    agent = config.server
+      ? await startServerAgent(config, logger, options)
+      : await startClientAgent(config, logger, options);
   } catch (error) {
     releaseHold();
     gate.open();
@@ -110,7 +115,7 @@ const HANDLED_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP
  * Consul's start-up summary, limited to what is true of this agent: the ports listed are the
  * ones bound (HTTP, DNS, the gossip pools); HTTPS and gRPC appear once something listens there.
  */
-function startupSummary(config: AgentConfig, agent: ServerAgent): string {
+function startupSummary(config: AgentConfig, agent: RunningAgent): string {
   const listeners = [
     ['HTTP', boundPorts(agent.httpAddresses)],
     ['HTTPS', boundPorts(agent.httpsAddresses)],
@@ -134,7 +139,7 @@ function startupSummary(config: AgentConfig, agent: ServerAgent): string {
 }
 
 /** The gossip pools' bound ports: `LAN: 8301, WAN: 8302` (no WAN on client agents). */
-function clusterPorts(agent: ServerAgent): string {
+function clusterPorts(agent: RunningAgent): string {
   const wan = agent.membership.wanPort();
   return `LAN: ${agent.membership.lanPort()}${wan === null ? '' : `, WAN: ${wan}`}`;
 }
@@ -151,7 +156,7 @@ function boundPorts(addresses: readonly string[]): string {
  * leave_on_terminate), after `consulate leave`, or with 1 when joining gave up (retry_max).
  */
 function runUntilSignalled(
-  agent: ServerAgent,
+  agent: RunningAgent,
   logger: Logger,
   early: readonly NodeJS.Signals[],
 ): Promise<number> {

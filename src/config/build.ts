@@ -54,6 +54,11 @@ export function buildAgentConfig(merged: ConfigObject, ctx: BuildContext): Built
   }
   const server = read.bool('server');
   const { bootstrap, bootstrapExpect } = buildBootstrap(read, server, ctx);
+  if (!server && read.strings('retry_join_wan').length > 0) {
+    throw new ConfigError(
+      "'retry_join_wan' requires 'server = true': only servers join the WAN pool",
+    );
+  }
 
   warnAboutScriptChecks(read, ctx.warn);
 

@@ -444,3 +444,14 @@ test("bootstrap_expect = 2 gets Consul's fault-tolerance warnings", () => {
     ]);
   });
 });
+
+test('a client agent refuses retry_join_wan: only servers join the WAN pool', () => {
+  withTempDir((dir) => {
+    assert.throws(
+      () => load(['-retry-join-wan', '127.0.0.1', '-data-dir', dir]),
+      /'retry_join_wan' requires 'server = true'/,
+    );
+    const { config } = load(['-server', '-retry-join-wan', '127.0.0.1', '-data-dir', dir]);
+    assert.deepEqual(config.retryJoinWan, ['127.0.0.1']);
+  });
+});

@@ -50,6 +50,11 @@ export class DnsHandler {
       return headerOnly(message, RCODE.FORMERR);
     }
     const opt = optOf(query);
+    const remote = this.backend.otherDatacenters;
+    const datacenter = remote === undefined ? null : this.resolver.otherDatacenter(query);
+    if (remote !== undefined && datacenter !== null && remote.knows(datacenter)) {
+      return this.askDatacenter(datacenter, message, query, opt, transport);
+    }
     let response: Packet | null;
     try {
       response = this.resolver.resolve(query);
@@ -60,6 +65,24 @@ export class DnsHandler {
     }
     if (response !== null) return this.finish(response, message, query, opt, transport);
     return this.recurse(message, query, opt, transport);
+  }
+
+  /** A server of `datacenter` answers names under it; SERVFAIL when none can. */
+  private async askDatacenter(
+    datacenter: string,
+    message: Buffer,
+    query: DecodedPacket,
+    opt: OptAnswer | null,
+    transport: Transport,
+  ): Promise<HandlerResult> {
+    const remote = this.backend.otherDatacenters;
+    try {
+      if (remote !== undefined) return await remote.dns(datacenter, message, transport);
+    } catch (error) {
+      this.logger.warn({ err: error, datacenter }, 'dns: no server of that datacenter answered');
+    }
+    const failure = DnsResolver.failure(query, this.backend.config, RCODE.SERVFAIL);
+    return this.finish(failure, message, query, opt, transport);
   }
 
   private async recurse(

@@ -4,11 +4,12 @@ import type { Logger } from 'pino';
 
 import { DnsHandler } from './handler';
 import type { DnsBackend } from './resolver';
-import { DnsServer } from './server';
+import { DnsServer, type PacketHandler } from './server';
+import type { AgentConfig } from '../config';
 
 export { DnsResolver, RCODE, type DnsBackend } from './resolver';
 export { DnsHandler } from './handler';
-export { DnsServer } from './server';
+export { DnsServer, type PacketHandler } from './server';
 export { encodeResponse, framed } from './encode';
 
 export interface RunningDns {
@@ -22,10 +23,19 @@ export async function startDnsServer(
   backend: DnsBackend,
   logger: Logger,
 ): Promise<RunningDns | null> {
-  const { ports, clientAddr } = backend.config;
+  return listenDns(backend.config, new DnsHandler(backend, logger), logger);
+}
+
+/** Listens with any packet handler (a client agent's forwards questions to a server). */
+export async function listenDns(
+  config: AgentConfig,
+  handler: PacketHandler,
+  logger: Logger,
+): Promise<RunningDns | null> {
+  const { ports, clientAddr } = config;
   if (ports.dns < 0) return null;
-  const hosts = backend.config.addresses.dns ?? clientAddr;
-  const server = new DnsServer(new DnsHandler(backend, logger), hosts, ports.dns, logger);
+  const hosts = config.addresses.dns ?? clientAddr;
+  const server = new DnsServer(handler, hosts, ports.dns, logger);
   const addresses = await server.listen();
   logger.info({ addresses }, 'dns listening');
   return { addresses, close: () => server.close() };

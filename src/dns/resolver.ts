@@ -27,6 +27,11 @@ export interface DnsBackend {
   readonly raft: { status(): RaftStatus };
   /** DNS answers only what the agent's DNS token (acl.tokens.dns, else default) may read. */
   readonly acl: AclResolver;
+  /** Other datacenters' servers, which answer names under `.<dc>.<domain>` (servers only). */
+  readonly otherDatacenters?: {
+    knows(dc: string): boolean;
+    dns(dc: string, packet: Buffer, transport: 'udp' | 'tcp'): Promise<Buffer | null>;
+  };
 }
 
 export const RCODE = {
@@ -84,6 +89,19 @@ export class DnsResolver {
       if (error instanceof AclNotFoundError) return false;
       throw error;
     }
+  }
+
+  /** The datacenter the question names when it is not this one (`web.service.dc2.consul`). */
+  otherDatacenter(query: DecodedPacket): string | null {
+    const config = this.backend.config;
+    const question = (query.questions ?? [])[0];
+    if (question === undefined) return null;
+    const domains = config.altDomain === null ? [config.domain] : [config.domain, config.altDomain];
+    const split = splitDomain(question.name, domains);
+    if (split === null) return null;
+    const parsed = parseQuery(split.labels, question.type === 'SRV');
+    const datacenter = 'datacenter' in parsed ? parsed.datacenter : null;
+    return datacenter !== null && datacenter !== config.datacenter ? datacenter : null;
   }
 
   /**

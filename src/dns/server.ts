@@ -10,7 +10,13 @@ import { createServer, isIP, isIPv6, type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
 
 import { framed } from './encode';
-import type { DnsHandler, HandlerResult } from './handler';
+import type { HandlerResult } from './handler';
+import type { Transport } from './limits';
+
+/** Answers one question packet: a server's resolver, or a client agent asking a server. */
+export interface PacketHandler {
+  handle(message: Buffer, transport: Transport): HandlerResult | Promise<HandlerResult>;
+}
 
 export interface TcpLimits {
   /** The first message must arrive whole within this long after the connection opens. */
@@ -36,7 +42,7 @@ export class DnsServer {
   private readonly connections = new Set<Socket>();
 
   constructor(
-    private readonly handler: DnsHandler,
+    private readonly handler: PacketHandler,
     private readonly hosts: readonly string[],
     private readonly port: number,
     private readonly logger: Logger,

@@ -13,7 +13,7 @@ import {
   type Resource,
   type TokenPermissions,
 } from '../acl';
-import type { AgentRuntime } from '../server';
+import type { AgentCore } from '../server';
 import { routeAcl, type RouteAcl } from './acl-routes';
 import { HttpError } from './errors';
 import type { JsonValue } from './json';
@@ -92,7 +92,7 @@ export function requestAcl(request: FastifyRequest): RequestAcl | null {
  * remembers both for the handler. Throws the 403 of a refused request.
  */
 export function openRequestAcl(
-  runtime: AgentRuntime,
+  runtime: AgentCore,
   request: FastifyRequest,
   reply: FastifyReply,
 ): RequestAcl {

@@ -9,14 +9,14 @@
 //           'sessions': session create/destroy/renew need session:write on the session's node.
 import type { FastifyRequest } from 'fastify';
 
-import type { AgentRuntime } from '../server';
+import type { AgentCore } from '../server';
 import { FILTERS, type AnswerFilter } from './acl-filters';
 import type { RequestAcl } from './acl-request';
 import { pathSuffix } from './path';
 import { hasQueryFlag } from './query';
 
 export interface RouteAcl {
-  check?: (acl: RequestAcl, request: FastifyRequest, runtime: AgentRuntime) => void;
+  check?: (acl: RequestAcl, request: FastifyRequest, runtime: AgentCore) => void;
   filter?: AnswerFilter;
   /** Whether a list the filter emptied is answered 404 (as when there was nothing). */
   notFoundWhenEmptied?: (request: FastifyRequest) => boolean;

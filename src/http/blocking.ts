@@ -6,7 +6,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 
 import { parseDuration } from '../config';
 import { NotLeaderError } from '../raft';
-import type { AgentRuntime } from '../server';
+import type { AgentCore, AgentRuntime } from '../server';
 import type { ReadResult } from '../state';
 import { badRequest, serverError } from './errors';
 import { queryOf, queryValue, type QueryValues } from './query';
@@ -34,7 +34,7 @@ const DECIMAL = /^[0-9]+$/;
  * Parses the query options of a read, in Consul's order: consistency conflicts, `wait`, `index`,
  * then the datacenter (which only fails when the RPC is attempted).
  */
-export function parseQueryOptions(request: FastifyRequest, runtime: AgentRuntime): QueryOptions {
+export function parseQueryOptions(request: FastifyRequest, runtime: AgentCore): QueryOptions {
   const query = queryOf(request);
   const consistency = parseConsistency(query);
   const waitMs = parseWait(query, runtime);
@@ -57,12 +57,12 @@ export function parseConsistency(query: QueryValues): Consistency {
 }
 
 /** `?dc` other than ours: Consul has no route to it. */
-export function checkDatacenter(query: QueryValues, runtime: AgentRuntime): void {
+export function checkDatacenter(query: QueryValues, runtime: AgentCore): void {
   const dc = queryValue(query, 'dc');
   if (dc !== '' && dc !== runtime.config.datacenter) throw serverError('No path to datacenter');
 }
 
-function parseWait(query: QueryValues, runtime: AgentRuntime): number {
+function parseWait(query: QueryValues, runtime: AgentCore): number {
   const text = queryValue(query, 'wait');
   let waitMs = 0;
   if (text !== '') {
@@ -125,7 +125,9 @@ function awaitLeader(runtime: AgentRuntime, timeoutMs: number): Promise<void> {
 }
 
 /** X-Consul-KnownLeader and X-Consul-LastContact, as every server-backed read sends them. */
-export function setLeaderHeaders(reply: FastifyReply, runtime: AgentRuntime): void {
+export function setLeaderHeaders(reply: FastifyReply, runtime: AgentCore): void {
+  // A client agent answers these reads from its own memory: it has no leader to speak of.
+  if (runtime.raft === null) return;
   if (runtime.raft.isLeader()) {
     reply.header('x-consul-knownleader', 'true').header('x-consul-lastcontact', '0');
     return;

@@ -4,14 +4,14 @@
 import { Catch, NotFoundException, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
-import type { HttpContext } from './context';
+import type { AgentContext } from './context';
 import { errorResponse } from './errors';
 import { sendEmpty, sendText } from './respond';
 import { requestPath } from './routes';
 
 @Catch()
 export class ApiExceptionFilter implements ExceptionFilter {
-  constructor(private readonly http: HttpContext) {}
+  constructor(private readonly http: AgentContext) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
@@ -27,7 +27,7 @@ export class ApiExceptionFilter implements ExceptionFilter {
 
 /** Answers a thrown error with Consul's status and text; logs what is not a client mistake. */
 export function sendError(
-  http: HttpContext,
+  http: AgentContext,
   request: FastifyRequest,
   reply: FastifyReply,
   error: unknown,
@@ -44,7 +44,7 @@ export function sendError(
 
 /** A method+path no controller serves. */
 export function answerUnrouted(
-  http: HttpContext,
+  http: AgentContext,
   request: FastifyRequest,
   reply: FastifyReply,
 ): void {

@@ -1,7 +1,8 @@
-// The Nest module of the HTTP API: thin controllers over one shared HttpContext.
+// The Nest module of the HTTP API: thin controllers over one shared context, assembled for a
+// server (every endpoint) or a client agent (its own endpoints; the rest is forwarded).
 import { Module, type DynamicModule } from '@nestjs/common';
 
-import { HttpContext } from './context';
+import { AgentContext, HttpContext } from './context';
 import { AclController } from './controllers/acl.controller';
 import { AgentTokenController } from './controllers/agent-token.controller';
 import { AgentController } from './controllers/agent.controller';
@@ -23,34 +24,51 @@ import { StatusController } from './controllers/status.controller';
 import { TxnController } from './controllers/txn.controller';
 import { UiController } from './controllers/ui.controller';
 
+/** The endpoints every agent answers itself, server or client. */
+const AGENT_CONTROLLERS = [
+  RootController,
+  AgentController,
+  AgentServicesController,
+  AgentChecksController,
+  AgentTelemetryController,
+  AgentTokenController,
+  MembershipController,
+  EventController,
+  KeyringController,
+];
+
 @Module({})
 export class HttpApiModule {
-  static forContext(context: HttpContext): DynamicModule {
+  static forServer(context: HttpContext): DynamicModule {
     return {
       module: HttpApiModule,
       controllers: [
-        RootController,
+        ...AGENT_CONTROLLERS,
         KvController,
         TxnController,
         StatusController,
         OperatorController,
         AutopilotController,
         SnapshotController,
-        AgentController,
-        AgentServicesController,
-        AgentChecksController,
-        AgentTelemetryController,
         CatalogController,
         HealthController,
         AclController,
-        AgentTokenController,
-        MembershipController,
-        EventController,
-        KeyringController,
         SessionController,
         UiController,
       ],
-      providers: [{ provide: HttpContext, useValue: context }],
+      providers: [
+        { provide: HttpContext, useValue: context },
+        { provide: AgentContext, useValue: context },
+      ],
+    };
+  }
+
+  /** A client agent: its own endpoints; the rest is forwarded to a server. */
+  static forClient(context: AgentContext): DynamicModule {
+    return {
+      module: HttpApiModule,
+      controllers: AGENT_CONTROLLERS,
+      providers: [{ provide: AgentContext, useValue: context }],
     };
   }
 }

@@ -5,20 +5,27 @@ import type { RequestListener, Server } from 'node:http';
 import type { ServerOptions as HttpsServerOptions } from 'node:https';
 import type { AddressInfo } from 'node:net';
 
-import type { LoggerService } from '@nestjs/common';
+import type { DynamicModule, LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
 import pino, { type Logger } from 'pino';
 
 import type { AgentConfig, TlsProtocolConfig } from '../config';
-import type { AgentRuntime } from '../server';
+import type { AgentCore, AgentRuntime } from '../server';
 import { aclScope, openRequestAcl, type RequestAcl } from './acl-request';
 import { aclEnforcedRuntime } from './acl-runtime';
 import { metrics } from '../telemetry';
 import { HANDLER_READ_METHODS, isWellFormedContentType, leaveBodyUnread } from './body';
 import { ClientConnections, clientErrorsAnsweredByServer, createApiServer } from './connections';
-import { HttpContext } from './context';
+import { AgentCache, serveCached } from './agent-cache';
+import { AgentContext, HttpContext } from './context';
+import {
+  serveForwarded,
+  serveOtherDatacenters,
+  type ApiForwarder,
+  type OtherDatacenters,
+} from './forwarded';
 import { answerMethodNotAllowed, ApiExceptionFilter, sendError } from './exception.filter';
 import { HttpError } from './errors';
 import { HttpApiModule } from './http.module';
@@ -26,6 +33,8 @@ import { requestPath, type RouteEntry } from './routes';
 import { serveUi } from './ui-static';
 
 export { DEFAULT_MAX_TXN_OPS } from './context';
+export { forwardedWaitMs } from './forwarded';
+export type { ApiForwarder, ForwardedRequest, ForwardedReply, OtherDatacenters } from './forwarded';
 export type { RouteEntry } from './routes';
 export {
   blockingRead,
@@ -49,7 +58,48 @@ export interface HttpServer {
   close(): Promise<void>;
   /** Every endpoint the API serves, with the methods it accepts. */
   routes(): RouteEntry[];
+  /**
+   * Answers one request without a socket, through the same hooks and handlers (a request a
+   * client agent forwarded over the server port).
+   */
+  inject(request: InjectedRequest): Promise<InjectedReply>;
 }
+
+export interface InjectedRequest {
+  method: string;
+  /** Path and query string. */
+  url: string;
+  headers: Record<string, string>;
+  body: Uint8Array;
+}
+
+export interface InjectedReply {
+  status: number;
+  headers: Record<string, string | string[]>;
+  body: Uint8Array;
+}
+
+/** Answers one request through the app's hooks and handlers, without a socket. */
+async function injectInto(
+  fastify: FastifyInstance,
+  request: InjectedRequest,
+): Promise<InjectedReply> {
+  const answer = await fastify.inject({
+    method: request.method as 'GET',
+    url: request.url,
+    headers: request.headers,
+    payload: Buffer.from(request.body.buffer, request.body.byteOffset, request.body.length),
+  });
+  const headers: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(answer.headers)) {
+    if (value === undefined || HOP_HEADERS.has(name)) continue;
+    headers[name] = Array.isArray(value) ? value.map(String) : String(value);
+  }
+  return { status: answer.statusCode, headers, body: answer.rawPayload };
+}
+
+/** Headers that describe one hop's connection, not the answer. */
+const HOP_HEADERS = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length']);
 
 export interface HttpServerOptions {
   /** Where request failures and Nest's own messages (at debug) go; default: stderr. */
@@ -60,12 +110,46 @@ export interface HttpServerOptions {
 
 export async function createHttpServer(
   runtime: AgentRuntime,
+  options: HttpServerOptions & { otherDatacenters?: OtherDatacenters } = {},
+): Promise<HttpServer> {
+  const logger = httpLogger(runtime, options);
+  const context = new HttpContext(aclEnforcedRuntime(runtime), logger, options.maxTxnOps);
+  return buildHttpServer(runtime, context, HttpApiModule.forServer(context), {
+    forward: null,
+    otherDatacenters: options.otherDatacenters ?? null,
+  });
+}
+
+/**
+ * A client agent's HTTP API: its own endpoints (/v1/agent/*, members, events, the UI's files)
+ * answered here, every other request carried to a server by `forward` and answered there.
+ */
+export async function createClientHttpServer(
+  runtime: AgentCore,
+  forward: ApiForwarder,
   options: HttpServerOptions = {},
 ): Promise<HttpServer> {
-  const logger =
-    options.logger ?? pino({ name: 'http', level: runtime.config.logLevel }, pino.destination(2));
-  const context = new HttpContext(aclEnforcedRuntime(runtime), logger, options.maxTxnOps);
+  const logger = httpLogger(runtime, options);
+  const context = new AgentContext(runtime, logger, options.maxTxnOps);
+  return buildHttpServer(runtime, context, HttpApiModule.forClient(context), {
+    forward,
+    otherDatacenters: null,
+  });
+}
 
+function httpLogger(runtime: AgentCore, options: HttpServerOptions): Logger {
+  return (
+    options.logger ?? pino({ name: 'http', level: runtime.config.logLevel }, pino.destination(2))
+  );
+}
+
+async function buildHttpServer(
+  runtime: AgentCore,
+  context: AgentContext,
+  module: DynamicModule,
+  relays: { forward: ApiForwarder | null; otherDatacenters: OtherDatacenters | null },
+): Promise<HttpServer> {
+  const { logger } = context;
   let handler: RequestListener | undefined;
   // One count per client IP over every listener, as Consul's one limiter for all HTTP servers.
   const clients = new ClientConnections(() => runtime.config.limits.httpMaxConnsPerClient);
@@ -104,6 +188,12 @@ export async function createHttpServer(
   for (const method of HANDLER_READ_METHODS) {
     fastify.addHttpMethod(method, { hasBody: false, overrideExisting: true });
   }
+  if (relays.otherDatacenters !== null) {
+    serveOtherDatacenters(fastify, context, relays.otherDatacenters);
+  }
+  // A client's cache fetches from a server; a server's from its own handlers.
+  const cache = new AgentCache(relays.forward ?? ((request) => injectInto(fastify, request)));
+  serveCached(fastify, context, cache);
   fastify.addHook('onRequest', (request, reply, done) => {
     let acl: RequestAcl;
     try {
@@ -130,11 +220,12 @@ export async function createHttpServer(
     done();
   });
 
-  const app = await NestFactory.create<NestFastifyApplication>(
-    HttpApiModule.forContext(context),
-    adapter,
-    { logger: new PinoNestLogger(logger), bodyParser: false, abortOnError: false },
-  );
+  if (relays.forward !== null) serveForwarded(fastify, context, relays.forward);
+  const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
+    logger: new PinoNestLogger(logger),
+    bodyParser: false,
+    abortOnError: false,
+  });
   app.useGlobalFilters(new ApiExceptionFilter(context));
   await app.init();
 
@@ -192,6 +283,7 @@ export async function createHttpServer(
     },
     httpsAddresses: () => [...httpsAddresses],
     async close(): Promise<void> {
+      cache.close();
       await Promise.all(
         extraServers.map(
           (server) =>
@@ -204,13 +296,14 @@ export async function createHttpServer(
       await app.close();
     },
     routes: () => context.routes.entries(),
+    inject: (request: InjectedRequest) => injectInto(fastify, request),
   };
 }
 
 // Per request, before the handler: the reloadable http_config.response_headers and
 // http_config.block_endpoints, the web UI's files, then the method check of the endpoint that owns the path.
 // Returns true when it answered the request itself.
-function onRequest(context: HttpContext, request: FastifyRequest, reply: FastifyReply): boolean {
+function onRequest(context: AgentContext, request: FastifyRequest, reply: FastifyReply): boolean {
   const { responseHeaders, blockEndpoints } = context.runtime.config.httpConfig;
   for (const name in responseHeaders) reply.header(name, responseHeaders[name]);
   if (blockEndpoints.length > 0) {

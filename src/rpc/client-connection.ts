@@ -19,12 +19,19 @@ export interface ConnectionOptions {
   logger: Logger;
   /** Dial through TLS when it says so (verify_outgoing). */
   tls?: RpcTls;
+  /** The server's datacenter, for verify_server_hostname (default: this agent's). */
+  datacenter?: string;
 }
 
 export interface CallOptions {
   signal?: AbortSignal;
   /** Deadline for the answer; the server is told so and abandons the call when it passes. */
   timeoutMs?: number;
+  /**
+   * The datacenter of the server at that address (default: this agent's): with
+   * verify_server_hostname its certificate must be for server.<datacenter>.<domain>.
+   */
+  datacenter?: string;
 }
 
 interface PendingCall {
@@ -58,6 +65,7 @@ export class ClientConnection {
     this.decoder = new FrameDecoder(options.maxFrameBytes);
     const { socket, ready } = dialServer(target, RpcType.Consul, options.tls, {
       keepAliveMs: 30_000,
+      datacenter: options.datacenter,
     });
     this.socket = socket;
     this.socket.setTimeout(options.connectTimeoutMs, () =>

@@ -39,7 +39,7 @@ export class ConnPool {
     args: Args,
     options: CallOptions = {},
   ): Promise<Reply> {
-    const raw = await this.connection(address).call(method.name, args, options);
+    const raw = await this.connection(address, options.datacenter).call(method.name, args, options);
     try {
       return method.parseReply(raw);
     } catch (err) {
@@ -62,7 +62,7 @@ export class ConnPool {
     for (const connection of [...this.connections.values()]) connection.close('pool closed');
   }
 
-  private connection(address: string): ClientConnection {
+  private connection(address: string, datacenter: string | undefined): ClientConnection {
     if (this.closed) throw new RpcConnectionError(address, 'pool closed');
     const existing = this.connections.get(address);
     if (existing !== undefined && !existing.isClosed) return existing;
@@ -76,6 +76,7 @@ export class ConnPool {
         maxQueuedCalls: this.options.maxQueuedCalls ?? 4096,
         logger: this.logger,
         tls: this.options.tls,
+        datacenter,
       },
       (closed) => {
         if (this.connections.get(address) === closed) this.connections.delete(address);

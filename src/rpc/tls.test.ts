@@ -56,7 +56,8 @@ function tlsFor(pair: PemPair, settings: Partial<RpcTlsSettings> = {}, caPem = c
     verifyIncoming: true,
     verifyOutgoing: true,
     verifyServerHostname: true,
-    serverName: 'server.dc1.consul',
+    datacenter: 'dc1',
+    domain: 'consul',
     minVersion: 'TLSv1.2',
     ciphers: null,
     ...settings,
@@ -136,6 +137,15 @@ describe('RPC over TLS (RPCTLS)', () => {
       const lenient = tlsFor(server1, { verifyServerHostname: false });
       assert.equal(await pool(lenient).call(server.address, Echo, 'ok'), 'echo ok');
     }
+  });
+
+  it("a call to another datacenter's server checks that datacenter's name", async () => {
+    const { server } = await startServer(tlsFor(dc2Server, { verifyIncoming: false }));
+    const dialer = pool(tlsFor(server1));
+    assert.equal(await dialer.call(server.address, Echo, 'wan', { datacenter: 'dc2' }), 'echo wan');
+    const { server: other } = await startServer(tlsFor(server1, { verifyIncoming: false }));
+    const error = await rejection(dialer.call(other.address, Echo, 'x', { datacenter: 'dc2' }));
+    assert.match(error.message, /server\.dc2\.consul/);
   });
 
   it('a server signed by another CA is refused by verify_outgoing', async () => {

@@ -29,8 +29,10 @@ export interface RpcTlsSettings {
   verifyIncoming: boolean;
   verifyOutgoing: boolean;
   verifyServerHostname: boolean;
-  /** The name checked with verifyServerHostname: `server.<datacenter>.<domain>`. */
-  serverName: string;
+  /** With verifyServerHostname a server of `dc` must be `server.<dc>.<domain>`: this agent's dc. */
+  datacenter: string;
+  /** Without the trailing dot (`consul`). */
+  domain: string;
   minVersion: SecureVersion;
   /** OpenSSL cipher list, or null for Node's default. */
   ciphers: string | null;
@@ -135,15 +137,20 @@ export class RpcTls {
     return server;
   }
 
-  /** Client options for the handshake on `socket`. */
-  clientOptions(socket: Socket): ConnectionOptions {
+  /** Consul's ServerSNI: the name a server of `datacenter` has (default: this agent's). */
+  serverName(datacenter = this.settings.datacenter): string {
+    return `server.${datacenter}.${this.settings.domain}`;
+  }
+
+  /** Client options for the handshake on `socket`, to a server of `datacenter`. */
+  clientOptions(socket: Socket, datacenter?: string): ConnectionOptions {
     const checkName = this.settings.verifyServerHostname;
     return {
       socket,
       secureContext: this.context,
       rejectUnauthorized: true,
       ...(checkName
-        ? { servername: this.settings.serverName }
+        ? { servername: this.serverName(datacenter) }
         : // The chain is still checked against the CA; only the name is not (Consul's default).
           { checkServerIdentity: () => undefined }),
     };
@@ -165,7 +172,7 @@ export function dialServer(
   target: HostPort,
   type: RpcType,
   tls: RpcTls | null | undefined,
-  options: { keepAliveMs?: number; allowHalfOpen?: boolean } = {},
+  options: { keepAliveMs?: number; allowHalfOpen?: boolean; datacenter?: string } = {},
 ): ServerDial {
   const raw = connectTcp({
     host: target.host,
@@ -180,7 +187,7 @@ export function dialServer(
   }
   // Written on connect, before the ClientHello the TLS socket sends then.
   raw.write(Buffer.of(RpcType.Tls));
-  const secure = connectTls(tls.clientOptions(raw));
+  const secure = connectTls(tls.clientOptions(raw, options.datacenter));
   // Queued by the TLS socket until the handshake completes.
   secure.write(Buffer.of(type));
   return { socket: secure, ready: 'secureConnect' };

@@ -3,16 +3,16 @@
 // member reconcile, autopilot, session timers), bootstrap_expect, and the HTTP API and DNS.
 import pino, { type Logger } from 'pino';
 import { AclResolver, AgentTokenFile } from '../acl';
-import { LocalAgent } from '../agent';
-import { startDnsServer } from '../dns';
+import { LocalAgent, storeAgentHost } from '../agent';
+import { DnsHandler, startDnsServer } from '../dns';
 import { Renderer, resourceFromObject } from '../render';
-import { createHttpServer } from '../http';
+import { createHttpServer, forwardedWaitMs } from '../http';
 import { AgentWatches } from '../watches';
 import type { RunningEsm } from '../esm';
 import { createJobQueue } from '../jobs';
 import type { AgentConfig, LoadedAgentConfig } from '../config';
 import { MemoryStorage, RaftNode, raftTiming, TcpTransport } from '../raft';
-import { ConnPool, RpcServer, RpcTls } from '../rpc';
+import { ConnPool, RpcServer } from '../rpc';
 import { SqliteStorage } from '../raft/storage';
 import type { RaftStorage } from '../raft/storage';
 import type { Membership, RaftHandle } from '../raft';
@@ -20,6 +20,7 @@ import { encodeCommand, Fsm, StateStore, type Command } from '../state';
 import { LogHub, metrics, startRuntimeCollector } from '../telemetry';
 import type { AgentRuntime } from './runtime';
 import { startAclLeaderDuty } from './acl-leader';
+import { rpcTlsFor } from './tls';
 import { Autopilot } from './autopilot';
 import { ExpectBootstrapper } from './bootstrap-expect';
 import { ConfigWatcher } from './config-watch';
@@ -32,6 +33,8 @@ import { startClusterOperations } from './cluster-ops';
 import { RaftOperator } from './operator';
 import type { SnapshotService } from './snapshot';
 import { serveRaftRpc } from './rpc-handlers';
+import { serveClientAgents } from './agent-endpoints';
+import { RemoteDatacenters } from './datacenters';
 import { SessionService } from './sessions';
 import { TombstoneGc } from './tombstone-gc';
 import { waitForReplay } from './replay';
@@ -81,7 +84,7 @@ export async function startServerAgent(
   });
   try {
     const store = new StateStore();
-    const tls = rpcTls(config);
+    const tls = rpcTlsFor(config);
     // The server port carries RPC and Raft; Raft addresses are RPC addresses.
     const rpc = new RpcServer({
       tls,
@@ -185,13 +188,21 @@ export async function startServerAgent(
     startMemberReconcile(config, agent, membership, logger, cleanup);
     cleanup.unshift(() => agent.local.stop());
     agent.local.start();
-    const http = await createHttpServer(agent, { logger: logger.child({ module: 'http' }) });
+    const http = await createHttpServer(agent, {
+      logger: logger.child({ module: 'http' }),
+      otherDatacenters: {
+        knows: (dc) => agent.otherDatacenters.knows(dc),
+        forward: (dc, request, signal) =>
+          agent.otherDatacenters.http(dc, request, forwardedWaitMs(request.url), signal),
+      },
+    });
     cleanup.unshift(async () => {
       store.abandon();
       await http.close();
     });
     agent.httpAddresses.push(...(await http.listen()));
     agent.httpsAddresses.push(...http.httpsAddresses());
+    serveClientAgents(rpc, agent, http, new DnsHandler(agent, logger.child({ module: 'dns' })));
     const dns = await startDnsServer(agent, logger.child({ module: 'dns' }));
     if (dns !== null) {
       cleanup.unshift(() => dns.close());
@@ -228,7 +239,7 @@ export async function startServerAgent(
  * `template` blocks: the agent renders them from its own HTTP API, as `consulate render` would;
  * with jobs.redis their renders and commands are durable BullMQ jobs (queues scoped to the node).
  */
-async function startAgentTemplates(
+export async function startAgentTemplates(
   config: AgentConfig,
   httpAddress: string | undefined,
   logger: Logger,
@@ -256,7 +267,7 @@ async function startAgentTemplates(
  * `esm {}`: the agent keeps the external checks scheduled, and runs some when esm.concurrency > 0.
  * Loaded only when configured: BullMQ is not on every agent's start-up path.
  */
-async function startAgentEsm(
+export async function startAgentEsm(
   config: AgentConfig,
   httpAddress: string,
   logger: Logger,
@@ -278,20 +289,6 @@ async function startAgentEsm(
     coordinate: true,
     concurrency: esm.concurrency,
     logger: logger.child({ module: 'esm' }),
-  });
-}
-
-/**
- * The server port's TLS (tls.internal_rpc over tls.defaults), or undefined when no TLS file is
- * configured: then RPCTLS is refused and everything is plain text.
- */
-function rpcTls(config: AgentConfig): RpcTls | undefined {
-  const settings = config.tls.internalRpc;
-  if (settings.cert === null && settings.ca.length === 0) return undefined;
-  return new RpcTls({
-    ...settings,
-    // Consul's ServerSNI: server.<datacenter>.<domain>, the domain without its trailing dot.
-    serverName: `server.${config.datacenter}.${config.domain.replace(/\.$/, '')}`,
   });
 }
 
@@ -391,6 +388,7 @@ class RunningServerAgent implements ServerAgent {
   snapshots!: SnapshotService;
   autopilot!: AutopilotOperator;
   readonly sessions: SessionService;
+  readonly otherDatacenters: RemoteDatacenters;
 
   constructor(
     config: AgentConfig,
@@ -414,7 +412,13 @@ class RunningServerAgent implements ServerAgent {
       logger.child({ module: 'session' }),
       config.sessionTtlMinMs,
     );
-    this.local = new LocalAgent(config, this, logger.child({ module: 'agent' }));
+    this.local = new LocalAgent(config, storeAgentHost(this), logger.child({ module: 'agent' }));
+    this.otherDatacenters = new RemoteDatacenters(
+      membership,
+      config.datacenter,
+      forwarder.pool,
+      logger.child({ module: 'wan' }),
+    );
     const tokenFile =
       config.acl.enableTokenPersistence && config.dataDir !== null
         ? new AgentTokenFile(config.dataDir)
@@ -487,26 +491,7 @@ class RunningServerAgent implements ServerAgent {
 
   reload(next: AgentConfig): void {
     const previous = this.current;
-    // Only what Consul reloads changes; identity, addresses, ports and data_dir stay.
-    const reloaded: AgentConfig = {
-      ...previous,
-      logLevel: next.logLevel,
-      nodeMeta: next.nodeMeta,
-      services: next.services,
-      checks: next.checks,
-      serviceDefinitions: next.serviceDefinitions,
-      checkDefinitions: next.checkDefinitions,
-      checkUpdateIntervalMs: next.checkUpdateIntervalMs,
-      enableScriptChecks: next.enableScriptChecks,
-      enableLocalScriptChecks: next.enableLocalScriptChecks,
-      watches: next.watches,
-      recursors: next.recursors,
-      dnsConfig: next.dnsConfig,
-      httpConfig: next.httpConfig,
-      limits: next.limits,
-      configSources: next.configSources,
-      merged: next.merged,
-    };
+    const reloaded = reloadedConfig(previous, next);
     // A broken watch definition fails the reload before anything changes.
     AgentWatches.validate(next.watches);
     // Services and checks go first: if they cannot apply, nothing else changes either.
@@ -541,6 +526,29 @@ class RunningServerAgent implements ServerAgent {
     this.stopping ??= runAll(this.cleanup, this.logger).then(() => this.resolveStopped(null));
     return this.stopping;
   }
+}
+
+/** What a reload changes (Consul's list): identity, addresses, ports and data_dir stay. */
+export function reloadedConfig(previous: AgentConfig, next: AgentConfig): AgentConfig {
+  return {
+    ...previous,
+    logLevel: next.logLevel,
+    nodeMeta: next.nodeMeta,
+    services: next.services,
+    checks: next.checks,
+    serviceDefinitions: next.serviceDefinitions,
+    checkDefinitions: next.checkDefinitions,
+    checkUpdateIntervalMs: next.checkUpdateIntervalMs,
+    enableScriptChecks: next.enableScriptChecks,
+    enableLocalScriptChecks: next.enableLocalScriptChecks,
+    watches: next.watches,
+    recursors: next.recursors,
+    dnsConfig: next.dnsConfig,
+    httpConfig: next.httpConfig,
+    limits: next.limits,
+    configSources: next.configSources,
+    merged: next.merged,
+  };
 }
 
 /** Consul's endpoint timers (kvs.apply, txn.apply, catalog.register, …) by command. */

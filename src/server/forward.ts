@@ -20,7 +20,7 @@ const RETRY_PAUSE_MS = 50;
 export class LeaderForwarder {
   constructor(
     private readonly raft: RaftHandle,
-    private readonly pool: ConnPool,
+    readonly pool: ConnPool,
     private readonly holdTimeoutMs = RPC_HOLD_TIMEOUT_MS,
   ) {}
 

@@ -1,7 +1,17 @@
 // What only servers do: run Raft and the state store, leader duties, and serve the HTTP API.
-export type { AgentRuntime } from './runtime';
-export { startServerAgent, type ServerAgent } from './agent';
+export type { AgentCore, AgentRuntime } from './runtime';
+export {
+  reloadedConfig,
+  startAgentEsm,
+  startAgentTemplates,
+  startServerAgent,
+  type ServerAgent,
+  type ServerAgentOptions,
+} from './agent';
 export { TombstoneGc, type TombstoneGcOptions } from './tombstone-gc';
+export { NoPathError, RemoteDatacenters } from './datacenters';
+export { ConfigWatcher } from './config-watch';
+export { rpcTlsFor } from './tls';
 export { LeaderForwarder, RPC_HOLD_TIMEOUT_MS } from './forward';
 export { serveRaftRpc } from './rpc-handlers';
 export { RaftApply, RaftReadIndex, StatusLeader, StatusPeers } from './raft-rpc';
@@ -56,3 +66,11 @@ export {
   sessionTtlMs,
 } from './sessions';
 export { SESSION_TTL_MULTIPLIER } from './session-timers';
+export {
+  CatalogNodeView,
+  CatalogSync,
+  DnsQuery,
+  HttpForward,
+  type ApiReply,
+  type ApiRequest,
+} from './agent-rpc';

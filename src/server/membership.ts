@@ -157,6 +157,16 @@ export class AgentMembership implements ServerDiscovery {
     return servers;
   }
 
+  /** Servers of every datacenter as the WAN pool shows them (none on client agents). */
+  wanServers(): KnownServer[] {
+    const servers: KnownServer[] = [];
+    for (const member of this.wan?.members() ?? []) {
+      const server = asServer(member);
+      if (server !== null) servers.push(server);
+    }
+    return servers;
+  }
+
   onChange(listener: () => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);

@@ -128,7 +128,8 @@ function pool(cert?: { cert: string; key: string }): ConnPool {
           verifyIncoming: false,
           verifyOutgoing: true,
           verifyServerHostname: true,
-          serverName: 'server.dc1.consul',
+          datacenter: 'dc1',
+          domain: 'consul',
           minVersion: 'TLSv1.2',
           ciphers: null,
         });

@@ -12,7 +12,7 @@ import {
 } from '../../agent';
 import { HEALTH_CHECK_SELECTORS } from '../../filter';
 import { agentCheckJson, agentFilter, asHttp, readJsonBody } from '../agent-json';
-import { HttpContext } from '../context';
+import { AgentContext } from '../context';
 import { badRequest } from '../errors';
 import type { JsonValue } from '../json';
 import { pathSuffix } from '../path';
@@ -21,7 +21,7 @@ import { sendEmpty, sendJson, wantsPretty } from '../respond';
 
 @Controller('v1/agent')
 export class AgentChecksController {
-  constructor(private readonly http: HttpContext) {}
+  constructor(private readonly http: AgentContext) {}
 
   @Get('checks')
   async checks(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {

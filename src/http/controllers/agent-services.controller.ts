@@ -19,7 +19,7 @@ import {
   wantsText,
 } from '../agent-json';
 import { parseQueryOptions } from '../blocking';
-import { HttpContext } from '../context';
+import { AgentContext } from '../context';
 import { badRequest, HttpError } from '../errors';
 import type { JsonValue } from '../json';
 import { pathSuffix } from '../path';
@@ -28,7 +28,7 @@ import { sendEmpty, sendJson, sendText, wantsPretty } from '../respond';
 
 @Controller('v1/agent')
 export class AgentServicesController {
-  constructor(private readonly http: HttpContext) {}
+  constructor(private readonly http: AgentContext) {}
 
   @Get('services')
   async services(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {

@@ -4,7 +4,7 @@ import { Controller, Get, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 import { metrics, type LogLevelName } from '../../telemetry';
-import { HttpContext } from '../context';
+import { AgentContext } from '../context';
 import { badRequest, HttpError } from '../errors';
 import { hasQueryFlag, queryOf, queryValue } from '../query';
 import { finish, sendJson, wantsPretty } from '../respond';
@@ -14,7 +14,7 @@ const LEVELS: ReadonlySet<string> = new Set(['trace', 'debug', 'info', 'warn', '
 
 @Controller('v1/agent')
 export class AgentTelemetryController {
-  constructor(private readonly http: HttpContext) {}
+  constructor(private readonly http: AgentContext) {}
 
   @Get('metrics')
   async metrics(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {

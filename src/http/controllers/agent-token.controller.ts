@@ -4,7 +4,7 @@ import { Controller, Put, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 import { readBody } from '../body';
-import { HttpContext } from '../context';
+import { AgentContext } from '../context';
 import { badRequest, HttpError, tooLarge } from '../errors';
 import { BodyDecodeError, goString, ROOT, structFields } from '../go-decode';
 import { JsonSyntaxError, parseJsonBody } from '../json-parse';
@@ -28,7 +28,7 @@ const TOKEN_NAMES: Readonly<Record<string, string>> = {
 
 @Controller('v1/agent')
 export class AgentTokenController {
-  constructor(private readonly http: HttpContext) {}
+  constructor(private readonly http: AgentContext) {}
 
   @Put('token/*')
   async setToken(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {

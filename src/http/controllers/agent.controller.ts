@@ -6,9 +6,10 @@ import { Controller, Get, Put, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 import { CONSUL_COMPAT_VERSION, type AgentConfig } from '../../config';
-import type { AgentRuntime } from '../../server/runtime';
+import type { RaftHandle } from '../../raft';
+import type { AgentCore } from '../../server';
 import { memberJson } from '../member-json';
-import { HttpContext } from '../context';
+import { AgentContext } from '../context';
 import type { JsonValue } from '../json';
 import { enableFlag } from '../agent-json';
 import { serverError } from '../errors';
@@ -27,7 +28,7 @@ const HIDDEN = 'hidden';
 
 @Controller('v1/agent')
 export class AgentController {
-  constructor(private readonly http: HttpContext) {}
+  constructor(private readonly http: AgentContext) {}
 
   @Get('self')
   async self(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
@@ -84,15 +85,7 @@ export class AgentController {
 }
 
 /** Every value a string, sections as `consul info` prints them. */
-function stats(runtime: AgentRuntime): JsonValue {
-  const { config, raft } = runtime;
-  const status = raft.status();
-  const voters = status.membership.servers.filter((server) => server.voter);
-  const isLeader = raft.isLeader();
-  const leaderAddress =
-    status.leaderAddress ??
-    status.membership.servers.find((server) => server.id === status.leaderId)?.address ??
-    '';
+function stats(runtime: AgentCore): JsonValue {
   const memory = process.memoryUsage();
   return {
     agent: {
@@ -107,6 +100,34 @@ function stats(runtime: AgentRuntime): JsonValue {
       version: CONSUL_COMPAT_VERSION,
       version_metadata: '',
     },
+    ...(runtime.raft === null ? clientStats(runtime) : serverStats(runtime, runtime.raft)),
+    runtime: {
+      arch: process.arch,
+      cpu_count: String(cpus().length),
+      goroutines: '0',
+      heap_bytes: String(memory.heapUsed),
+      max_procs: String(cpus().length),
+      os: process.platform,
+      version: process.version,
+    },
+    serf_lan: sortedMap(runtime.membership.lan.stats()),
+    ...(runtime.membership.wan === null
+      ? {}
+      : { serf_wan: sortedMap(runtime.membership.wan.stats()) }),
+  };
+}
+
+/** A server's `consul` and `raft` sections. */
+function serverStats(runtime: AgentCore, raft: RaftHandle): { [key: string]: JsonValue } {
+  const { config } = runtime;
+  const status = raft.status();
+  const voters = status.membership.servers.filter((server) => server.voter);
+  const isLeader = raft.isLeader();
+  const leaderAddress =
+    status.leaderAddress ??
+    status.membership.servers.find((server) => server.id === status.leaderId)?.address ??
+    '';
+  return {
     consul: {
       acl: config.acl.enabled ? 'enabled' : 'disabled',
       bootstrap: String(config.bootstrap),
@@ -144,19 +165,21 @@ function stats(runtime: AgentRuntime): JsonValue {
       state: RAFT_STATE[status.role] ?? status.role,
       term: String(status.term),
     },
-    runtime: {
-      arch: process.arch,
-      cpu_count: String(cpus().length),
-      goroutines: '0',
-      heap_bytes: String(memory.heapUsed),
-      max_procs: String(cpus().length),
-      os: process.platform,
-      version: process.version,
+  };
+}
+
+/** A client agent's `consul` section: it knows servers, not Raft. */
+function clientStats(runtime: AgentCore): { [key: string]: JsonValue } {
+  const { config } = runtime;
+  const servers = runtime.membership
+    .servers()
+    .filter((server) => server.datacenter === config.datacenter && server.status === 'alive');
+  return {
+    consul: {
+      acl: config.acl.enabled ? 'enabled' : 'disabled',
+      known_servers: String(servers.length),
+      server: 'false',
     },
-    serf_lan: sortedMap(runtime.membership.lan.stats()),
-    ...(runtime.membership.wan === null
-      ? {}
-      : { serf_wan: sortedMap(runtime.membership.wan.stats()) }),
   };
 }
 

@@ -29,8 +29,13 @@ export class CatalogController {
 
   @Get('datacenters')
   async datacenters(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
-    const { config } = this.http.runtime;
-    return sendJson(request, reply, [config.datacenter], wantsPretty(request, config.prettyJson));
+    const { config, otherDatacenters } = this.http.runtime;
+    return sendJson(
+      request,
+      reply,
+      otherDatacenters.datacenters(),
+      wantsPretty(request, config.prettyJson),
+    );
   }
 
   @Put('register')

@@ -6,7 +6,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { UserEventError, type UserEvent } from '../../server';
 import { checkDatacenter, parseQueryOptions, setLeaderHeaders } from '../blocking';
 import { readBody } from '../body';
-import { HttpContext } from '../context';
+import { AgentContext } from '../context';
 import { badRequest, serverError, tooLarge } from '../errors';
 import type { JsonValue } from '../json';
 import { queryOf, queryValue } from '../query';
@@ -18,7 +18,7 @@ const MAX_EVENT_BODY = 9 * 1024;
 
 @Controller('v1/event')
 export class EventController {
-  constructor(private readonly http: HttpContext) {}
+  constructor(private readonly http: AgentContext) {}
 
   @Put('fire/:name')
   async fire(

@@ -5,7 +5,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 
 import type { KeyResponse, Serf } from '../../gossip';
 import { readBody } from '../body';
-import { HttpContext } from '../context';
+import { AgentContext } from '../context';
 import { badRequest, serverError, tooLarge } from '../errors';
 import type { JsonValue } from '../json';
 import { JsonSyntaxError, parseJsonBody, type ParsedJson } from '../json-parse';
@@ -16,7 +16,7 @@ type KeyOperation = 'installKey' | 'useKey' | 'removeKey';
 
 @Controller('v1/operator/keyring')
 export class KeyringController {
-  constructor(private readonly http: HttpContext) {}
+  constructor(private readonly http: AgentContext) {}
 
   @Get()
   async list(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {

@@ -2,7 +2,7 @@
 import { Controller, Get, Param, Put, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
-import { HttpContext } from '../context';
+import { AgentContext } from '../context';
 import { serverError } from '../errors';
 import { memberJson } from '../member-json';
 import { hasQueryFlag, queryOf, queryValue } from '../query';
@@ -13,7 +13,7 @@ const ALL_SEGMENTS = '_all';
 
 @Controller('v1/agent')
 export class MembershipController {
-  constructor(private readonly http: HttpContext) {}
+  constructor(private readonly http: AgentContext) {}
 
   /** The LAN pool's members (`?wan`: the WAN pool's), `?segment` as Consul's OSS build. */
   @Get('members')

@@ -3,7 +3,7 @@
 import { All, Controller, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
-import { HttpContext } from '../context';
+import { AgentContext } from '../context';
 import { sendText } from '../respond';
 
 const INDEX_TEXT =
@@ -11,7 +11,7 @@ const INDEX_TEXT =
 
 @Controller()
 export class RootController {
-  constructor(private readonly http: HttpContext) {}
+  constructor(private readonly http: AgentContext) {}
 
   @All()
   index(@Req() request: FastifyRequest, @Res() reply: FastifyReply): void {

@@ -1,0 +1,280 @@
+// A client agent (`consulate agent` without -server): it owns the services and checks of its
+// host and syncs them to the servers, joins the LAN pool, and serves the whole HTTP API and DNS
+// on 127.0.0.1 by answering its own endpoints and carrying everything else to a server of its
+// datacenter over the server port. It keeps no state of the cluster; servers are found in the
+// LAN pool, so servers can come and go without restarting any client.
+import type { Logger } from 'pino';
+
+import { AclResolver } from '../acl';
+import { LocalAgent } from '../agent';
+import type { AgentConfig } from '../config';
+import { listenDns } from '../dns';
+import { createClientHttpServer, forwardedWaitMs, type ApiForwarder } from '../http';
+import { ConnPool } from '../rpc';
+import {
+  AgentMembership,
+  ConfigWatcher,
+  HttpForward,
+  reloadedConfig,
+  rpcTlsFor,
+  startAgentEsm,
+  startAgentTemplates,
+  UserEvents,
+  type AgentCore,
+  type ServerAgentOptions,
+} from '../server';
+import { StateStore } from '../state';
+import { LogHub, metrics } from '../telemetry';
+import { AgentWatches } from '../watches';
+import { remoteAgentHost, RPC_CLIENT_TIMEOUT_MS } from './agent-host';
+import { ClientDnsHandler } from './dns';
+import { ServerRpc } from './server-rpc';
+import { ServerList } from './servers';
+
+export interface ClientAgent extends AgentCore {
+  readonly raft: null;
+  /** host:port of every HTTP listener. */
+  readonly httpAddresses: string[];
+  /** host:port of every HTTPS listener (ports.https > 0). */
+  readonly httpsAddresses: string[];
+  /** host:port of every DNS listener, empty when ports.dns is -1. */
+  readonly dnsAddresses: string[];
+  /** Servers of this datacenter the agent can reach through the LAN pool right now. */
+  knownServers(): number;
+}
+
+export async function startClientAgent(
+  config: AgentConfig,
+  logger: Logger,
+  options: ServerAgentOptions = {},
+): Promise<ClientAgent> {
+  if (config.acl.enabled) {
+    throw new Error(
+      'acl.enabled: client agents do not resolve ACL tokens yet; enable ACLs on the servers ' +
+        '(requests a client forwards carry their token and are checked there)',
+    );
+  }
+  metrics.configure({
+    prefix: config.telemetry.metricsPrefix,
+    disableHostname: config.telemetry.disableHostname,
+    prometheusRetentionMs: config.telemetry.prometheusRetentionMs,
+  });
+  const cleanup: (() => Promise<void>)[] = [];
+  try {
+    // verify_outgoing: the client dials its servers through TLS, checking their names with
+    // verify_server_hostname, and presents its own certificate to verify_incoming servers.
+    const pool = new ConnPool({
+      logger: logger.child({ module: 'rpc-pool' }),
+      tls: rpcTlsFor(config),
+    });
+    cleanup.unshift(async () => pool.close());
+    let agent: RunningClientAgent | null = null;
+    let gaveUp: string | null = null;
+    const membership = await AgentMembership.start({
+      config,
+      serverPort: 0,
+      logger,
+      onJoinGaveUp: (message) => {
+        gaveUp = message;
+        if (agent !== null) void agent.fail(message);
+      },
+    });
+    cleanup.unshift(() => membership.shutdown());
+    const rpc = new ServerRpc(
+      pool,
+      new ServerList(membership, config.datacenter),
+      logger.child({ module: 'servers' }),
+    );
+    const host = remoteAgentHost(rpc, logger.child({ module: 'alias' }));
+    cleanup.unshift(async () => host.close());
+    agent = new RunningClientAgent(config, membership, rpc, host, logger, cleanup, options);
+    if (gaveUp !== null) void agent.fail(gaveUp);
+    cleanup.unshift(() => agent.local.stop());
+    agent.local.start();
+
+    const http = await createClientHttpServer(
+      agent,
+      forwardTo(rpc, () => agent.config.nodeName),
+      {
+        logger: logger.child({ module: 'http' }),
+      },
+    );
+    cleanup.unshift(() => http.close());
+    agent.httpAddresses.push(...(await http.listen()));
+    agent.httpsAddresses.push(...http.httpsAddresses());
+    const dnsLogger = logger.child({ module: 'dns' });
+    const dns = await listenDns(
+      config,
+      new ClientDnsHandler(rpc, () => agent.config.dnsConfig, dnsLogger),
+      dnsLogger,
+    );
+    if (dns !== null) {
+      cleanup.unshift(() => dns.close());
+      agent.dnsAddresses.push(...dns.addresses);
+    }
+    if (agent.httpAddresses.length > 0) {
+      const watches = new AgentWatches(agent.httpAddresses[0], logger.child({ module: 'watch' }));
+      cleanup.unshift(async () => watches.stop());
+      watches.apply(config.watches);
+      agent.watches = watches;
+    }
+    const renderer = await startAgentTemplates(config, agent.httpAddresses[0], logger);
+    if (renderer !== null) cleanup.unshift(() => renderer.stop());
+    if (config.esm.enabled && agent.httpAddresses.length > 0) {
+      const esm = await startAgentEsm(config, agent.httpAddresses[0], logger);
+      cleanup.unshift(() => esm.stop());
+    }
+    if (config.autoReloadConfig && options.reloadSource !== undefined) {
+      const watcher = new ConfigWatcher(
+        options.watchPaths ?? config.configSources,
+        () => agent.reloadConfig(),
+        logger.child({ module: 'config-watch' }),
+      );
+      cleanup.unshift(() => watcher.close());
+    }
+    return agent;
+  } catch (error) {
+    await runAll(cleanup, logger);
+    throw error;
+  }
+}
+
+/**
+ * Carries API requests to a server. A blocking query may be held there for its whole wait, so
+ * its deadline is the wait, its jitter and the usual RPC timeout, as Consul's client computes it.
+ */
+function forwardTo(rpc: ServerRpc, nodeName: () => string): ApiForwarder {
+  return (request, signal) => {
+    const idempotent = request.method === 'GET' || request.method === 'HEAD';
+    return rpc.call(
+      HttpForward,
+      { ...request, url: nearThisAgent(request.url, nodeName()) },
+      { signal, timeoutMs: forwardedWaitMs(request.url) + RPC_CLIENT_TIMEOUT_MS, idempotent },
+    );
+  };
+}
+
+/** `?near=_agent` means this client's node, which the server answering does not know. */
+export function nearThisAgent(url: string, nodeName: string): string {
+  const at = url.indexOf('?');
+  if (at === -1) return url;
+  const query = new URLSearchParams(url.slice(at + 1));
+  if (query.get('near') !== '_agent') return url;
+  query.set('near', nodeName);
+  return `${url.slice(0, at)}?${query.toString()}`;
+}
+
+class RunningClientAgent implements ClientAgent {
+  readonly raft = null;
+  readonly httpAddresses: string[] = [];
+  readonly httpsAddresses: string[] = [];
+  readonly dnsAddresses: string[] = [];
+  readonly startedAtMs = Date.now();
+  readonly local: LocalAgent;
+  readonly logs: LogHub;
+  readonly acl: AclResolver;
+  readonly events: UserEvents;
+  readonly stopped: Promise<string | null>;
+  watches: AgentWatches | null = null;
+  private current: AgentConfig;
+  private stopping: Promise<void> | null = null;
+  private resolveStopped: (reason: string | null) => void = () => undefined;
+
+  constructor(
+    config: AgentConfig,
+    readonly membership: AgentMembership,
+    private readonly rpc: ServerRpc,
+    host: ReturnType<typeof remoteAgentHost>,
+    private readonly logger: Logger,
+    private readonly cleanup: (() => Promise<void>)[],
+    private readonly options: ServerAgentOptions,
+  ) {
+    this.current = config;
+    this.logs = options.logHub ?? new LogHub();
+    this.local = new LocalAgent(config, host, logger.child({ module: 'agent' }));
+    // A client holds no ACL tables (ACLs are refused on clients above): an empty store's reads.
+    this.acl = new AclResolver(new StateStore().acl, () => {
+      const { acl, datacenter, nodeName } = this.current;
+      return { ...acl, datacenter, nodeName };
+    });
+    this.stopped = new Promise((resolve) => (this.resolveStopped = resolve));
+    this.events = new UserEvents(
+      {
+        nodeName: () => this.current.nodeName,
+        services: () =>
+          this.local
+            .listServices()
+            .map((entry) => ({ service: entry.record.service, tags: entry.record.tags })),
+      },
+      (name, payload) => membership.lan.userEvent(name, payload, false),
+      logger.child({ module: 'events' }),
+    );
+    membership.onEvent((event, pool) => {
+      if (pool === 'lan' && event.type === 'user') {
+        this.events.receive(event.name, event.payload, event.ltime);
+      }
+    });
+  }
+
+  get config(): AgentConfig {
+    return this.current;
+  }
+
+  knownServers(): number {
+    return this.rpc.known();
+  }
+
+  async reloadConfig(): Promise<void> {
+    if (this.options.reloadSource === undefined) {
+      throw new Error(
+        'configuration reload is not available: the agent was started without configuration sources',
+      );
+    }
+    const { config, warnings } = this.options.reloadSource();
+    for (const warning of warnings) this.logger.warn(warning);
+    const reloaded = reloadedConfig(this.current, config);
+    AgentWatches.validate(config.watches);
+    this.local.reload(reloaded);
+    const previousLevel = this.current.logLevel;
+    this.current = reloaded;
+    this.watches?.apply(config.watches);
+    if (config.logLevel !== previousLevel) {
+      this.logger.info({ log_level: config.logLevel }, 'log level changed');
+      this.logger.level = config.logLevel;
+    }
+    this.logger.info(
+      { services: config.serviceDefinitions.length, checks: config.checkDefinitions.length },
+      'configuration reloaded',
+    );
+  }
+
+  async leave(): Promise<void> {
+    this.logger.info('gracefully leaving the cluster');
+    try {
+      await this.membership.leave();
+    } catch (error) {
+      this.logger.warn({ err: error }, 'leave did not complete');
+    }
+    await this.shutdown();
+  }
+
+  async fail(reason: string): Promise<void> {
+    await this.shutdown();
+    this.resolveStopped(reason);
+  }
+
+  shutdown(): Promise<void> {
+    this.stopping ??= runAll(this.cleanup, this.logger).then(() => this.resolveStopped(null));
+    return this.stopping;
+  }
+}
+
+async function runAll(steps: (() => Promise<void>)[], logger: Logger): Promise<void> {
+  for (const step of steps) {
+    try {
+      await step();
+    } catch (error) {
+      logger.error({ err: error }, 'shutdown step failed');
+    }
+  }
+}
