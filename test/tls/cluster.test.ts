@@ -51,15 +51,15 @@ async function server(
   cert: string,
   key: string,
   seeds: string[],
+  role: 'server' | 'client' = 'server',
 ): Promise<RunningAgent> {
   const ip = `127.0.0.${octet}`;
   const config = join(root, `s${octet}.hcl`);
   writeFileSync(config, tlsConfig(cert, key));
   const agent = await startAgent(
     [
-      '-server',
-      '-bootstrap-expect=3',
-      `-node=s${octet}`,
+      ...(role === 'server' ? ['-server', '-bootstrap-expect=3'] : []),
+      `-node=${role === 'server' ? 's' : 'c'}${octet}`,
       `-bind=${ip}`,
       `-client=${ip}`,
       `-data-dir=${join(root, `s${octet}`)}`,
@@ -176,6 +176,27 @@ describe('servers with TLS on RPC and Raft', () => {
       () => running.map((agent) => agent.output()).join('\n'),
       /in plain text from .* refused: verify_incoming requires TLS/,
     );
+  });
+
+  it('a client agent with a client certificate carries requests to the servers through TLS', async () => {
+    const client = await server(
+      45,
+      pki.clientCert,
+      pki.clientKey,
+      [lanAddress(servers[0])],
+      'client',
+    );
+    const put = await eventually('a write through the client agent', async () => {
+      const response = await fetch(`${client.baseUrl}/v1/kv/tls/client`, {
+        method: 'PUT',
+        body: 'via-client',
+      });
+      const text = await response.text();
+      return response.status === 200 ? text : undefined;
+    });
+    assert.equal(put.trim(), 'true');
+    const got = await fetch(`${servers[2].baseUrl}/v1/kv/tls/client?raw&consistent`);
+    assert.equal(await got.text(), 'via-client');
   });
 
   it('a server whose certificate is for server.dc2.consul is refused by the others', async () => {
