@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 
 import { AclResolver } from '../acl';
 import { LocalAgent } from '../agent';
-import type { AgentConfig } from '../config';
+import type { AgentConfig, TlsConfig } from '../config';
 import { listenDns } from '../dns';
 import { createClientHttpServer, forwardedWaitMs, type ApiForwarder } from '../http';
 import { ConnPool } from '../rpc';
@@ -63,10 +63,8 @@ export async function startClientAgent(
   try {
     // verify_outgoing: the client dials its servers through TLS, checking their names with
     // verify_server_hostname, and presents its own certificate to verify_incoming servers.
-    const pool = new ConnPool({
-      logger: logger.child({ module: 'rpc-pool' }),
-      tls: rpcTlsFor(config),
-    });
+    const tls = rpcTlsFor(config);
+    const pool = new ConnPool({ logger: logger.child({ module: 'rpc-pool' }), tls });
     cleanup.unshift(async () => pool.close());
     let agent: RunningClientAgent | null = null;
     let gaveUp: string | null = null;
@@ -102,6 +100,10 @@ export async function startClientAgent(
     cleanup.unshift(() => http.close());
     agent.httpAddresses.push(...(await http.listen()));
     agent.httpsAddresses.push(...http.httpsAddresses());
+    agent.tlsReloads.push((next) => {
+      http.reloadTls(next.https);
+      tls?.reload(next.internalRpc);
+    });
     const dnsLogger = logger.child({ module: 'dns' });
     const dns = await listenDns(
       config,
@@ -168,6 +170,8 @@ class RunningClientAgent implements ClientAgent {
   readonly raft = null;
   readonly httpAddresses: string[] = [];
   readonly httpsAddresses: string[] = [];
+  /** What a reload's new certificates and CAs go to (the HTTPS listeners, the server pool). */
+  readonly tlsReloads: ((next: TlsConfig) => void)[] = [];
   readonly dnsAddresses: string[] = [];
   readonly startedAtMs = Date.now();
   readonly local: LocalAgent;
@@ -237,6 +241,7 @@ class RunningClientAgent implements ClientAgent {
     this.local.reload(reloaded);
     const previousLevel = this.current.logLevel;
     this.current = reloaded;
+    for (const reloadTls of this.tlsReloads) reloadTls(config.tls);
     this.watches?.apply(config.watches);
     if (config.logLevel !== previousLevel) {
       this.logger.info({ log_level: config.logLevel }, 'log level changed');

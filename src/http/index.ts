@@ -2,8 +2,9 @@
 import 'reflect-metadata';
 
 import type { RequestListener, Server } from 'node:http';
-import type { ServerOptions as HttpsServerOptions } from 'node:https';
+import type { Server as HttpsServer, ServerOptions as HttpsServerOptions } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { SecureContextOptions } from 'node:tls';
 
 import type { DynamicModule, LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -54,6 +55,11 @@ export interface HttpServer {
   listen(): Promise<string[]>;
   /** `host:port` of each HTTPS listener, once listening. */
   httpsAddresses(): string[];
+  /**
+   * Serves new HTTPS connections with `tls`'s certificate, key and CAs (a reload); whether
+   * client certificates are required stays as the listener started.
+   */
+  reloadTls(tls: TlsProtocolConfig): void;
   /** Stops listening and drops open connections (blocking queries included). */
   close(): Promise<void>;
   /** Every endpoint the API serves, with the methods it accepts. */
@@ -231,6 +237,7 @@ async function buildHttpServer(
 
   const extraServers: Server[] = [];
   const httpsAddresses: string[] = [];
+  const httpsServers: HttpsServer[] = [];
   /** Binds `hosts` on `port` (0: a free port, then the same one for every host). */
   const listenAll = async (
     hosts: readonly string[],
@@ -273,8 +280,11 @@ async function buildHttpServer(
       // ports.https: -1 (Consul's default) and 0 leave HTTPS off.
       if (ports.https > 0) {
         const secure = httpsOptions(tls.https, runtime.config.limits.httpsHandshakeTimeoutMs);
-        const make = (): Server =>
-          createApiServer(handler as RequestListener, clients, config, secure);
+        const make = (): Server => {
+          const server = createApiServer(handler as RequestListener, clients, config, secure);
+          httpsServers.push(server as HttpsServer);
+          return server;
+        };
         httpsAddresses.push(
           ...(await listenAll(own.https ?? clientAddr, ports.https, make, keepAliveTimeout)),
         );
@@ -282,6 +292,9 @@ async function buildHttpServer(
       return addresses;
     },
     httpsAddresses: () => [...httpsAddresses],
+    reloadTls(tls: TlsProtocolConfig): void {
+      for (const server of httpsServers) server.setSecureContext(httpsContext(tls));
+    },
     async close(): Promise<void> {
       cache.close();
       await Promise.all(
@@ -346,12 +359,19 @@ export function routeLabel(route: string): string {
  */
 function httpsOptions(tls: TlsProtocolConfig, handshakeTimeoutMs: number): HttpsServerOptions {
   return {
+    ...httpsContext(tls),
     handshakeTimeout: handshakeTimeoutMs,
+    requestCert: tls.verifyIncoming,
+    rejectUnauthorized: tls.verifyIncoming,
+  };
+}
+
+/** The certificate, key, CAs, version and ciphers: what a reload may change. */
+function httpsContext(tls: TlsProtocolConfig): SecureContextOptions {
+  return {
     cert: tls.cert ?? undefined,
     key: tls.key ?? undefined,
     ca: tls.ca.length > 0 ? tls.ca : undefined,
-    requestCert: tls.verifyIncoming,
-    rejectUnauthorized: tls.verifyIncoming,
     minVersion: tls.minVersion,
     ...(tls.ciphers === null ? {} : { ciphers: tls.ciphers }),
   };

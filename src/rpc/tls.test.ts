@@ -148,6 +148,16 @@ describe('RPC over TLS (RPCTLS)', () => {
     assert.match(error.message, /server\.dc2\.consul/);
   });
 
+  it('a reload gives new connections the new certificate', async () => {
+    const serverTls = tlsFor(server1, { verifyIncoming: false });
+    const { server } = await startServer(serverTls);
+    assert.equal(await pool(tlsFor(server1)).call(server.address, Echo, 'a'), 'echo a');
+    // Now the server presents a certificate for dc2: a fresh client refuses it by name.
+    serverTls.reload({ ...dc2Server, ca: [ca.cert], minVersion: 'TLSv1.2', ciphers: null });
+    const error = await rejection(pool(tlsFor(server1)).call(server.address, Echo, 'b'));
+    assert.match(error.message, /server\.dc1\.consul/);
+  });
+
   it('a server signed by another CA is refused by verify_outgoing', async () => {
     const { server } = await startServer(
       tlsFor(strangerServer, { verifyIncoming: false }, otherCa.cert),

@@ -44,14 +44,25 @@ interface PendingHandshake {
 }
 
 export class RpcTls {
-  private readonly context: SecureContext;
+  private context: SecureContext;
   /** Never listens: it is handed connections whose RPCTLS byte was read. */
   private server: TlsServer | null = null;
   /** Handshakes in progress, by the client's `address:port`. */
   private readonly pending = new Map<string, PendingHandshake>();
 
-  constructor(private readonly settings: RpcTlsSettings) {
+  constructor(private settings: RpcTlsSettings) {
     this.context = createSecureContext(this.contextOptions());
+  }
+
+  /**
+   * New certificate, key, CAs, version or ciphers (a configuration reload): connections made
+   * from now on use them; the verify_* settings stay as the agent started.
+   */
+  reload(materials: Pick<RpcTlsSettings, 'ca' | 'cert' | 'key' | 'minVersion' | 'ciphers'>): void {
+    const { ca, cert, key, minVersion, ciphers } = materials;
+    this.settings = { ...this.settings, ca, cert, key, minVersion, ciphers };
+    this.context = createSecureContext(this.contextOptions());
+    this.server?.setSecureContext(this.contextOptions());
   }
 
   private contextOptions(): SecureContextOptions {

@@ -10,7 +10,7 @@ import { createHttpServer, forwardedWaitMs } from '../http';
 import { AgentWatches } from '../watches';
 import type { RunningEsm } from '../esm';
 import { createJobQueue } from '../jobs';
-import type { AgentConfig, LoadedAgentConfig } from '../config';
+import type { AgentConfig, LoadedAgentConfig, TlsConfig } from '../config';
 import { MemoryStorage, RaftNode, raftTiming, TcpTransport } from '../raft';
 import { ConnPool, RpcServer } from '../rpc';
 import { SqliteStorage } from '../raft/storage';
@@ -202,6 +202,10 @@ export async function startServerAgent(
     });
     agent.httpAddresses.push(...(await http.listen()));
     agent.httpsAddresses.push(...http.httpsAddresses());
+    agent.tlsReloads.push((next) => {
+      http.reloadTls(next.https);
+      tls?.reload(next.internalRpc);
+    });
     serveClientAgents(rpc, agent, http, new DnsHandler(agent, logger.child({ module: 'dns' })));
     const dns = await startDnsServer(agent, logger.child({ module: 'dns' }));
     if (dns !== null) {
@@ -369,6 +373,8 @@ function startTombstoneGc(config: AgentConfig, raft: RaftHandle, logger: Logger)
 class RunningServerAgent implements ServerAgent {
   readonly httpAddresses: string[] = [];
   readonly httpsAddresses: string[] = [];
+  /** What a reload's new certificates and CAs go to (the HTTPS listeners, the server port). */
+  readonly tlsReloads: ((next: TlsConfig) => void)[] = [];
   readonly dnsAddresses: string[] = [];
   readonly startedAtMs = Date.now();
   readonly local: LocalAgent;
@@ -497,6 +503,7 @@ class RunningServerAgent implements ServerAgent {
     // Services and checks go first: if they cannot apply, nothing else changes either.
     this.local.reload(reloaded);
     this.current = reloaded;
+    for (const reloadTls of this.tlsReloads) reloadTls(next.tls);
     this.watches?.apply(next.watches);
     if (next.logLevel !== previous.logLevel) {
       // Logged before the change so that it shows even when the new level hides info lines.
@@ -539,6 +546,8 @@ export function reloadedConfig(previous: AgentConfig, next: AgentConfig): AgentC
     serviceDefinitions: next.serviceDefinitions,
     checkDefinitions: next.checkDefinitions,
     checkUpdateIntervalMs: next.checkUpdateIntervalMs,
+    // Certificates and CAs; the listeners take them through tlsReloads.
+    tls: next.tls,
     enableScriptChecks: next.enableScriptChecks,
     enableLocalScriptChecks: next.enableLocalScriptChecks,
     watches: next.watches,

@@ -92,14 +92,14 @@ test('a deprecated acl_datacenter turns ACLs on, and acl_master_token is the man
   assert.equal(self, 200);
 });
 
-test('TLS certificate settings stop the agent with exit 1', (t) => {
+test('TLS certificate settings that cannot work stop the agent with exit 1, naming the key', (t) => {
   const file = join(tempDir(t), 'tls.hcl');
   writeFileSync(file, 'tls {\n  defaults {\n    cert_file = "/etc/consul/agent.pem"\n  }\n}\n');
   const result = runAgentToExit(['-dev', '-config-file', file, ...EPHEMERAL_PORTS]);
   assert.equal(result.status, 1);
   assert.match(
     result.stderr,
-    /tls\.hcl: tls\.defaults\.cert_file: TLS is not available yet in this version of Consulate/,
+    /tls\.hcl: tls\.defaults\.cert_file is set without a key_file: a certificate needs its key/,
   );
 });
 

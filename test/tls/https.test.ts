@@ -4,8 +4,10 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
 import { connect } from 'node:net';
+import { connect as connectTls } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -233,6 +235,47 @@ describe('HTTPS with verify_incoming', () => {
     } finally {
       withoutCert.close();
     }
+  });
+});
+
+describe('a configuration reload', () => {
+  it('serves new HTTPS connections with the certificate the files now hold', async () => {
+    consulateTls(root, ['cert', 'create', '-server']);
+    const certFile = join(root, 'rotating.pem');
+    const keyFile = join(root, 'rotating-key.pem');
+    const install = (i: number): void => {
+      copyFileSync(pki.serverCert(i), certFile);
+      copyFileSync(pki.serverKey(i), keyFile);
+    };
+    install(0);
+    const config = join(root, 'rotating.hcl');
+    writeFileSync(
+      config,
+      `tls {\n  defaults {\n    ca_file = "${pki.ca}"\n    cert_file = "${certFile}"\n    key_file = "${keyFile}"\n  }\n}\n`,
+    );
+    const port = await freePort();
+    const rotating = await startAgent(
+      ['-dev', ...EPHEMERAL_PORTS, '-config-file', config, `-https-port=${port}`],
+      60_000,
+    );
+    running.push(rotating);
+    await waitForOutput(() => rotating.output(), /HTTPS API listening on/);
+    const served = async (): Promise<string> => {
+      const socket = connectTls({ host: '127.0.0.1', port, ca: readFileSync(pki.ca) });
+      try {
+        await once(socket, 'secureConnect');
+        return socket.getPeerCertificate().fingerprint256;
+      } finally {
+        socket.destroy();
+      }
+    };
+    const fingerprint = (i: number): string =>
+      new X509Certificate(readFileSync(pki.serverCert(i))).fingerprint256;
+    assert.equal(await served(), fingerprint(0));
+    install(1);
+    rotating.child.kill('SIGHUP');
+    await waitForOutput(() => rotating.output(), /configuration reloaded/);
+    assert.equal(await served(), fingerprint(1));
   });
 });
 
