@@ -82,6 +82,18 @@ export function buildAgentConfig(merged: ConfigObject, ctx: BuildContext): Built
     return own.length > 0 ? own : null;
   };
 
+  // The agent's own watches, templates and external-service monitor read its plain HTTP API.
+  if (read.number('ports.http') < 0) {
+    const readers = ['watches', 'templates']
+      .filter((key) => read.objects(key).length > 0)
+      .concat(read.bool('esm.enabled') ? ['esm'] : []);
+    if (readers.length > 0) {
+      throw new ConfigError(
+        `ports.http = ${read.number('ports.http')}: ${readers.join(', ')} read this agent's plain HTTP API; keep ports.http on (on 127.0.0.1 with addresses.http) or move them to another agent`,
+      );
+    }
+  }
+
   const defaultQueryTimeMs = read.number('default_query_time');
   const maxQueryTimeMs = read.number('max_query_time');
   if (defaultQueryTimeMs <= 0) throw new ConfigError('default_query_time: must be positive');

@@ -164,3 +164,10 @@ test('addresses.https binds HTTPS elsewhere than client_addr', () => {
   const { config } = load(`${defaults()}\naddresses { https = "127.0.0.5" }`, ['-https-port', '0']);
   assert.deepEqual(config.addresses.https, ['127.0.0.5']);
 });
+
+test('ports.http = -1 is refused while watches read the plain HTTP API', () => {
+  assert.throws(
+    () => load(`ports { http = -1 }\nwatches = [{ type = "key" key = "a" args = ["/bin/true"] }]`),
+    /ports\.http = -1: watches read this agent's plain HTTP API/,
+  );
+});
