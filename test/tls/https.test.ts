@@ -186,6 +186,27 @@ describe('HTTPS with verify_incoming', () => {
     assert.equal(skipped.stdout.trim(), 'from-env', skipped.stderr);
   });
 
+  it('consulate render reads an https agent with the same flags', () => {
+    const template = join(root, 'value.tpl');
+    writeFileSync(template, 'value={{ key "curl/key" }}\n');
+    const flags = [
+      `-http-addr=${httpsUrl}`,
+      `-ca-file=${pki.ca}`,
+      `-client-cert=${pki.clientCert}`,
+      `-client-key=${pki.clientKey}`,
+    ];
+    const rendered = runCli([
+      'render',
+      ...flags,
+      '-once',
+      '-dry',
+      '-template',
+      `${template}:${join(root, 'value.out')}`,
+    ]);
+    assert.equal(rendered.status, 0, rendered.stderr);
+    assert.match(rendered.stdout, /value=over-tls/);
+  });
+
   it('the SDK honours the same variables', async () => {
     const consul = new Consul({
       env: {
