@@ -31,7 +31,20 @@ const CA_FLAGS: readonly FlagSpec[] = [
   {
     name: 'domain',
     kind: 'string',
-    usage: 'Domain of the cluster; names the files (<domain>-agent-ca.pem). Defaults to consul.',
+    usage:
+      'Domain of the cluster; names the files (<domain>-agent-ca.pem) and, with -name-constraint, is permitted. Defaults to consul.',
+    placeholder: 'string',
+  },
+  {
+    name: 'name-constraint',
+    kind: 'bool',
+    usage:
+      'The CA may only sign certificates for -domain, localhost and the -additional-name-constraint domains (an X.509 name constraint).',
+  },
+  {
+    name: 'additional-name-constraint',
+    kind: 'list',
+    usage: 'Another domain the CA may sign for, with -name-constraint. May be given several times.',
     placeholder: 'string',
   },
 ];
@@ -127,7 +140,15 @@ async function createCaCommand(argv: readonly string[]): Promise<number> {
       return 1;
     }
   }
-  const ca = await createCa(days);
+  const constraints =
+    parsed.values.get('name-constraint') === true
+      ? [
+          ...((parsed.values.get('additional-name-constraint') as string[] | undefined) ?? []),
+          domain,
+          'localhost',
+        ]
+      : [];
+  const ca = await createCa(days, constraints);
   writeFileSync(certFile, ca.cert, { mode: 0o644 });
   info(`==> Saved ${certFile}`);
   writeFileSync(keyFile, ca.key, { mode: 0o600 });

@@ -1,6 +1,11 @@
+// @peculiar/x509 needs the Reflect metadata API before it loads.
+import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { test } from 'node:test';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { id_ce_nameConstraints, NameConstraints } from '@peculiar/asn1-x509';
+import * as x509 from '@peculiar/x509';
 import { createCa, createCert } from './index';
 
 const DAY_MS = 86_400_000;
@@ -75,4 +80,18 @@ test('a malformed IP address or a CA key that is not EC is refused', async () =>
     ),
     /the CA key is not a PEM private key/,
   );
+});
+
+test('-name-constraint: the CA permits only the domains given, as a critical extension', async () => {
+  const ca = await createCa(30, ['consul', 'localhost']);
+  const extension = new x509.X509Certificate(ca.cert).getExtension(id_ce_nameConstraints);
+  assert.ok(extension !== null);
+  assert.equal(extension.critical, true);
+  const parsed = AsnConvert.parse(extension.value, NameConstraints);
+  assert.deepEqual(
+    [...(parsed.permittedSubtrees ?? [])].map((subtree) => subtree.base.dNSName),
+    ['consul', 'localhost'],
+  );
+  const plain = await createCa(30);
+  assert.equal(new x509.X509Certificate(plain.cert).getExtension(id_ce_nameConstraints), null);
 });

@@ -8,6 +8,14 @@ import { KeyObject, createPrivateKey, randomBytes, webcrypto } from 'node:crypto
 import { isIP } from 'node:net';
 // @peculiar/x509 resolves its services through tsyringe, which needs the Reflect metadata API.
 import 'reflect-metadata';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import {
+  GeneralName,
+  GeneralSubtree,
+  GeneralSubtrees,
+  id_ce_nameConstraints,
+  NameConstraints,
+} from '@peculiar/asn1-x509';
 import * as x509 from '@peculiar/x509';
 
 type CryptoKey = webcrypto.CryptoKey;
@@ -41,8 +49,15 @@ export interface CertRequest {
   ipAddresses?: readonly string[];
 }
 
-/** A self-signed CA that may sign certificates (and CRLs), valid `days` days from now. */
-export async function createCa(days: number): Promise<PemPair> {
+/**
+ * A self-signed CA that may sign certificates (and CRLs), valid `days` days from now. With
+ * `permittedDnsDomains` (Consul's -name-constraint) it may only sign names under those domains
+ * (a critical X.509 name constraint).
+ */
+export async function createCa(
+  days: number,
+  permittedDnsDomains: readonly string[] = [],
+): Promise<PemPair> {
   const keys = (await crypto.subtle.generateKey(EC_KEY, true, ['sign', 'verify'])) as CryptoKeyPair;
   const serial = serialNumber();
   const name = `CN=Consulate Agent CA ${BigInt(`0x${serial}`).toString(10)}, O=Consulate`;
@@ -64,9 +79,19 @@ export async function createCa(days: number): Promise<PemPair> {
       ),
       await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
       await x509.AuthorityKeyIdentifierExtension.create(keys.publicKey),
+      ...(permittedDnsDomains.length > 0 ? [nameConstraints(permittedDnsDomains)] : []),
     ],
   });
   return { cert: cert.toString('pem'), key: await sec1Pem(keys.privateKey) };
+}
+
+/** The critical nameConstraints extension permitting only `domains` (and their subdomains). */
+function nameConstraints(domains: readonly string[]): x509.Extension {
+  const permitted = new GeneralSubtrees(
+    domains.map((dNSName) => new GeneralSubtree({ base: new GeneralName({ dNSName }) })),
+  );
+  const value = AsnConvert.serialize(new NameConstraints({ permittedSubtrees: permitted }));
+  return new x509.Extension(id_ce_nameConstraints, true, value);
 }
 
 /** The common name of a certificate of `kind`: `server.dc1.consul`. */
