@@ -60,6 +60,18 @@ export default tseslint.config(
     },
   },
   {
+    // The Vivaldi core and the update batcher are pure: no clock, no timer, no global random.
+    files: ['src/coordinate/vivaldi.ts', 'src/coordinate/batch.ts'],
+    rules: {
+      'no-restricted-globals': ['error', 'setTimeout', 'setInterval', 'setImmediate'],
+      'no-restricted-properties': [
+        'error',
+        { object: 'Date', property: 'now', message: 'the coordinate core takes no clock' },
+        { object: 'Math', property: 'random', message: 'inject the random source' },
+      ],
+    },
+  },
+  {
     // Outside src/raft the core's rule does not apply, but inside it no wall clock may leak in.
     files: ['src/raft/**/*.ts'],
     ignores: [

@@ -172,11 +172,34 @@ export function serviceMetaProblem(meta: Record<string, string>): string | null 
   return null;
 }
 
-function metaPairProblem(key: string, value: string): string | null {
+/**
+ * structs.ValidateNodeMetadata: as the service's rules, worded for nodes; `allowConsulPrefix`
+ * lets keys start with `consul-` (prepared-query filters may name Consul's own keys).
+ */
+export function nodeMetaProblem(
+  meta: Record<string, string>,
+  allowConsulPrefix: boolean,
+): string | null {
+  const keys = Object.keys(meta);
+  if (keys.length > META_MAX_PAIRS) {
+    return `Node metadata cannot contain more than ${META_MAX_PAIRS} key/value pairs`;
+  }
+  for (const key of keys) {
+    const problem = metaPairProblem(key, meta[key], allowConsulPrefix);
+    if (problem !== null) {
+      return `Couldn't load metadata pair ('${key}', '${meta[key]}'): ${problem}`;
+    }
+  }
+  return null;
+}
+
+function metaPairProblem(key: string, value: string, allowConsulPrefix = false): string | null {
   if (key === '') return 'Key cannot be blank';
   if (!META_KEY.test(key)) return 'Key contains invalid characters';
   if (key.length > META_KEY_MAX) return `Key is too long (limit: ${META_KEY_MAX} characters)`;
-  if (key.startsWith('consul-')) return "Key prefix 'consul-' is reserved for internal use";
+  if (!allowConsulPrefix && key.startsWith('consul-')) {
+    return "Key prefix 'consul-' is reserved for internal use";
+  }
   if (value.length > META_VALUE_MAX) {
     return `Value is too long (limit: ${META_VALUE_MAX} characters)`;
   }

@@ -13,6 +13,7 @@ export {
   admitService,
   DefinitionError,
   isStatus,
+  nodeMetaProblem,
   type AdmittedCheck,
   type AdmittedService,
   type AgentServiceRecord,

@@ -88,6 +88,10 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     synopsis: 'Triggers the agent to reload configuration files',
     run: async (argv) => (await import('./reload')).runReload(argv),
   },
+  rtt: {
+    synopsis: 'Estimates network round trip time between nodes',
+    run: async (argv) => (await import('./rtt')).runRtt(argv),
+  },
   services: {
     synopsis: 'Interact with services',
     run: async (argv) => (await import('./services')).runServices(argv),

@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { AclResolver } from '../acl';
 import { LocalAgent } from '../agent';
 import type { AgentConfig, TlsConfig } from '../config';
+import type { CoordinateUpdate } from '../coordinate';
 import { listenDns } from '../dns';
 import { createClientHttpServer, forwardedWaitMs, type ApiForwarder } from '../http';
 import { ConnPool } from '../rpc';
@@ -15,6 +16,7 @@ import {
   AgentMembership,
   ConfigWatcher,
   HttpForward,
+  lanCoordinateSync,
   reloadedConfig,
   rpcTlsFor,
   startAgentEsm,
@@ -90,6 +92,15 @@ export async function startClientAgent(
     cleanup.unshift(() => agent.local.stop());
     agent.local.start();
 
+    // Our LAN coordinate goes to a server as a PUT /v1/coordinate/update carried there.
+    const sync = lanCoordinateSync(
+      config,
+      membership,
+      (update) => sendCoordinate(rpc, config, update),
+      logger.child({ module: 'coordinate' }),
+    );
+    if (sync !== null) cleanup.unshift(async () => sync.stop());
+
     const http = await createClientHttpServer(
       agent,
       forwardTo(rpc, () => agent.config.nodeName),
@@ -154,6 +165,31 @@ function forwardTo(rpc: ServerRpc, nodeName: () => string): ApiForwarder {
       { signal, timeoutMs: forwardedWaitMs(request.url) + RPC_CLIENT_TIMEOUT_MS, idempotent },
     );
   };
+}
+
+/** Consul's Coordinate.Update from an agent, with the agent token (else the default one). */
+async function sendCoordinate(
+  rpc: ServerRpc,
+  config: AgentConfig,
+  update: CoordinateUpdate,
+): Promise<void> {
+  const token = config.acl.tokens.agent ?? config.acl.tokens.default ?? '';
+  const body = JSON.stringify({ Node: update.node, Segment: update.segment, Coord: update.coord });
+  const reply = await rpc.call(
+    HttpForward,
+    {
+      method: 'PUT',
+      url: '/v1/coordinate/update',
+      headers: token === '' ? {} : { 'x-consul-token': token },
+      body: new TextEncoder().encode(body),
+    },
+    { timeoutMs: RPC_CLIENT_TIMEOUT_MS, idempotent: true },
+  );
+  if (reply.status !== 200) {
+    throw new Error(
+      `coordinate update refused: ${reply.status} ${new TextDecoder().decode(reply.body)}`,
+    );
+  }
 }
 
 /** `?near=_agent` means this client's node, which the server answering does not know. */

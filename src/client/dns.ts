@@ -30,14 +30,14 @@ export class ClientDnsHandler {
     private readonly now: () => number = Date.now,
   ) {}
 
-  async handle(message: Buffer, transport: 'udp' | 'tcp'): Promise<Buffer | null> {
+  async handle(message: Buffer, transport: 'udp' | 'tcp', client: string): Promise<Buffer | null> {
     if (message.length < 12) return null;
     // The question without its ID: the same question asked again maps to the same entry.
     const key = `${transport}:${message.subarray(2).toString('base64')}`;
     try {
       const { packet } = await this.rpc.call(
         DnsQuery,
-        { packet: message, transport },
+        { packet: message, transport, client },
         { timeoutMs: Math.min(DNS_RPC_TIMEOUT_MS, RPC_CLIENT_TIMEOUT_MS), idempotent: true },
       );
       if (packet === null) return null;

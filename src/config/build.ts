@@ -163,6 +163,11 @@ export function buildAgentConfig(merged: ConfigObject, ctx: BuildContext): Built
     enableLocalScriptChecks: read.bool('enable_local_script_checks'),
     disableRemoteExec: read.bool('disable_remote_exec'),
     sessionTtlMinMs: read.number('session_ttl_min'),
+    coordinates: {
+      disabled: read.bool('disable_coordinates'),
+      syncIntervalMinMs: read.number('sync_coordinate_interval_min'),
+      syncRateTarget: read.number('sync_coordinate_rate_target'),
+    },
     checkUpdateIntervalMs: read.number('check_update_interval'),
     reconnectTimeoutMs: read.number('reconnect_timeout'),
     leaveOnTerminate: read.optBool('leave_on_terminate') ?? !server,

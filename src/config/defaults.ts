@@ -32,6 +32,8 @@ export const DEFAULT_CONFIG: Readonly<Record<string, unknown>> = {
     https_handshake_timeout: '5s',
   },
   session_ttl_min: '10s',
+  sync_coordinate_interval_min: '15s',
+  sync_coordinate_rate_target: 64,
   check_update_interval: '5m',
   reconnect_timeout: '72h',
   reconnect_timeout_wan: '72h',

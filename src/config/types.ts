@@ -102,6 +102,8 @@ export interface AgentConfig {
   enableLocalScriptChecks: boolean;
   disableRemoteExec: boolean;
   sessionTtlMinMs: number;
+  /** Network coordinates: disable_coordinates, sync_coordinate_interval_min / _rate_target. */
+  coordinates: { disabled: boolean; syncIntervalMinMs: number; syncRateTarget: number };
   checkUpdateIntervalMs: number;
   reconnectTimeoutMs: number;
   leaveOnTerminate: boolean;

@@ -29,8 +29,15 @@ export class DnsHandler {
     this.forwarder = new Forwarder(logger);
   }
 
-  /** Answers local names synchronously; forwarded names resolve later. Never throws. */
-  handle(message: Buffer, transport: Transport): HandlerResult | Promise<HandlerResult> {
+  /**
+   * Answers local names synchronously; forwarded names and prepared queries resolve later.
+   * `client`: the asker's address (a prepared query's `_ip`). Never throws.
+   */
+  handle(
+    message: Buffer,
+    transport: Transport,
+    client = '',
+  ): HandlerResult | Promise<HandlerResult> {
     // Too short to be a query, or a response (QR=1): dropped, never answered (no reflection).
     if (message.length < 12 || (message.readUInt16BE(2) & QR) !== 0) return null;
     const flags = message.readUInt16BE(2);
@@ -53,15 +60,22 @@ export class DnsHandler {
     const remote = this.backend.otherDatacenters;
     const datacenter = remote === undefined ? null : this.resolver.otherDatacenter(query);
     if (remote !== undefined && datacenter !== null && remote.knows(datacenter)) {
-      return this.askDatacenter(datacenter, message, query, opt, transport);
+      return this.askDatacenter(datacenter, message, query, opt, transport, client);
     }
-    let response: Packet | null;
-    try {
-      response = this.resolver.resolve(query);
-    } catch (error) {
+    let response: Packet | null | Promise<Packet>;
+    const failed = (error: unknown): HandlerResult => {
       this.logger.error({ err: error, question: query.questions?.[0] }, 'dns lookup failed');
       const failure = DnsResolver.failure(query, this.backend.config, RCODE.SERVFAIL);
       return this.finish(failure, message, query, opt, transport);
+    };
+    try {
+      response = this.resolver.resolve(query, client);
+    } catch (error) {
+      return failed(error);
+    }
+    // Prepared queries answer later (they may ask other datacenters).
+    if (response instanceof Promise) {
+      return response.then((done) => this.finish(done, message, query, opt, transport), failed);
     }
     if (response !== null) return this.finish(response, message, query, opt, transport);
     return this.recurse(message, query, opt, transport);
@@ -74,10 +88,11 @@ export class DnsHandler {
     query: DecodedPacket,
     opt: OptAnswer | null,
     transport: Transport,
+    client: string,
   ): Promise<HandlerResult> {
     const remote = this.backend.otherDatacenters;
     try {
-      if (remote !== undefined) return await remote.dns(datacenter, message, transport);
+      if (remote !== undefined) return await remote.dns(datacenter, message, transport, client);
     } catch (error) {
       this.logger.warn({ err: error, datacenter }, 'dns: no server of that datacenter answered');
     }

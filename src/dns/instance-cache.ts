@@ -68,7 +68,8 @@ function healthy(instance: CheckServiceNode, onlyPassing: boolean): boolean {
   );
 }
 
-function prepare({ node, service, checks }: CheckServiceNode): PreparedInstance {
+/** An instance with its addresses parsed and tags lower-cased, ready for records. */
+export function prepare({ node, service, checks }: CheckServiceNode): PreparedInstance {
   return {
     node,
     service,

@@ -14,7 +14,9 @@ export type DnsQuery =
   | { kind: 'node'; node: string; datacenter: string | null }
   | { kind: 'service'; service: string; tag: string | null; datacenter: string | null }
   | { kind: 'addr'; hex: string; datacenter: string | null }
-  /** connect, ingress, virtual and prepared queries: not served (NXDOMAIN). */
+  /** A prepared query by ID or name (dots in the name kept). */
+  | { kind: 'query'; name: string; datacenter: string | null }
+  /** connect, ingress and virtual: not served (NXDOMAIN). */
   | { kind: 'unsupported' }
   | { kind: 'invalid' };
 
@@ -56,6 +58,8 @@ function queryOf(kind: string, parts: string[], suffixes: string[]): DnsQuery {
       return parts.length === 1 ? { kind: 'addr', hex: parts[0], datacenter } : { kind: 'invalid' };
     case 'service':
       return serviceQuery(parts, datacenter);
+    case 'query':
+      return { kind: 'query', name: parts.join('.'), datacenter };
     default:
       return { kind: 'unsupported' };
   }

@@ -18,6 +18,7 @@ import {
   ttlSeconds,
 } from './records';
 import { InstanceCache } from './instance-cache';
+import { preparedQueryAnswers, type DnsQueryExecutor } from './query-records';
 import { serviceAnswers } from './service-records';
 
 /** What the resolver reads: the agent runtime satisfies it. */
@@ -30,8 +31,15 @@ export interface DnsBackend {
   /** Other datacenters' servers, which answer names under `.<dc>.<domain>` (servers only). */
   readonly otherDatacenters?: {
     knows(dc: string): boolean;
-    dns(dc: string, packet: Buffer, transport: 'udp' | 'tcp'): Promise<Buffer | null>;
+    dns(
+      dc: string,
+      packet: Buffer,
+      transport: 'udp' | 'tcp',
+      client: string,
+    ): Promise<Buffer | null>;
   };
+  /** Prepared queries (`<name>.query.<domain>`); without them those names are NXDOMAIN. */
+  readonly preparedQueries?: DnsQueryExecutor;
 }
 
 export const RCODE = {
@@ -64,6 +72,8 @@ export interface LookupContext {
   qtype: string;
   /** The domain the question used, e.g. `consul.`. */
   domain: string;
+  /** The asker's address ("" when unknown). */
+  client?: string;
 }
 
 export class DnsResolver {
@@ -106,9 +116,10 @@ export class DnsResolver {
 
   /**
    * The response to a one-question query, or null when the name is outside the domain and not a
-   * reverse name of a known address (the caller forwards it, or refuses).
+   * reverse name of a known address (the caller forwards it, or refuses). `client` is the
+   * asker's address, for prepared queries whose Near is `_ip`.
    */
-  resolve(query: DecodedPacket): Packet | null {
+  resolve(query: DecodedPacket, client = ''): Packet | null | Promise<Packet> {
     const config = this.backend.config;
     const question = (query.questions ?? [])[0];
     const qtype: string = question.type;
@@ -121,9 +132,13 @@ export class DnsResolver {
       const ptr = this.reverse(config, question, qtype);
       return ptr === null ? null : reply(query, config, ptr, true);
     }
-    const ctx: LookupContext = { config, question, qtype, domain: split.domain };
+    const ctx: LookupContext = { config, question, qtype, domain: split.domain, client };
     if (!this.readable(config)) return reply(query, config, empty(RCODE.SERVFAIL), false);
-    return reply(query, config, this.lookup(ctx, split.labels), true);
+    const sections = this.lookup(ctx, split.labels);
+    if (sections instanceof Promise) {
+      return sections.then((done) => reply(query, config, done, true));
+    }
+    return reply(query, config, sections, true);
   }
 
   /** A reply with only a code (FORMERR, REFUSED, SERVFAIL) for a query that got this far. */
@@ -131,7 +146,7 @@ export class DnsResolver {
     return reply(query, config, empty(rcode), false);
   }
 
-  private lookup(ctx: LookupContext, labels: string[]): Sections {
+  private lookup(ctx: LookupContext, labels: string[]): Sections | Promise<Sections> {
     const { qtype } = ctx;
     if (qtype === 'SOA') {
       const { ns, glue } = this.nameservers(ctx);
@@ -146,10 +161,26 @@ export class DnsResolver {
     if (datacenter !== null && datacenter !== ctx.config.datacenter) {
       return this.negative(ctx, RCODE.NXDOMAIN);
     }
-    const sections = this.dispatch(ctx, query);
+    if (query.kind === 'query') {
+      return this.preparedQuery(ctx, query.name).then((sections) => this.complete(ctx, sections));
+    }
+    return this.complete(ctx, this.dispatch(ctx, query));
+  }
+
+  /** NXDOMAIN for nothing found; the SOA in AUTHORITY of an empty answer. */
+  private complete(ctx: LookupContext, sections: Sections | null): Sections {
     if (sections === null) return this.negative(ctx, RCODE.NXDOMAIN);
     if (sections.answers.length === 0) sections.authorities.push(this.soa(ctx));
     return sections;
+  }
+
+  /** Runs the prepared query with the DNS token (acl.tokens.dns, else the default token). */
+  private async preparedQuery(ctx: LookupContext, name: string): Promise<Sections | null> {
+    const executor = this.backend.preparedQueries;
+    if (executor === undefined) return null;
+    const { acl } = this.backend;
+    const token = acl.enabled() ? acl.agentToken('dns') : '';
+    return preparedQueryAnswers(ctx, executor, name, token === '' ? null : token);
   }
 
   private dispatch(ctx: LookupContext, query: DnsQuery): Sections | null {

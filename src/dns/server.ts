@@ -15,7 +15,12 @@ import type { Transport } from './limits';
 
 /** Answers one question packet: a server's resolver, or a client agent asking a server. */
 export interface PacketHandler {
-  handle(message: Buffer, transport: Transport): HandlerResult | Promise<HandlerResult>;
+  /** `client` is the asker's address (`_ip` lookups answer from it). */
+  handle(
+    message: Buffer,
+    transport: Transport,
+    client: string,
+  ): HandlerResult | Promise<HandlerResult>;
 }
 
 export interface TcpLimits {
@@ -88,7 +93,7 @@ export class DnsServer {
     const socket = createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4', lookup: literalLookup });
     this.udp.push(socket);
     socket.on('message', (message, remote) => {
-      this.reply(this.handler.handle(message, 'udp'), (response) => {
+      this.reply(this.handler.handle(message, 'udp', remote.address), (response) => {
         // Without a callback a failed send surfaces as the socket's 'error' event (logged).
         if (response !== null) socket.send(response, remote.port, remote.address);
       });
@@ -157,7 +162,7 @@ export class DnsServer {
         received++;
         unanswered++;
         clearTimeout(deadline);
-        this.reply(this.handler.handle(message, 'tcp'), answered);
+        this.reply(this.handler.handle(message, 'tcp', connection.remoteAddress ?? ''), answered);
         if (received === maxQueries) {
           // Whatever else the client sent is not read: the connection ends after the answers.
           connection.off('data', onData);

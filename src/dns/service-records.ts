@@ -28,8 +28,21 @@ export function serviceAnswers(
   if (instances.length === 0) return null;
   shuffle(instances);
   const ttl = serviceTtl(instances[0].service.service, dnsConfig.serviceTtlMs);
+  return instanceAnswers(ctx, instances, ttl, ctx.config.datacenter);
+}
+
+/**
+ * The records for `instances` in their order: SRV for an SRV question, else addresses; SRV
+ * targets name the instances' `datacenter` (a prepared query may answer from another one).
+ */
+export function instanceAnswers(
+  ctx: LookupContext,
+  instances: PreparedInstance[],
+  ttl: number,
+  datacenter: string,
+): Sections {
   return ctx.qtype === 'SRV'
-    ? srvRecords(ctx, instances, ttl)
+    ? srvRecords(ctx, instances, ttl, datacenter)
     : addressRecords(ctx, instances, ttl);
 }
 
@@ -78,9 +91,14 @@ function instanceRecord(
  * SRV per (node, address, port): target the node (`<node>.node.<dc>.<domain>`), the service's
  * own IP (`<hex>.addr.<dc>.<domain>`) or its hostname; glue and node meta in ADDITIONAL.
  */
-function srvRecords(ctx: LookupContext, instances: PreparedInstance[], ttl: number): Sections {
+function srvRecords(
+  ctx: LookupContext,
+  instances: PreparedInstance[],
+  ttl: number,
+  datacenter: string,
+): Sections {
   const { question, config } = ctx;
-  const suffix = `${config.datacenter}.${trimDot(ctx.domain)}`;
+  const suffix = `${datacenter}.${trimDot(ctx.domain)}`;
   const nodeTtl = ttlSeconds(config.dnsConfig.nodeTtlMs);
   const answers: Answer[] = [];
   const additionals: Answer[] = [];

@@ -1,6 +1,7 @@
 // Filtering JSON answers to what a token may read, by the shapes Consul's endpoints answer with
 // (consul-api.md, cluster.md §7.4 "filter" rows). Lists lose what the token may not see;
 // maps lose those keys. ACLs off: values pass through untouched (RequestAcl.keep copies only).
+import { REDACTED_TOKEN } from '../server';
 import type { RequestAcl } from './acl-request';
 import { isJsonRows, type JsonValue } from './json';
 
@@ -119,6 +120,26 @@ export const FILTERS = {
   }) as AnswerFilter,
   /** session/list, session/node, session/info: Session rows (session:read on their node). */
   sessions: listFilter((acl, item) => acl.allows('session', text(item.Node), 'read')),
+  /**
+   * query list: queries with a name (or templates) the token may read (query:read); unnamed
+   * ones only for management, which alone sees stored tokens (others get `<hidden>`).
+   */
+  preparedQueries: ((acl, value) => {
+    if (acl.allows('acl', '', 'write')) return value;
+    const items = elementsOf(value);
+    if (items === null) return value;
+    const kept = acl.keep(items, (item) => {
+      const query = objectOf(item);
+      if (query === null) return false;
+      const named = text(query.Name) !== '' || text(objectOf(query.Template)?.Type) !== '';
+      return named && acl.allows('query', text(query.Name), 'read');
+    });
+    return kept.map((item) => {
+      const query = objectOf(item);
+      if (query === null || text(query.Token) === '') return item;
+      return { ...query, Token: REDACTED_TOKEN };
+    });
+  }) as AnswerFilter,
   /** event/list: user events by Name (event:read). */
   events: listFilter((acl, item) => acl.allows('event', text(item.Name), 'read')),
   /** internal/ui/services: service summaries by Name. */

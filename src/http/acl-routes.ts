@@ -6,7 +6,9 @@
 //   filter  trims the JSON answer of lists to what the token may read;
 //   writes  'commands': the handler's Raft commands are checked one by one (acl-runtime.ts),
 //           'local': the local agent's changes are checked (acl-runtime.ts),
-//           'sessions': session create/destroy/renew need session:write on the session's node.
+//           'sessions': session create/destroy/renew need session:write on the session's node,
+//           'queries': prepared-query writes need query:write on the query's name (old and new).
+//           'coordinates': a coordinate update needs node:write on the node it is for.
 import type { FastifyRequest } from 'fastify';
 
 import type { AgentCore } from '../server';
@@ -20,7 +22,7 @@ export interface RouteAcl {
   filter?: AnswerFilter;
   /** Whether a list the filter emptied is answered 404 (as when there was nothing). */
   notFoundWhenEmptied?: (request: FastifyRequest) => boolean;
-  writes?: 'commands' | 'local' | 'sessions';
+  writes?: 'commands' | 'local' | 'sessions' | 'queries' | 'coordinates';
   /** The ACL endpoints check acl:read / acl:write themselves (token/self and bootstrap differ). */
   aclEndpoint?: true;
 }
@@ -94,6 +96,15 @@ export const ROUTE_ACLS: Readonly<Record<string, RouteAcl>> = {
   'GET /v1/session/node/*': { filter: FILTERS.sessions },
   'GET /v1/session/list': { filter: FILTERS.sessions },
 
+  // Prepared queries: the list keeps what query:read allows (tokens hidden from all but
+  // management); GET of one query and explain answer 403 for one the token may not read
+  // (query.controller.ts); execute filters its nodes with the query's token, else the caller's.
+  'POST /v1/query': { writes: 'queries' },
+  'GET /v1/query': { filter: FILTERS.preparedQueries },
+  'GET /v1/query/*': NONE,
+  'PUT /v1/query/*': { writes: 'queries' },
+  'DELETE /v1/query/*': { writes: 'queries' },
+
   'GET /v1/internal/ui/services': { filter: FILTERS.serviceSummaries },
   'DELETE /v1/operator/raft/peer': { check: operator('write') },
   'POST /v1/operator/raft/transfer-leader': { check: operator('write') },
@@ -153,6 +164,11 @@ export const ROUTE_ACLS: Readonly<Record<string, RouteAcl>> = {
     check: onPath('node', 'read', '/v1/catalog/node-services/'),
     filter: FILTERS.nodeServicesList,
   },
+
+  'GET /v1/coordinate/datacenters': NONE,
+  'GET /v1/coordinate/nodes': { filter: FILTERS.nodes },
+  'GET /v1/coordinate/node/*': { check: onPath('node', 'read', '/v1/coordinate/node/') },
+  'PUT /v1/coordinate/update': { writes: 'coordinates' },
 
   'GET /v1/health/node/*': { filter: FILTERS.checks },
   'GET /v1/health/checks/*': { filter: FILTERS.checks },

@@ -4,6 +4,7 @@
 // (anti-entropy, leader duties) use the agent itself and are not affected.
 import type { LocalAgent } from '../agent';
 import type { AgentRuntime } from '../server';
+import { queryAclPrefix } from '../state';
 import type {
   CatalogTxnOp,
   Command,
@@ -26,6 +27,8 @@ const KV_READ_VERBS: ReadonlySet<string> = new Set([
 export function aclEnforcedRuntime(runtime: AgentRuntime): AgentRuntime {
   const local = aclEnforcedLocal(runtime);
   const sessions = aclEnforcedSessions(runtime);
+  const preparedQueries = aclEnforcedPreparedQueries(runtime);
+  const coordinates = aclEnforcedCoordinates(runtime);
   const apply = async (cmd: Command): Promise<unknown> => {
     const acl = aclScope.getStore();
     if (acl !== undefined && acl.enforcing) authorizeCommand(acl, cmd, runtime.store);
@@ -36,6 +39,8 @@ export function aclEnforcedRuntime(runtime: AgentRuntime): AgentRuntime {
       if (property === 'apply') return apply;
       if (property === 'local') return local;
       if (property === 'sessions') return sessions;
+      if (property === 'preparedQueries') return preparedQueries;
+      if (property === 'coordinates') return coordinates;
       const value: unknown = Reflect.get(target, property, target);
       return typeof value === 'function' ? value.bind(target) : value;
     },
@@ -73,6 +78,8 @@ export function authorizeCommand(acl: RequestAcl, cmd: Command, store: StateStor
       const session = store.sessionGet(cmd.id).value;
       return acl.require('session', session?.node ?? '', 'write');
     }
+    case 'prepared-query-apply':
+      return authorizeQueryWrite(acl, cmd.query, store);
     default:
       // Every other ACL write: the ACL endpoints checked it; this keeps them honest.
       return acl.require('acl', '', 'write');
@@ -236,6 +243,49 @@ function aclEnforcedSessions(runtime: AgentRuntime): AgentRuntime['sessions'] {
       return typeof value === 'function' ? value.bind(object) : value;
     },
   });
+}
+
+// Prepared queries (Consul's PreparedQuery.Apply): query:write on the name of the query as
+// proposed and, for an existing one, on its stored name; unnamed queries need no query rule.
+function authorizeQueryWrite(
+  acl: RequestAcl,
+  query: { id: string; name: string; template: { type: string } },
+  store: StateStore,
+): void {
+  const proposed = queryAclPrefix(query);
+  if (proposed !== null) acl.require('query', proposed, 'write');
+  const existing = query.id === '' ? null : store.preparedQueryGet(query.id).value;
+  const stored = existing === null ? null : queryAclPrefix(existing);
+  if (stored !== null) acl.require('query', stored, 'write');
+}
+
+function aclEnforcedPreparedQueries(runtime: AgentRuntime): AgentRuntime['preparedQueries'] {
+  const target = runtime.preparedQueries;
+  const guarded: Partial<AgentRuntime['preparedQueries']> = {
+    apply(op, query) {
+      withAcl((acl) => authorizeQueryWrite(acl, query, runtime.store));
+      return target.apply(op, query);
+    },
+  };
+  return new Proxy(target, {
+    get(object, property) {
+      const own = (guarded as Record<PropertyKey, unknown>)[property];
+      if (own !== undefined) return own;
+      const value: unknown = Reflect.get(object, property, object);
+      return typeof value === 'function' ? value.bind(object) : value;
+    },
+  });
+}
+
+// Coordinate updates: node:write on the node they are for (Consul's Coordinate.Update).
+function aclEnforcedCoordinates(runtime: AgentRuntime): AgentRuntime['coordinates'] {
+  return {
+    update(update) {
+      withAcl((acl) => acl.require('node', update.node, 'write'));
+      runtime.coordinates.update(update);
+    },
+    stop: () => runtime.coordinates.stop(),
+  };
 }
 
 function withAcl(check: (acl: RequestAcl) => void): void {

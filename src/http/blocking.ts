@@ -19,6 +19,8 @@ export interface QueryOptions {
   minIndex: number;
   /** `?wait` after default, cap and jitter, in milliseconds. */
   waitMs: number;
+  /** `?max_stale`: a stale read further behind the leader than this goes through the leader. */
+  maxStaleMs: number | null;
 }
 
 /** A watch set as the state store hands it out; reads record into it. */
@@ -39,8 +41,21 @@ export function parseQueryOptions(request: FastifyRequest, runtime: AgentCore): 
   const consistency = parseConsistency(query);
   const waitMs = parseWait(query, runtime);
   const minIndex = parseIndex(query);
+  const maxStaleMs = parseMaxStale(query);
   checkDatacenter(query, runtime);
-  return { consistency, minIndex, waitMs };
+  return { consistency, minIndex, waitMs, maxStaleMs };
+}
+
+function parseMaxStale(query: QueryValues): number | null {
+  const text = queryValue(query, 'max_stale');
+  if (text === '') return null;
+  try {
+    const ms = parseDuration(text);
+    if (ms >= 0 && ms <= MAX_DURATION_MS) return ms;
+  } catch {
+    // answered below
+  }
+  throw badRequest('Invalid max_stale value');
 }
 
 /** `?stale` / `?consistent`, presence-based; both → 400. */
@@ -92,9 +107,26 @@ function parseIndex(query: QueryValues): number {
  * server has applied what the leader had (waiting up to rpc_hold_timeout for a leader);
  * consistent after the leader confirmed its leadership with a quorum.
  */
-export async function prepareRead(runtime: AgentRuntime, consistency: Consistency): Promise<void> {
-  if (consistency === 'stale') return;
-  await runtime.readIndex(consistency === 'consistent');
+export async function prepareRead(
+  runtime: AgentRuntime,
+  consistency: Consistency,
+  maxStaleMs: number | null = null,
+): Promise<Consistency> {
+  if (consistency === 'stale' && !tooStale(runtime, maxStaleMs)) return 'stale';
+  const effective = consistency === 'stale' ? 'leader' : consistency;
+  await runtime.readIndex(effective === 'consistent');
+  return effective;
+}
+
+/**
+ * A stale read allowed at most `maxStaleMs` behind: a follower that has not heard from a leader
+ * for longer serves it through the leader instead, as Consul retries it there.
+ */
+function tooStale(runtime: AgentRuntime, maxStaleMs: number | null): boolean {
+  if (maxStaleMs === null || runtime.raft.isLeader()) return false;
+  const { lastContactMs } = runtime.raft.status();
+  // -1: never heard from a leader since it started, so nothing bounds how stale it is.
+  return lastContactMs < 0 || lastContactMs > maxStaleMs;
 }
 
 /** Resolves once a leader is known; after rpc_hold_timeout without one, `No cluster leader`. */
@@ -149,7 +181,7 @@ export async function blockingRead<T>(
   options: QueryOptions,
   read: (watchSet: StoreWatchSet) => ReadResult<T>,
 ): Promise<ReadResult<T>> {
-  await prepareRead(runtime, options.consistency);
+  const consistency = await prepareRead(runtime, options.consistency, options.maxStaleMs);
   const first = runOnce(runtime, read);
   const result =
     options.minIndex > 0 && first.index <= options.minIndex
@@ -157,7 +189,7 @@ export async function blockingRead<T>(
       : first;
   reply.header('x-consul-index', String(result.index));
   setLeaderHeaders(reply, runtime);
-  reply.header('x-consul-effective-consistency', options.consistency);
+  reply.header('x-consul-effective-consistency', consistency);
   return result;
 }
 

@@ -1,7 +1,9 @@
 // The query parameters of the catalog and health listings (consul-api.md §1.1, §4.3, §6.2):
 // `?filter` compiled against the endpoint's selectors, repeatable `?node-meta=k:v` and `?tag`,
 // `?near`, and `?passing` with Go's strconv.ParseBool.
+import { distanceSeconds, isCompatible, type Coordinate } from '../coordinate';
 import { compileFilter, FilterError, type Filter } from '../filter';
+import type { StateStore } from '../state';
 import { badRequest, filterFailure } from './errors';
 import { queryValue, type QueryValues } from './query';
 
@@ -94,13 +96,52 @@ export function parseNear(query: QueryValues, agentNode: string): string {
   return near === '_agent' ? agentNode : near;
 }
 
+/** Estimated round trip (seconds) from the ?near node to a node; +∞ for a node without one. */
+export type NearDistance = (node: string) => number;
+
 /**
- * Orders by closeness to `near`. Without network coordinates every other node is equally far:
- * the near node's items come first, the rest keep their order (the sort is stable).
+ * Orders by estimated round trip from ?near's node (Consul's sortNodesByDistanceFrom): stable,
+ * nodes without a coordinate last. Null distances (no ?near, or its node has no coordinate in
+ * this segment) leave the order as it is.
  */
-export function sortNear<T>(items: T[], near: string, nodeOf: (item: T) => string): T[] {
-  if (near === '') return items;
-  const target = near.toLowerCase();
-  const isNear = (item: T): number => (nodeOf(item).toLowerCase() === target ? 0 : 1);
-  return [...items].sort((a, b) => isNear(a) - isNear(b));
+export function sortNear<T>(
+  items: T[],
+  distance: NearDistance | null,
+  nodeOf: (item: T) => string,
+): T[] {
+  if (distance === null) return items;
+  const memo = new Map<string, number>();
+  const rtt = (item: T): number => {
+    const node = nodeOf(item);
+    let d = memo.get(node);
+    if (d === undefined) memo.set(node, (d = distance(node)));
+    return d;
+  };
+  // Infinity − Infinity is NaN: compare, don't subtract.
+  return [...items].sort((a, b) => {
+    const da = rtt(a);
+    const db = rtt(b);
+    return da < db ? -1 : da > db ? 1 : 0;
+  });
+}
+
+/**
+ * Distances from `near` over the coordinates stored now, in the near node's segment; null when
+ * `near` is "" or has no coordinate (then Consul leaves the answer unsorted).
+ */
+export function nearDistances(store: StateStore, near: string): NearDistance | null {
+  if (near === '') return null;
+  const source = store.nodeCoordinates(near).value;
+  if (source.length === 0) return null;
+  // CE agents have one segment (""); a node's first row is its coordinate there.
+  const { segment, coord } = source[0];
+  const bySegment = new Map<string, Coordinate>();
+  for (const row of store.coordinates(segment).value) {
+    bySegment.set(row.node.toLowerCase(), row.coord);
+  }
+  return (node) => {
+    const other = bySegment.get(node.toLowerCase());
+    if (other === undefined || !isCompatible(coord, other)) return Infinity;
+    return distanceSeconds(coord, other);
+  };
 }

@@ -9,7 +9,13 @@ import {
   sorted,
   type JsonObject,
 } from './catalog-json';
-import { hasAllTags, satisfiesNodeMeta, sortNear, type ListFilter } from './catalog-params';
+import {
+  hasAllTags,
+  nearDistances,
+  satisfiesNodeMeta,
+  sortNear,
+  type ListFilter,
+} from './catalog-params';
 import { jsonRows, type JsonValue } from './json';
 import type { View } from './listing';
 
@@ -17,7 +23,7 @@ export interface ListOptions {
   filter: ListFilter;
   /** `?node-meta` pairs every node must carry (empty: no restriction). */
   nodeMeta: Map<string, string>;
-  /** The node to order first ("" for none). */
+  /** The node whose estimated round trips order the answer ("" for none). */
   near: string;
 }
 
@@ -30,18 +36,20 @@ const identity = (item: JsonObject): JsonObject => item;
 const nodeNameOf = (item: JsonObject): string => item.Node as string;
 
 /**
- * `rows` shaped as JSON, through ?filter and ordered by ?near. Without either they are shaped
- * only as the answer is encoded, a slice at a time (10,000 instances take hundreds of ms).
+ * `rows` shaped as JSON, through ?filter and ordered by ?near (coordinates as they stand when
+ * the answer is shaped). Without either they are shaped only as the answer is encoded, a slice
+ * at a time (10,000 instances take hundreds of ms).
  */
 export function listJson<T>(
   rows: readonly T[],
   shape: (row: T) => JsonObject,
   filter: ListFilter,
-  near: string,
+  near: { store: StateStore; node: string } | null,
   nodeOf: (item: JsonObject) => string,
 ): JsonValue {
-  if (!filter.active && near === '') return jsonRows(rows, shape);
-  return sortNear(filter.apply(rows.map(shape), identity), near, nodeOf);
+  const distance = near === null ? null : nearDistances(near.store, near.node);
+  if (!filter.active && distance === null) return jsonRows(rows, shape);
+  return sortNear(filter.apply(rows.map(shape), identity), distance, nodeOf);
 }
 
 /** GET /v1/catalog/nodes: nodes sorted by name. */
@@ -53,7 +61,7 @@ export function catalogNodesView(
   const { value: nodes, index } = store.catalogNodes(ws);
   const shape = (): JsonValue => {
     const rows = nodes.filter((node) => satisfiesNodeMeta(node.meta, options.nodeMeta));
-    return listJson(rows, nodeJson, options.filter, options.near, nodeNameOf);
+    return listJson(rows, nodeJson, options.filter, { store, node: options.near }, nodeNameOf);
   };
   return { value: shape, index };
 }
@@ -107,7 +115,7 @@ export function catalogServiceView(
     );
     const json = ({ node, service: row }: (typeof rows)[number]): JsonObject =>
       serviceNodeJson(node, row);
-    return listJson(rows, json, options.filter, options.near, nodeNameOf);
+    return listJson(rows, json, options.filter, { store, node: options.near }, nodeNameOf);
   };
   return { value: shape, index };
 }

@@ -18,7 +18,7 @@ export function healthNodeView(
   ws: WatchSetBuilder,
 ): View {
   const { value, index } = store.healthNodeChecks(node, ws);
-  return { value: () => listJson(value, healthCheckJson, filter, '', checkNodeOf), index };
+  return { value: () => listJson(value, healthCheckJson, filter, null, checkNodeOf), index };
 }
 
 /** GET /v1/health/checks/:service: the checks of the service's instances (no node checks). */
@@ -35,7 +35,7 @@ export function healthChecksView(
       ? value
       : withNodeMeta(value, options.nodeMeta, store.catalogNodes().value);
   const shape = (): JsonValue =>
-    listJson(checks, healthCheckJson, options.filter, options.near, checkNodeOf);
+    listJson(checks, healthCheckJson, options.filter, { store, node: options.near }, checkNodeOf);
   return { value: shape, index };
 }
 
@@ -58,7 +58,13 @@ export function healthServiceView(
         (!options.passing || entry.checks.every((check) => check.status === 'passing')),
     );
     const nodeOf = (item: JsonObject): string => (item.Node as JsonObject).Node as string;
-    return listJson(entries, checkServiceNodeJson, options.filter, options.near, nodeOf);
+    return listJson(
+      entries,
+      checkServiceNodeJson,
+      options.filter,
+      { store, node: options.near },
+      nodeOf,
+    );
   };
   return { value: shape, index };
 }
@@ -89,7 +95,7 @@ export function healthStateView(
     rows = withNodeMeta(rows, options.nodeMeta, nodes.value);
   }
   const shape = (): JsonValue =>
-    listJson(rows, healthCheckJson, options.filter, options.near, checkNodeOf);
+    listJson(rows, healthCheckJson, options.filter, { store, node: options.near }, checkNodeOf);
   return { value: shape, index };
 }
 

@@ -11,6 +11,7 @@ import { AutopilotController } from './controllers/autopilot.controller';
 import { AgentServicesController } from './controllers/agent-services.controller';
 import { AgentTelemetryController } from './controllers/agent-telemetry.controller';
 import { CatalogController } from './controllers/catalog.controller';
+import { CoordinateController } from './controllers/coordinate.controller';
 import { EventController } from './controllers/event.controller';
 import { HealthController } from './controllers/health.controller';
 import { KeyringController } from './controllers/keyring.controller';
@@ -19,6 +20,7 @@ import { MembershipController } from './controllers/membership.controller';
 import { OperatorController } from './controllers/operator.controller';
 import { SnapshotController } from './controllers/snapshot.controller';
 import { RootController } from './controllers/root.controller';
+import { QueryController } from './controllers/query.controller';
 import { SessionController } from './controllers/session.controller';
 import { StatusController } from './controllers/status.controller';
 import { TxnController } from './controllers/txn.controller';
@@ -52,8 +54,10 @@ export class HttpApiModule {
         SnapshotController,
         CatalogController,
         HealthController,
+        CoordinateController,
         AclController,
         SessionController,
+        QueryController,
         UiController,
       ],
       providers: [

@@ -34,6 +34,7 @@ import { requestPath, type RouteEntry } from './routes';
 import { serveUi } from './ui-static';
 
 export { DEFAULT_MAX_TXN_OPS } from './context';
+export { nearDistances, sortNear } from './catalog-params';
 export { forwardedWaitMs } from './forwarded';
 export type { ApiForwarder, ForwardedRequest, ForwardedReply, OtherDatacenters } from './forwarded';
 export type { RouteEntry } from './routes';

@@ -111,7 +111,12 @@ export async function sendView(
   const pretty = wantsPretty(request, runtime.config.prettyJson);
   let answers = cache.get(runtime);
   if (answers === undefined) cache.set(runtime, (answers = new AnswerCache()));
-  const key = answerKey(request, pretty, runtime.store.acl.generation());
+  const key = answerKey(
+    request,
+    pretty,
+    runtime.store.acl.generation(),
+    runtime.store.coordinatesIndex(),
+  );
   const acl = requestAcl(request);
   // Cached per token (answerKey), so an answer is filtered before it is cached.
   // (Catalog and health lists never answer 404 when filtered empty: they answer [].)
@@ -125,14 +130,21 @@ export async function sendView(
 }
 
 /** The request as far as it decides the answer: path, answer-relevant params, token, layout. */
-function answerKey(request: FastifyRequest, pretty: boolean, aclGeneration: number): string {
+function answerKey(
+  request: FastifyRequest,
+  pretty: boolean,
+  aclGeneration: number,
+  coordinatesIndex: number,
+): string {
   const url = request.url;
   const mark = url.indexOf('?');
   const path = mark < 0 ? url : url.slice(0, mark);
   const params = new URLSearchParams(mark < 0 ? '' : url.slice(mark + 1));
   const kept: string[] = [];
   for (const [name, value] of params) {
-    if (!ANSWER_NEUTRAL.has(name)) kept.push(`${name}=${value}`);
+    // ?near orders by coordinates, which move without the listing's own index.
+    if (name === 'near') kept.push(`near=${value}@${coordinatesIndex}`);
+    else if (!ANSWER_NEUTRAL.has(name)) kept.push(`${name}=${value}`);
   }
   kept.sort();
   // The token decides what ACLs let through: never share answers across tokens, nor across

@@ -40,6 +40,11 @@ export interface GoRegexp {
   test(text: string): boolean;
   /** Go's ReplaceAllString: every match replaced by `template` with `$1` / `${name}` expanded. */
   replaceAll(text: string, template: string): string;
+  /**
+   * Go's FindStringSubmatch: the leftmost match and then each group ("" when a group took no
+   * part), or null when the pattern does not match.
+   */
+  findSubmatch(text: string): string[] | null;
 }
 
 /** Compiles `pattern` as Go's regexp.Compile does; throws GoRegexpError when it cannot. */
@@ -83,6 +88,16 @@ export function compileGoRegexp(pattern: string): GoRegexp {
         last = match[1];
       }
       return out + text.slice(last);
+    },
+    findSubmatch: (text) => {
+      const match = compiled.re2().findAllSubmatchIndex(text, 1) as number[][] | null;
+      if (match === null || match.length === 0) return null;
+      const bounds = match[0];
+      const groups: string[] = [];
+      for (let i = 0; i < bounds.length; i += 2) {
+        groups.push(bounds[i] < 0 ? '' : text.slice(bounds[i], bounds[i + 1]));
+      }
+      return groups;
     },
   };
 }

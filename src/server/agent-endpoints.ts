@@ -9,7 +9,11 @@ import type { AgentRuntime } from './runtime';
 
 /** Answers one DNS packet (the server's DnsHandler). */
 export interface PacketAnswerer {
-  handle(message: Buffer, transport: 'udp' | 'tcp'): Buffer | null | Promise<Buffer | null>;
+  handle(
+    message: Buffer,
+    transport: 'udp' | 'tcp',
+    client: string,
+  ): Buffer | null | Promise<Buffer | null>;
 }
 
 export function serveClientAgents(
@@ -26,8 +30,8 @@ export function serveClientAgents(
   });
   rpc.methods.register(CatalogSync, ({ node, ops }) => host.syncCatalog(node, ops));
   rpc.methods.register(HttpForward, (request) => http.inject(request));
-  rpc.methods.register(DnsQuery, async ({ packet, transport }) => {
+  rpc.methods.register(DnsQuery, async ({ packet, transport, client }) => {
     const message = Buffer.from(packet.buffer, packet.byteOffset, packet.length);
-    return { packet: await dns.handle(message, transport) };
+    return { packet: await dns.handle(message, transport, client) };
   });
 }

@@ -128,6 +128,8 @@ export const HttpForward: RpcMethod<ApiRequest, ApiReply> = defineMethod(
 export interface DnsQueryArgs {
   packet: Uint8Array;
   transport: 'udp' | 'tcp';
+  /** The asker's address, for `_ip` lookups ("" when unknown). */
+  client: string;
 }
 
 export interface DnsQueryReply {
@@ -144,7 +146,8 @@ export const DnsQuery: RpcMethod<DnsQueryArgs, DnsQueryReply> = defineMethod(
     if (transport !== 'udp' && transport !== 'tcp') {
       throw new TypeError('field transport: expected udp or tcp');
     }
-    return { packet: field(fields, 'packet', isBytes), transport };
+    const client = typeof fields.client === 'string' ? fields.client : '';
+    return { packet: field(fields, 'packet', isBytes), transport, client };
   },
   (raw) => {
     const fields = record(raw, 'Agent.DNS reply');

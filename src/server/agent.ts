@@ -6,7 +6,7 @@ import { AclResolver, AgentTokenFile } from '../acl';
 import { LocalAgent, storeAgentHost } from '../agent';
 import { DnsHandler, startDnsServer } from '../dns';
 import { Renderer, resourceFromObject } from '../render';
-import { createHttpServer, forwardedWaitMs } from '../http';
+import { createHttpServer, forwardedWaitMs, nearDistances, sortNear } from '../http';
 import { AgentWatches } from '../watches';
 import type { RunningEsm } from '../esm';
 import { createJobQueue } from '../jobs';
@@ -35,7 +35,10 @@ import type { SnapshotService } from './snapshot';
 import { serveRaftRpc } from './rpc-handlers';
 import { serveClientAgents } from './agent-endpoints';
 import { RemoteDatacenters } from './datacenters';
+import { PreparedQueryService } from './prepared-queries';
+import { serveExecuteRemote } from './prepared-query-rpc';
 import { SessionService } from './sessions';
+import { startServerCoordinates, type ServerCoordinates } from './coordinates';
 import { TombstoneGc } from './tombstone-gc';
 import { waitForReplay } from './replay';
 
@@ -183,7 +186,15 @@ export async function startServerAgent(
     cleanup.unshift(() => ops.stop());
     agent.snapshots = ops.snapshots;
     agent.autopilot = ops.autopilot;
+    agent.coordinates = startServerCoordinates({
+      config,
+      membership,
+      apply: (cmd) => agent.apply(cmd),
+      logger: logger.child({ module: 'coordinate' }),
+    });
+    cleanup.unshift(async () => agent.coordinates.stop());
     agent.sessions.start(rpc, config.nodeId);
+    serveExecuteRemote(rpc, agent.preparedQueries);
     cleanup.unshift(async () => agent.sessions.stop());
     startMemberReconcile(config, agent, membership, logger, cleanup);
     cleanup.unshift(() => agent.local.stop());
@@ -393,8 +404,10 @@ class RunningServerAgent implements ServerAgent {
   private resolveStopped: (reason: string | null) => void = () => undefined;
   snapshots!: SnapshotService;
   autopilot!: AutopilotOperator;
+  coordinates!: ServerCoordinates;
   readonly sessions: SessionService;
   readonly otherDatacenters: RemoteDatacenters;
+  readonly preparedQueries: PreparedQueryService;
 
   constructor(
     config: AgentConfig,
@@ -438,6 +451,25 @@ class RunningServerAgent implements ServerAgent {
       tokenFile,
     );
     for (const warning of this.acl.loadPersistedTokens()) logger.warn(warning);
+    this.preparedQueries = new PreparedQueryService({
+      store,
+      apply: (cmd) => this.apply(cmd),
+      catchUp: () => this.readIndex(false),
+      config: () => this.current,
+      acl: this.acl,
+      logger: logger.child({ module: 'prepared-query' }),
+    });
+    // Failover reaches other datacenters' servers through the WAN pool.
+    this.preparedQueries.setRemoteExecutor(this.otherDatacenters.queryExecutor());
+    // `Near` and `?near` order results by the network coordinates stored here.
+    this.preparedQueries.setNearSorter({
+      sortByDistance: (source, items, nodeOf) => {
+        const distance = nearDistances(store, source);
+        if (distance === null) return false;
+        items.splice(0, items.length, ...sortNear(items, distance, nodeOf));
+        return true;
+      },
+    });
     this.stopped = new Promise((resolve) => (this.resolveStopped = resolve));
     this.events = new UserEvents(
       {

@@ -8,6 +8,8 @@ import type { Logger } from 'pino';
 
 import { RpcConnectionError, type ConnPool } from '../rpc';
 import { DnsQuery, HttpForward, type ApiReply, type ApiRequest } from './agent-rpc';
+import type { RemoteQueryExecutor } from './prepared-query-execute';
+import { PreparedQueryExecuteRemote } from './prepared-query-rpc';
 import type { KnownServer } from './servers';
 
 /** A forwarded call's deadline beyond a blocking query's wait (rpc_client_timeout). */
@@ -16,6 +18,8 @@ const DNS_TIMEOUT_MS = 5000;
 
 export interface WanView {
   wanServers(): KnownServer[];
+  /** Estimated round trip (seconds) from this server to a WAN member; +∞ when unknown. */
+  wanDistance(name: string): number;
 }
 
 /** Consul's answer for a datacenter no server knows a route to (HTTP 500). */
@@ -34,11 +38,17 @@ export class RemoteDatacenters {
     private readonly logger: Logger,
   ) {}
 
-  /** Every datacenter with an alive server, this one first, then by name. */
+  /**
+   * Every datacenter with an alive server: this one first, the others by the median estimated
+   * round trip to their servers (WAN coordinates), ties by name.
+   */
   datacenters(): string[] {
-    const names = new Set<string>([this.local]);
-    for (const server of this.alive()) names.add(server.datacenter);
-    return [this.local, ...[...names].filter((dc) => dc !== this.local).sort()];
+    const wan = this.wan;
+    const servers = this.alive().map((server) => ({
+      datacenter: server.datacenter,
+      rtt: server.datacenter === this.local || wan === null ? 0 : wan.wanDistance(server.name),
+    }));
+    return datacentersByDistance(this.local, servers);
   }
 
   /** Whether `dc` is another datacenter with at least one alive server in the WAN pool. */
@@ -59,18 +69,40 @@ export class RemoteDatacenters {
   }
 
   /** Answers a DNS question about `dc` by a server of `dc`. */
-  async dns(dc: string, packet: Buffer, transport: 'udp' | 'tcp'): Promise<Buffer | null> {
+  async dns(
+    dc: string,
+    packet: Buffer,
+    transport: 'udp' | 'tcp',
+    client = '',
+  ): Promise<Buffer | null> {
     const reply = await this.call(dc, true, (address) =>
       this.pool.call(
         address,
         DnsQuery,
-        { packet, transport },
+        { packet, transport, client },
         { timeoutMs: DNS_TIMEOUT_MS, datacenter: dc },
       ),
     );
     return reply.packet === null
       ? null
       : Buffer.from(reply.packet.buffer, reply.packet.byteOffset, reply.packet.length);
+  }
+
+  /** Prepared-query failover to other datacenters (ExecuteRemote on one of their servers). */
+  queryExecutor(): RemoteQueryExecutor {
+    return {
+      otherDatacentersByDistance: () =>
+        Promise.resolve(this.datacenters().filter((dc) => dc !== this.local)),
+      execute: (dc, query, options, signal) =>
+        this.call(dc, true, (address) =>
+          this.pool.call(
+            address,
+            PreparedQueryExecuteRemote,
+            { query, options },
+            { signal, timeoutMs: RPC_TIMEOUT_MS, datacenter: dc },
+          ),
+        ),
+    };
   }
 
   private alive(): KnownServer[] {
@@ -100,6 +132,34 @@ export class RemoteDatacenters {
     }
     throw lastError;
   }
+}
+
+/**
+ * Consul's GetDatacentersByDistance: the local datacenter counts as zero away; every other is as
+ * far as the median (element n/2 of the sorted) round trip to its servers, +∞ for a server
+ * without a coordinate; ordered by that, ties by name.
+ */
+export function datacentersByDistance(
+  local: string,
+  servers: readonly { datacenter: string; rtt: number }[],
+): string[] {
+  const rtts = new Map<string, number[]>([[local, [0]]]);
+  for (const { datacenter, rtt } of servers) {
+    const list = rtts.get(datacenter) ?? [];
+    list.push(datacenter === local ? 0 : rtt);
+    rtts.set(datacenter, list);
+  }
+  const median = new Map<string, number>();
+  for (const [dc, list] of rtts) {
+    const sorted = [...list].sort((a, b) => a - b);
+    median.set(dc, sorted[Math.floor(sorted.length / 2)]);
+  }
+  const byName = [...median.keys()].sort();
+  return byName.sort((a, b) => {
+    const da = median.get(a) ?? Infinity;
+    const db = median.get(b) ?? Infinity;
+    return da < db ? -1 : da > db ? 1 : 0;
+  });
 }
 
 function shuffle<T>(items: T[]): T[] {

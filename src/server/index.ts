@@ -74,3 +74,27 @@ export {
   type ApiReply,
   type ApiRequest,
 } from './agent-rpc';
+export {
+  PreparedQueryRequestError,
+  PreparedQueryService,
+  type ExecuteRequest,
+  type PreparedQueryServiceOptions,
+} from './prepared-queries';
+export {
+  failover,
+  failoverDatacenters,
+  NO_REMOTE_DATACENTERS,
+  selectInstances,
+  sortNearSource,
+  type NearSorter,
+  type PreparedQueryExecution,
+  type RemoteExecuteOptions,
+  type RemoteQueryExecutor,
+} from './prepared-query-execute';
+export { preparedQueryProblem, REDACTED_TOKEN } from './prepared-query-validate';
+export {
+  PreparedQueryExecuteRemote,
+  serveExecuteRemote,
+  type ExecuteRemoteArgs,
+} from './prepared-query-rpc';
+export { lanCoordinateSync, type ServerCoordinates } from './coordinates';

@@ -16,6 +16,7 @@ import {
   type SerfMember,
 } from '../gossip';
 import { CONSUL_COMPAT_BUILD } from '../config';
+import { distanceSeconds, isCompatible } from '../coordinate';
 import { recordMemberEvent, type MemberEvent } from '../telemetry';
 import type { KnownServer, ServerDiscovery, ServerStatus } from './servers';
 
@@ -90,6 +91,7 @@ export class AgentMembership implements ServerDiscovery {
         tombstoneTimeoutMs: 24 * 3_600_000,
         eventBuffer: 512,
         userEventSizeLimit: 512,
+        disableCoordinates: config.coordinates.disabled,
         logger: logger.child({ module: 'serf-wan' }),
       });
     }
@@ -115,6 +117,7 @@ export class AgentMembership implements ServerDiscovery {
         tombstoneTimeoutMs: 24 * 3_600_000,
         eventBuffer: 512,
         userEventSizeLimit: 512,
+        disableCoordinates: config.coordinates.disabled,
         logger: logger.child({ module: 'serf-lan' }),
       });
     } catch (error) {
@@ -158,6 +161,14 @@ export class AgentMembership implements ServerDiscovery {
   }
 
   /** Servers of every datacenter as the WAN pool shows them (none on client agents). */
+  /** Estimated round trip (seconds) from us to a WAN member by coordinates; +∞ when unknown. */
+  wanDistance(name: string): number {
+    const own = this.wan?.getCoordinate() ?? null;
+    const other = this.wan?.getCachedCoordinate(name) ?? null;
+    if (own === null || other === null || !isCompatible(own, other)) return Infinity;
+    return distanceSeconds(own, other);
+  }
+
   wanServers(): KnownServer[] {
     const servers: KnownServer[] = [];
     for (const member of this.wan?.members() ?? []) {

@@ -6,10 +6,12 @@ import type { AgentConfig } from '../config';
 import type { RaftHandle } from '../raft';
 import type { Command } from '../state';
 import type { AutopilotOperator } from './autopilot-operator';
+import type { ServerCoordinates } from './coordinates';
 import type { RemoteDatacenters } from './datacenters';
 import type { AgentMembership } from './membership';
 import type { RaftOperator } from './operator';
 import type { SnapshotService } from './snapshot';
+import type { PreparedQueryService } from './prepared-queries';
 import type { SessionService } from './sessions';
 import type { UserEvents } from './user-events';
 import type { StateStore } from '../state';
@@ -64,6 +66,8 @@ export interface AgentRuntime extends AgentCore {
   readIndex(consistent: boolean, signal?: AbortSignal): Promise<number>;
   /** Sessions: create/destroy through Raft, renew on the leader, TTL timers. */
   readonly sessions: SessionService;
+  /** Prepared queries: apply through Raft, explain, execute with failover. */
+  readonly preparedQueries: PreparedQueryService;
   /** Raft operator actions (configuration, remove peer, transfer leadership). */
   readonly operator: RaftOperator;
   /** Snapshot save and restore (GET/PUT /v1/snapshot). */
@@ -72,4 +76,6 @@ export interface AgentRuntime extends AgentCore {
   readonly autopilot: AutopilotOperator;
   /** Other datacenters, through their servers in the WAN pool. */
   readonly otherDatacenters: RemoteDatacenters;
+  /** Network coordinates agents send (PUT /v1/coordinate/update), batched through Raft. */
+  readonly coordinates: ServerCoordinates;
 }

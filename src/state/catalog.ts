@@ -10,6 +10,7 @@
 //                   service's health, as Consul's updateAllServiceIndexesOfNode).
 // Each entry also names the watch key woken with it. An entry is dropped when its node or last
 // instance goes; reads then fall back to table indexes, which the removal raised past it.
+import { deleteNodeCoordinatesTxn } from './coordinates';
 import type { CatalogNode, HealthCheck, NodeService, ServiceRegistration } from './catalog-types';
 import { checkKey, foldName as fold, nodeKey, nodePrefix } from './catalog-keys';
 import { invalidateCheckSessionsTxn, invalidateNodeSessionsTxn } from './session';
@@ -129,6 +130,7 @@ export function deleteNodeTxn(tx: WriteTxn, node: string): void {
   for (const [, service] of [...tx.tables.services.scanPrefix(nodePrefix(node))]) {
     deleteServiceTxn(tx, node, service.id);
   }
+  deleteNodeCoordinatesTxn(tx, node);
   tx.remove(tx.tables.nodes, key);
   nodeChangedTxn(tx, existing.node);
   tx.dropIndex(nodeIndexName(node));

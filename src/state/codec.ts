@@ -17,9 +17,11 @@ import type {
   MixedTxnCommand,
   TxnCommand,
 } from './commands';
+import { readCoordinateRow } from './coordinates';
 import { parseSystemCommand } from './restore-codec';
 import { KV_VERBS as KV_VERB_LIST, type KvTxnOp, type KvVerb } from './types';
 import { readSessionWrite } from './session-wire';
+import { readPreparedQueryWrite } from './prepared-query-wire';
 import {
   packr,
   readArray,
@@ -92,6 +94,20 @@ export function parseCommand(raw: unknown): Command {
       return { type, session: readSessionWrite(fields.session, `${type}.session`) };
     case 'session-destroy':
       return { type, id: readString(fields.id, `${type}.id`) };
+    case 'prepared-query-apply': {
+      const op = readString(fields.op, `${type}.op`);
+      if (op !== 'create' && op !== 'update' && op !== 'delete') {
+        throw new WireError(`${type}.op: unknown operation ${JSON.stringify(op)}`);
+      }
+      return { type, op, query: readPreparedQueryWrite(fields.query, `${type}.query`) };
+    }
+    case 'coordinate-batch-update':
+      return {
+        type,
+        updates: readArray(fields.updates, `${type}.updates`).map((u, i) =>
+          readCoordinateRow(u, `${type}.updates[${i}]`),
+        ),
+      };
     default:
       throw new WireError(`unknown command type ${JSON.stringify(type)}`);
   }

@@ -1,9 +1,11 @@
 // The commands the FSM applies. Every state change is one of these inside a Raft log entry.
 // Encoded with msgpackr; the `type` tag selects the apply function in fsm.ts.
+import type { CoordinateUpdate } from '../coordinate';
 import type { AclPolicyRecord, AclRoleRecord, AclTokenRecord } from './acl';
 import type { CatalogSyncOp } from './catalog-register';
 import type { MixedTxnOp } from './catalog-txn';
 import type { Deregistration, Registration } from './catalog-types';
+import type { PreparedQueryOp, PreparedQueryWrite } from './prepared-query-types';
 import type { SessionWrite } from './session-types';
 import type { KvTxnOp } from './types';
 
@@ -133,6 +135,22 @@ export interface SessionDestroyCommand {
   id: string;
 }
 
+/**
+ * Consul's PreparedQueryRequest: create and update store `query` (its ID chosen by the server
+ * that proposed a create), delete removes the query with `query.id`.
+ */
+export interface PreparedQueryApplyCommand {
+  type: 'prepared-query-apply';
+  op: PreparedQueryOp;
+  query: PreparedQueryWrite;
+}
+
+/** Consul's Coordinate.BatchUpdate: a server's flush of the coordinates agents sent. */
+export interface CoordinateBatchUpdateCommand {
+  type: 'coordinate-batch-update';
+  updates: CoordinateUpdate[];
+}
+
 export type Command =
   | AclCommand
   | KvSetCommand
@@ -148,4 +166,6 @@ export type Command =
   | SnapshotRestoreCommand
   | AutopilotSetCommand
   | SessionCreateCommand
-  | SessionDestroyCommand;
+  | SessionDestroyCommand
+  | PreparedQueryApplyCommand
+  | CoordinateBatchUpdateCommand;

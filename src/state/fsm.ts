@@ -3,6 +3,7 @@
 import { EntryType, type LogEntry, type SnapshotMeta, type StateMachine } from '../raft';
 import { ACL_APPLY } from './acl-apply';
 import { decodeCommand } from './codec';
+import { coordinateBatchUpdateTxn } from './coordinates';
 import { deregisterTxn, registerTxn, syncTxn } from './catalog-register';
 import type { CatalogResult } from './catalog-types';
 import type {
@@ -10,10 +11,12 @@ import type {
   CatalogRegisterCommand,
   CatalogSyncCommand,
   Command,
+  CoordinateBatchUpdateCommand,
   KvDeleteCommand,
   KvDeleteTreeCommand,
   KvSetCommand,
   MixedTxnCommand,
+  PreparedQueryApplyCommand,
   SessionCreateCommand,
   SessionDestroyCommand,
   TombstoneReapCommand,
@@ -28,6 +31,8 @@ import {
   reapTombstonesTxn,
   type KvWrite,
 } from './kv';
+import { PreparedQueryError, preparedQueryDeleteTxn, preparedQuerySetTxn } from './prepared-query';
+import type { PreparedQueryResult } from './prepared-query-types';
 import { applyAutopilotSet, applySnapshotChunk, applySnapshotRestore } from './restore';
 import { sessionCreateTxn, sessionDestroyTxn, sessionExists, SessionError } from './session';
 import type { StateStore } from './store';
@@ -53,6 +58,8 @@ const applyByType: { [T in Command['type']]: Apply<Extract<Command, { type: T }>
   'autopilot-set': applyAutopilotSet,
   'session-create': applySessionCreate,
   'session-destroy': applySessionDestroy,
+  'prepared-query-apply': applyPreparedQuery,
+  'coordinate-batch-update': applyCoordinateBatchUpdate,
 };
 
 export class Fsm implements StateMachine {
@@ -173,4 +180,35 @@ function applySessionDestroy(
   cmd: SessionDestroyCommand,
 ): boolean {
   return store.write(index, (tx) => sessionDestroyTxn(tx, cmd.id));
+}
+
+/** `{ok: true}`, or Consul's error text (name taken, unknown session, bad template). */
+function applyPreparedQuery(
+  store: StateStore,
+  index: number,
+  cmd: PreparedQueryApplyCommand,
+): PreparedQueryResult {
+  return store.write(index, (tx) => {
+    if (cmd.op === 'delete') {
+      preparedQueryDeleteTxn(tx, cmd.query.id);
+      return { ok: true };
+    }
+    try {
+      preparedQuerySetTxn(tx, cmd.query);
+      return { ok: true };
+    } catch (error) {
+      if (!(error instanceof PreparedQueryError)) throw error;
+      tx.rollback();
+      return { ok: false, error: error.message };
+    }
+  });
+}
+
+/** How many updates were stored (those of nodes not in the catalog are dropped). */
+function applyCoordinateBatchUpdate(
+  store: StateStore,
+  index: number,
+  cmd: CoordinateBatchUpdateCommand,
+): number {
+  return store.write(index, (tx) => coordinateBatchUpdateTxn(tx, cmd.updates));
 }

@@ -42,3 +42,12 @@ export * from './session-types';
 export type { SessionListener } from './store';
 export type { SessionEvent } from './tables';
 export { readSessionRow } from './session-wire';
+export * from './prepared-query-types';
+export { PreparedQueryError, QueryNotFoundError } from './prepared-query';
+export {
+  compileTemplate,
+  QueryTemplateError,
+  type CompiledTemplate,
+} from './prepared-query-template';
+export { readCheckServiceNode, readPreparedQueryRow } from './prepared-query-wire';
+export type { CoordinateRow } from './coordinates';

@@ -1,8 +1,9 @@
 // The sessions table: rows in `sessions`, with secondary indexes by node, by bound check and (in
-// kv.ts) by held key. Invalidating a session releases or deletes what it holds and starts each
-// key's lock-delay. Semantics follow hashicorp/consul agent/consul/state/session.go.
+// kv.ts) by held key. Invalidating a session releases or deletes what it holds, starts each
+// key's lock-delay and deletes the prepared queries bound to it. Semantics follow hashicorp/consul agent/consul/state/session.go.
 import { checkKey, nodeKey } from './catalog-keys';
 import { kvsDeleteTxn, kvsSetTxn } from './kv';
+import { deleteSessionQueriesTxn } from './prepared-query';
 import { MAX_LOCK_DELAY_MS, type Session, type SessionWrite } from './session-types';
 import { tableIndex, type ReadTxn, type WriteTxn } from './tables';
 import type { ReadResult } from './types';
@@ -105,6 +106,7 @@ export function sessionDestroyTxn(tx: WriteTxn, id: string): boolean {
     if (session.behavior === 'delete') kvsDeleteTxn(tx, key);
     else kvsSetTxn(tx, { ...entry, session: null }, true);
   }
+  deleteSessionQueriesTxn(tx, id);
   tx.remove(tx.tables.sessions, id);
   tx.remove(tx.tables.nodeSessions, nodeSessionKey(session.node, id));
   for (const checkID of sessionCheckIDs(session)) {

@@ -17,7 +17,9 @@ const SECTIONS: readonly [string, string][] = [
   ['nodes', 'Register'],
   ['services', 'Register'],
   ['checks', 'Register'],
+  ['preparedQueries', 'PreparedQuery'],
   ['indexes', 'Index'],
+  ['coordinates', 'CoordinateBatchUpdate'],
 ];
 
 /** Throws the decoder's WireError when `data` is not a readable state snapshot. */

@@ -9,6 +9,9 @@ import { readCheckRow, readNodeRow, readServiceRow } from './catalog-wire';
 import { kvSessionKey } from './kv';
 import { compareKeys, OrderedTable } from './ordered-table';
 import { encodeSystemSections, readSystemSections } from './restore';
+import { preparedQueryIndexRows } from './prepared-query';
+import { readPreparedQueryRow } from './prepared-query-wire';
+import { encodeCoordinates, readCoordinatesSection } from './coordinates';
 import { sessionCheckIDs } from './session';
 import { readSessionRow } from './session-wire';
 import { newTables, type IndexedTable, type IndexName, type Tables } from './tables';
@@ -41,6 +44,8 @@ const INDEXED_TABLES: ReadonlySet<string> = new Set<IndexedTable>([
   'acl-roles',
   'acl-bootstrap',
   'sessions',
+  'prepared-queries',
+  'coordinates',
 ]);
 
 export interface SnapshotContents {
@@ -70,6 +75,9 @@ export function encodeSnapshot({ tables, lastIndex }: SnapshotContents): Uint8Ar
   const sessions = [...tables.sessions.scanPrefix('')].map(([, row]) =>
     readSessionRow(row, 'session'),
   );
+  const preparedQueries = [...tables.preparedQueries.scanPrefix('')].map(([, row]) =>
+    readPreparedQueryRow(row, 'preparedQuery'),
+  );
   const acl = {
     tokens: [...tables.aclTokens.scanPrefix('')].map(([, row]) => row),
     policies: [...tables.aclPolicies.scanPrefix('')].map(([, row]) => row),
@@ -86,6 +94,8 @@ export function encodeSnapshot({ tables, lastIndex }: SnapshotContents): Uint8Ar
     ...encodeSystemSections(tables),
     sessions,
     acl,
+    preparedQueries,
+    coordinates: encodeCoordinates({ tables }),
   });
   const snapshot = new Uint8Array(HEADER_LENGTH + body.length);
   snapshot.set(MAGIC, 0);
@@ -123,6 +133,7 @@ export function decodeSnapshot(data: Uint8Array): SnapshotContents {
     readCatalog(body, tables);
     readSystemSections(body, tables);
     readAcl(body, tables);
+    readCoordinates(body, tables);
   }
   tables.kvs = uniqueTable(readArray(body.kvs, 'snapshot.kvs').map(readKvRow), 'snapshot.kvs');
   tables.tombstones = uniqueTable(
@@ -130,6 +141,7 @@ export function decodeSnapshot(data: Uint8Array): SnapshotContents {
     'snapshot.tombstones',
   );
   readSessions(body, tables);
+  readPreparedQueries(body, tables);
   return { tables, lastIndex: readIndex(body.lastIndex, 'snapshot.lastIndex') };
 }
 
@@ -257,6 +269,52 @@ function readSessions(body: Record<string, unknown>, tables: Tables): void {
     held.push([kvSessionKey(entry), key]);
   }
   tables.kvSessions = OrderedTable.from(held);
+}
+
+// Prepared queries arrived within format 2 (absent: none); their indexes are rebuilt from the
+// rows, and a query bound to a session needs that session.
+function readPreparedQueries(body: Record<string, unknown>, tables: Tables): void {
+  const rows =
+    body.preparedQueries === undefined
+      ? []
+      : readArray(body.preparedQueries, 'snapshot.preparedQueries').map((raw, i) =>
+          readPreparedQueryRow(raw, `snapshot.preparedQueries[${i}]`),
+        );
+  tables.preparedQueries = uniqueTable(
+    rows.map((row) => [row.id.toLowerCase(), row]),
+    'snapshot.preparedQueries',
+  );
+  const names: [string, string][] = [];
+  const templates: [string, string][] = [];
+  const sessions: [string, string][] = [];
+  for (const row of rows) {
+    const id = row.id.toLowerCase();
+    const { name, template, session } = preparedQueryIndexRows(row);
+    if (name !== null) names.push([name, id]);
+    if (template !== null) templates.push([template, id]);
+    if (session !== null) {
+      if (tables.sessions.get(row.session) === undefined) {
+        throw new WireError(`snapshot.preparedQueries ${id} is bound to an unknown session`);
+      }
+      sessions.push([session, id]);
+    }
+  }
+  tables.preparedQueryNames = uniqueTable(names, 'snapshot.preparedQueries (names)');
+  tables.preparedQueryTemplates = uniqueTable(templates, 'snapshot.preparedQueries (templates)');
+  tables.preparedQuerySessions = OrderedTable.from(sessions);
+}
+
+// Coordinates arrived within format 2 (absent: none); each must belong to a catalog node.
+function readCoordinates(body: Record<string, unknown>, tables: Tables): void {
+  const rows = readCoordinatesSection(body.coordinates);
+  tables.coordinates = uniqueTable(rows, 'snapshot.coordinates');
+  rows.forEach(([, row], i) => {
+    if (tables.nodes.get(nodeKey(row.node)) === undefined) {
+      throw new WireError(
+        `snapshot.coordinates[${i}] is on unknown node ${JSON.stringify(row.node)}`,
+      );
+    }
+  });
 }
 
 function readTombstone(raw: unknown, i: number): [string, number] {

@@ -22,6 +22,12 @@ import type {
   NodeServices,
   ServiceNode,
 } from './catalog-types';
+import {
+  COORDINATES_WATCH_KEY,
+  coordinatesList,
+  nodeCoordinates,
+  type CoordinateRow,
+} from './coordinates';
 import { kvsGet, kvsKeys, kvsList, kvsTableIndex } from './kv';
 import { decodeSnapshot, encodeSnapshot } from './snapshot';
 import {
@@ -33,6 +39,13 @@ import {
   sessionList,
 } from './session';
 import type { Session } from './session-types';
+import {
+  preparedQueryGet,
+  preparedQueryList,
+  preparedQueryResolve,
+  preparedQueryWatchKey,
+} from './prepared-query';
+import type { PreparedQuery } from './prepared-query-types';
 import {
   newTables,
   newWatchTables,
@@ -159,6 +172,26 @@ export class StateStore {
     return reported(healthChecksInState(this.reader(), state));
   }
 
+  /**
+   * Every network coordinate by node then segment (`segment` null: all segments); index: the
+   * coordinates table index. Watches the whole table, as Consul.
+   */
+  coordinates(segment: string | null, ws?: WatchSetBuilder): ReadResult<CoordinateRow[]> {
+    ws?.addKey(this.watches.catalog, COORDINATES_WATCH_KEY);
+    return reported(coordinatesList(this.reader(), segment));
+  }
+
+  /** The Raft index of the last change to any coordinate (0 before the first). */
+  coordinatesIndex(): number {
+    return this.current.indexes.get('coordinates') ?? 0;
+  }
+
+  /** One node's coordinates, one per segment; indexed and watched as coordinates(). */
+  nodeCoordinates(node: string, ws?: WatchSetBuilder): ReadResult<CoordinateRow[]> {
+    ws?.addKey(this.watches.catalog, COORDINATES_WATCH_KEY);
+    return reported(nodeCoordinates(this.reader(), node));
+  }
+
   /** One session, or null; index: the sessions table index. Watches that session. */
   sessionGet(id: string, ws?: WatchSetBuilder): ReadResult<Session | null> {
     ws?.addKey(this.watches.sessions, sessionIdWatchKey(id));
@@ -175,6 +208,27 @@ export class StateStore {
   nodeSessions(node: string, ws?: WatchSetBuilder): ReadResult<Session[]> {
     ws?.addPrefix(this.watches.sessions, nodeSessionsWatchPrefix(node));
     return reported(nodeSessions(this.reader(), node));
+  }
+
+  /** One prepared query by ID, or null; index: the prepared-queries table index. */
+  preparedQueryGet(id: string, ws?: WatchSetBuilder): ReadResult<PreparedQuery | null> {
+    ws?.addKey(this.watches.preparedQueries, preparedQueryWatchKey(id));
+    return reported(preparedQueryGet(this.reader(), id));
+  }
+
+  /** Every prepared query, sorted by ID; index: the prepared-queries table index. */
+  preparedQueryList(ws?: WatchSetBuilder): ReadResult<PreparedQuery[]> {
+    ws?.addPrefix(this.watches.preparedQueries, '');
+    return reported(preparedQueryList(this.reader()));
+  }
+
+  /**
+   * The query an ID or name selects, rendered for that name when it is a template (`segment`:
+   * the executing agent's network segment); null when none. Throws a PreparedQueryError for a
+   * template addressed by ID or one that does not render.
+   */
+  preparedQueryResolve(idOrName: string, segment: string): ReadResult<PreparedQuery | null> {
+    return reported(preparedQueryResolve(this.reader(), idOrName, segment));
   }
 
   /**

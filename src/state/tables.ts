@@ -4,7 +4,9 @@
 // synchronously, so no reader ever observes a half-applied transaction.
 import type { AclTables } from './acl';
 import type { CatalogNode, HealthCheck, NodeService } from './catalog-types';
+import type { CoordinateRow } from './coordinates';
 import { OrderedTable } from './ordered-table';
+import type { PreparedQuery } from './prepared-query-types';
 import type { AutopilotConfigRow, RestoreStaging } from './restore';
 import type { Session } from './session-types';
 import type { KvEntry } from './types';
@@ -18,10 +20,12 @@ export type IndexedTable =
   | 'services'
   | 'checks'
   | 'sessions'
+  | 'prepared-queries'
   | 'acl-tokens'
   | 'acl-policies'
   | 'acl-roles'
-  | 'acl-bootstrap';
+  | 'acl-bootstrap'
+  | 'coordinates';
 
 /**
  * Entries of the index table: whole tables, plus one per service name (`service.<name>`) and
@@ -50,6 +54,16 @@ export interface Tables extends AclTables {
   sessionChecks: OrderedTable<string>;
   /** Secondary index of `kvs`: `sessionID\0key` → key, for every key a session holds. */
   kvSessions: OrderedTable<string>;
+  /** Keyed by lower-cased query ID. */
+  preparedQueries: OrderedTable<PreparedQuery>;
+  /** Secondary index of `preparedQueries`: lower-cased name → ID (named queries and templates). */
+  preparedQueryNames: OrderedTable<string>;
+  /** Secondary index of `preparedQueries`: lower-cased template name ("" too) → ID. */
+  preparedQueryTemplates: OrderedTable<string>;
+  /** Secondary index of `preparedQueries`: `sessionID\0queryID` → ID (queries bound to a session). */
+  preparedQuerySessions: OrderedTable<string>;
+  /** Keyed `node\0segment` (node lower-cased): network coordinates (coordinates.ts). */
+  coordinates: OrderedTable<CoordinateRow>;
   indexes: Map<IndexName, number>;
   /** Autopilot's configuration once set (restore.ts). */
   autopilot: AutopilotConfigRow | null;
@@ -60,10 +74,15 @@ export interface Tables extends AclTables {
 /** Per table family, who is watching which keys. Lives outside Tables: a restore keeps it. */
 export interface WatchTables {
   kvs: WatchTable;
-  /** Exact keys only: `nodes`, `services`, `checks`, `node.<name>`, `service.<name>`. */
+  /**
+   * Exact keys only: `nodes`, `services`, `checks`, `node.<name>`, `service.<name>`,
+   * `coordinates`.
+   */
   catalog: WatchTable;
   /** Session rows: `i\0<id>` (one session) and `n\0<node>\0<id>` (a node's sessions). */
   sessions: WatchTable;
+  /** Query rows: `i\0<id>`; list readers watch the prefix "". */
+  preparedQueries: WatchTable;
 }
 
 export function newTables(): Tables {
@@ -84,6 +103,11 @@ export function newTables(): Tables {
     nodeSessions: new OrderedTable(),
     sessionChecks: new OrderedTable(),
     kvSessions: new OrderedTable(),
+    preparedQueries: new OrderedTable(),
+    preparedQueryNames: new OrderedTable(),
+    preparedQueryTemplates: new OrderedTable(),
+    preparedQuerySessions: new OrderedTable(),
+    coordinates: new OrderedTable(),
     indexes: new Map(),
     autopilot: null,
     restoring: null,
@@ -91,7 +115,12 @@ export function newTables(): Tables {
 }
 
 export function newWatchTables(): WatchTables {
-  return { kvs: new WatchTable(), catalog: new WatchTable(), sessions: new WatchTable() };
+  return {
+    kvs: new WatchTable(),
+    catalog: new WatchTable(),
+    sessions: new WatchTable(),
+    preparedQueries: new WatchTable(),
+  };
 }
 
 /**

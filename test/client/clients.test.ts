@@ -17,8 +17,9 @@ after(() => agents.stop());
 
 const server = (octet: number, seeds: string[]): Promise<RunningAgent> =>
   agents.server(octet, seeds, ['-bootstrap-expect=3', '-dns-port=-1']);
+// Clients send their LAN coordinate every 500 ms (Consul's default is 15 s or more).
 const client = (octet: number, seeds: string[], service: string): Promise<RunningAgent> =>
-  agents.client(octet, seeds, service);
+  agents.client(octet, seeds, service, ['-hcl', 'sync_coordinate_interval_min = "500ms"']);
 
 interface HealthEntry {
   Node: { Node: string };
@@ -84,6 +85,30 @@ describe('client agents in a datacenter of three servers', () => {
         ? true
         : undefined;
     });
+  });
+
+  it('send their LAN coordinates, learned from gossip probes, to the servers', async () => {
+    const learned = await eventually('both clients’ coordinates in the catalog', async () => {
+      const entries = await json<{ Node: string; Coord: { Vec: number[]; Error: number } }[]>(
+        servers[0],
+        '/v1/coordinate/nodes',
+      );
+      const clientsOnly = entries.filter((e) => e.Node.startsWith('c'));
+      // Error starts at 1.5 and falls once the client measured round trips to its peers.
+      return clientsOnly.length === 2 && clientsOnly.every((e) => e.Coord.Error < 1.5)
+        ? clientsOnly
+        : undefined;
+    });
+    assert.deepEqual(
+      learned.map((e) => [e.Node, e.Coord.Vec.length]),
+      [
+        ['c61', 8],
+        ['c62', 8],
+      ],
+    );
+    // The same through a client, which carries the read to a server.
+    const viaClient = await json<{ Node: string }[]>(clients[1], '/v1/coordinate/node/c61');
+    assert.equal(viaClient[0].Node, 'c61');
   });
 
   it("drive health from a client's checks, and wake a blocking query held through a client", async () => {
@@ -169,6 +194,47 @@ describe('client agents in a datacenter of three servers', () => {
       decoded.answers.map((answer) => (answer.data as { port: number }).port),
       [8062],
     );
+  });
+
+  it('serve ?stale within ?max_stale only: a server cut off from the others refuses older reads', async () => {
+    // A follower: it has heard from a leader, so its staleness is known (a former leader's is not).
+    const roles = await Promise.all(
+      servers.map((agent) =>
+        json<{ Stats: { consul: { leader: string } } }>(agent, '/v1/agent/self'),
+      ),
+    );
+    const alone = servers[roles.findIndex((self) => self.Stats.consul.leader !== 'true')];
+    const others = servers.filter((agent) => agent !== alone);
+    const put = await call(alone, '/v1/kv/stale-probe', { method: 'PUT', body: 'v' });
+    assert.equal(put.text, 'true');
+    const bad = await call(alone, '/v1/kv/stale-probe?stale&max_stale=soon');
+    assert.equal(bad.status, 400);
+    assert.equal(bad.text, 'Invalid max_stale value');
+    for (const agent of others) agent.child.kill('SIGSTOP');
+    try {
+      await eventually('s51 past 1.5s without a leader', async () => {
+        const answer = await call(alone, '/v1/kv/stale-probe?stale');
+        return Number(answer.headers.get('x-consul-lastcontact')) > 1500 ||
+          answer.headers.get('x-consul-knownleader') === 'false'
+          ? true
+          : undefined;
+      });
+      const stale = await call(alone, '/v1/kv/stale-probe?stale');
+      assert.equal(stale.status, 200, stale.text);
+      assert.equal(stale.headers.get('x-consul-effective-consistency'), 'stale');
+      // Within max_stale it would have been answered here; past it, only a leader may answer.
+      const bounded = await call(alone, '/v1/kv/stale-probe?stale&max_stale=1s');
+      assert.equal(bounded.status, 500, bounded.text);
+      assert.equal(bounded.text, 'No cluster leader');
+      const generous = await call(alone, '/v1/kv/stale-probe?stale&max_stale=1h');
+      assert.equal(generous.status, 200, generous.text);
+    } finally {
+      for (const agent of others) agent.child.kill('SIGCONT');
+    }
+    await eventually('a leader again', async () => {
+      const answer = await call(alone, '/v1/kv/stale-probe');
+      return answer.status === 200 ? true : undefined;
+    });
   });
 
   it('keep answering when the server a client talks to is killed', async () => {

@@ -69,6 +69,28 @@ describe('two datacenters joined over the WAN', () => {
     }
   });
 
+  it('list every datacenter’s servers with their WAN coordinates, from a client', async () => {
+    const maps = await eventually('both datacenters in the coordinate map', async () => {
+      const found = await json<
+        { Datacenter: string; AreaID: string; Coordinates: { Node: string }[] }[]
+      >(dc1Client, '/v1/coordinate/datacenters');
+      return found.length === 2 ? found : undefined;
+    });
+    assert.deepEqual(
+      maps.map((dc) => [dc.Datacenter, dc.AreaID]),
+      [
+        ['dc1', 'wan'],
+        ['dc2', 'wan'],
+      ],
+    );
+    // The server answering always holds its own WAN coordinate, named without `.dc1`.
+    const dc1Nodes = maps[0].Coordinates.map((c) => c.Node);
+    assert.ok(
+      dc1Nodes.some((node) => ['s71', 's72', 's73'].includes(node)),
+      JSON.stringify(dc1Nodes),
+    );
+  });
+
   it('answer ?dc= for the other datacenter through a client, reads and writes', async () => {
     const entries = await eventually('dc2 web passing, asked in dc1', async () => {
       const found = await json<HealthEntry[]>(dc1Client, '/v1/health/service/web?dc=dc2&passing');

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 
 import { startAgent, type RunningAgent } from '../agent/spawn-agent';
@@ -64,7 +65,7 @@ export function cluster(name: string): Cluster {
       writeFileSync(
         join(configDir, 'service.json'),
         JSON.stringify({
-          service: { name: service, port: 8000 + octet, tags: ['v1'], check: { ttl: '60s' } },
+          service: { name: service, port: 8000 + octet, tags: ['v1'], check: { ttl: '10m' } },
         }),
       );
       const agent = await startAgent(
@@ -114,13 +115,36 @@ export function dnsPort(agent: RunningAgent): number {
   return Number(match[1]);
 }
 
-export async function call(
+/**
+ * One request on a fresh connection: a kept-alive socket the agent closes at the moment it is
+ * reused would fail the request, and these tests stop and kill agents on purpose.
+ */
+export function call(
   agent: RunningAgent,
   path: string,
-  init: RequestInit = {},
+  init: { method?: string; body?: string; headers?: Record<string, string> } = {},
 ): Promise<{ status: number; text: string; headers: Headers }> {
-  const response = await fetch(`${agent.baseUrl}${path}`, init);
-  return { status: response.status, text: await response.text(), headers: response.headers };
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      `${agent.baseUrl}${path}`,
+      { method: init.method ?? 'GET', headers: init.headers, agent: false },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => {
+          const headers = new Headers();
+          for (const [name, value] of Object.entries(res.headers)) {
+            if (value !== undefined)
+              headers.set(name, Array.isArray(value) ? value.join(', ') : value);
+          }
+          resolve({ status: res.statusCode ?? 0, text, headers });
+        });
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(init.body);
+  });
 }
 
 export async function json<T>(agent: RunningAgent, path: string): Promise<T> {

@@ -69,6 +69,8 @@ async function server(octet: number, seeds: string[], extra: string[] = []): Pro
       'gossip_lan { probe_interval = "200ms" probe_timeout = "100ms" gossip_interval = "50ms" suspicion_mult = 2 }',
       '-hcl',
       'autopilot { server_stabilization_time = "1s" }',
+      '-hcl',
+      'sync_coordinate_interval_min = "500ms"',
       ...extra,
     ],
     60_000,
@@ -190,6 +192,34 @@ describe('three servers form a datacenter through gossip', () => {
       const serf = checks.filter((check) => check.CheckID === 'serfHealth');
       return serf.length === 3 && serf.every((c) => c.Status === 'passing') ? true : undefined;
     });
+  });
+
+  it('each server learns its LAN coordinate from its probes and it reaches the catalog', async () => {
+    interface Entry {
+      Node: string;
+      Coord: { Vec: number[]; Error: number };
+    }
+    // Error starts at 1.5 and only falls once the node measured round trips to its peers.
+    const learned = await eventually('three learned coordinates', async () => {
+      const entries = await getJson<Entry[]>(servers[1], '/v1/coordinate/nodes');
+      const names = entries.filter((e) => e.Coord.Error < 1.5).map((e) => e.Node);
+      return names.join() === 's41,s42,s43' ? entries : undefined;
+    });
+    assert.ok(learned.every((e) => e.Coord.Vec.length === 8));
+    const rtt = runCli(['rtt', `-http-addr=${servers[0].address}`, 's42', 's43']);
+    assert.equal(rtt.status, 0, rtt.stderr);
+    const ms = /^Estimated s42 <-> s43 rtt: (\d+\.\d{3}) ms \(using LAN coordinates\)\n$/.exec(
+      rtt.stdout,
+    );
+    assert.ok(ms !== null && Number(ms[1]) < 100, rtt.stdout);
+    const dcs = await getJson<{ Datacenter: string; AreaID: string }[]>(
+      servers[0],
+      '/v1/coordinate/datacenters',
+    );
+    assert.deepEqual(
+      dcs.map((dc) => [dc.Datacenter, dc.AreaID]),
+      [['dc1', 'wan']],
+    );
   });
 
   it('a user event fired on one server is listed by the others', async () => {

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
 import { waitForSelfRegistration } from '../http/catalog-helpers';
+import { coordinateAt, placeNodes } from '../http/coordinate-helpers';
 import { startTestAgent, type TestAgent } from '../http/harness';
 import { runPython, type PythonClient } from './python-client';
 
@@ -159,6 +160,28 @@ describe('python-consul (python3-consul)', () => {
     assert.equal(result.during['_service_maintenance:py-maint-1'].Notes, 'deploy');
     assert.equal(result.during._node_maintenance.Notes, 'kernel');
     assert.ok(!result.after.some((id) => id.includes('maintenance')));
+  });
+
+  it('reads the servers’ WAN coordinates and the nodes’ LAN coordinates with their index', async () => {
+    await placeNodes(t, { [t.agent.config.nodeName]: 0 });
+    const result = (await py(
+      client,
+      `
+      index, nodes = c.coordinate.nodes()
+      out({'dcs': c.coordinate.datacenters(), 'index': index, 'nodes': nodes})
+      `,
+    )) as { dcs: Row[]; index: unknown; nodes: Row[] };
+    const node = t.agent.config.nodeName;
+    assert.deepEqual(
+      result.dcs.map((dc) => [dc.Datacenter, dc.AreaID, (dc.Coordinates as Row[])[0].Node]),
+      [['dc1', 'wan', node]],
+    );
+    assertIndex(result.index);
+    // The agent's own sync may have replaced ours by now: same place, its own Error.
+    assert.deepEqual(
+      result.nodes.map((n) => [n.Node, n.Segment, (n.Coord as Row).Vec]),
+      [[node, '', coordinateAt(0).Vec]],
+    );
   });
 
   it('reads the agent itself, its members, the leader and the peers', async () => {
@@ -395,6 +418,12 @@ describe('python-consul2 (python3-consul2)', () => {
   });
 
   it('filters catalog nodes by node meta, orders them near the agent and reads services', async () => {
+    // ?near orders by network coordinates: the agent at the origin, py2-node 1 ms away.
+    const registered = await t.request('PUT', '/v1/catalog/register', {
+      body: JSON.stringify({ Node: 'py2-node', Address: '10.8.0.1', NodeMeta: { zone: 'z1' } }),
+    });
+    assert.equal(registered.status, 200, registered.text);
+    await placeNodes(t, { [t.agent.config.nodeName]: 0, 'py2-node': 1 });
     const result = (await py(
       client,
       `

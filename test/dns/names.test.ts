@@ -192,7 +192,7 @@ describe('service lookups', () => {
     assert.equal(result.authority[0][3], 'SOA');
   });
 
-  test('connect, ingress, virtual and query forms are NXDOMAIN', async () => {
+  test('connect, ingress and virtual forms, and an unknown query, are NXDOMAIN', async () => {
     for (const name of [
       'redis.connect.consul',
       'redis.ingress.consul',

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
 import { waitForSelfRegistration } from './catalog-helpers';
+import { placeNodes } from './coordinate-helpers';
 import { startTestAgent, type HttpResult, type TestAgent } from './harness';
 
 // The agent's own node sorts last; it registers itself with service `consul`.
@@ -471,8 +472,16 @@ describe('catalog listing parameters', () => {
     }
   });
 
-  it('puts the ?near node first and keeps the rest in order', async () => {
+  it('orders by estimated round trip from the ?near node, uncoordinated nodes last', async () => {
     assert.deepEqual(await nodesOf('/v1/catalog/service/api'), ['api-1', 'api-2', 'api-3']);
+    // Without coordinates Consul leaves the order alone.
+    assert.deepEqual(await nodesOf('/v1/catalog/service/api?near=api-3'), [
+      'api-1',
+      'api-2',
+      'api-3',
+    ]);
+    // On a line: the agent at 0 ms, api-1 at 1, api-2 at 2, api-3 at 4.
+    await placeNodes(t, { [AGENT]: 0, 'api-1': 1, 'api-2': 2, 'api-3': 4 });
     assert.deepEqual(await nodesOf('/v1/catalog/service/api?near=api-2'), [
       'api-2',
       'api-1',
@@ -480,18 +489,17 @@ describe('catalog listing parameters', () => {
     ]);
     assert.deepEqual(await nodesOf('/v1/catalog/nodes?near=api-3&node-meta=group:api'), [
       'api-3',
-      'api-1',
       'api-2',
+      'api-1',
     ]);
-    // A node that holds no instance changes nothing.
     assert.deepEqual(await nodesOf('/v1/catalog/service/api?near=_agent'), [
       'api-1',
       'api-2',
       'api-3',
     ]);
     const nodes = await nodesOf('/v1/catalog/nodes?near=_agent');
-    assert.equal(nodes[0], AGENT);
-    assert.deepEqual(nodes.slice(1), [...nodes.slice(1)].sort());
+    assert.deepEqual(nodes.slice(0, 4), [AGENT, 'api-1', 'api-2', 'api-3']);
+    assert.deepEqual(nodes.slice(4), [...nodes.slice(4)].sort());
     await register({
       Node: 'consul-2',
       Address: '10.1.9.2',

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
 import { waitForSelfRegistration } from './catalog-helpers';
+import { placeNodes } from './coordinate-helpers';
 import { startTestAgent, type HttpResult, type TestAgent } from './harness';
 
 // The agent's own node (service `consul`, check `serfHealth`) sorts last.
@@ -323,8 +324,12 @@ describe('health listing parameters', () => {
     );
   });
 
-  it('?near=_agent puts the agent’s node first and keeps Consul’s order after it', async () => {
+  it('?near orders by estimated round trip, uncoordinated nodes last', async () => {
     assert.deepEqual(await nodesOf('/v1/health/service/consul'), ['alpha', AGENT]);
+    // Without coordinates Consul leaves the order alone.
+    assert.deepEqual(await nodesOf('/v1/health/service/consul?near=web-b'), ['alpha', AGENT]);
+    // On a line: the agent at 0 ms, web-a at 1, web-c at 2, web-b at 4; alpha has none.
+    await placeNodes(t, { [AGENT]: 0, 'web-a': 1, 'web-c': 2, 'web-b': 4 });
     assert.deepEqual(await nodesOf('/v1/health/service/consul?near=_agent'), [AGENT, 'alpha']);
     assert.deepEqual(await nodesOf('/v1/health/service/web?near=web-c'), [
       'web-c',
@@ -332,11 +337,10 @@ describe('health listing parameters', () => {
       'web-b',
     ]);
     assert.deepEqual(await nodesOf('/v1/health/service/web?near=web-b&tag=v2'), ['web-b', 'web-c']);
-    // Near a node that holds no instance, the order stays.
     assert.deepEqual(await nodesOf('/v1/health/service/web?near=_agent'), [
       'web-a',
-      'web-b',
       'web-c',
+      'web-b',
     ]);
     assert.deepEqual(await checkIdsOf('/v1/health/checks/web?near=web-b'), [
       'web-b/web-ttl',
@@ -347,8 +351,8 @@ describe('health listing parameters', () => {
       'web-a/db-tcp',
       'web-a/serfHealth',
       'web-a/web-http',
-      'web-b/web-ttl',
       'web-c/maint',
+      'web-b/web-ttl',
     ]);
   });
 });

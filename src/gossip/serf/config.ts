@@ -62,6 +62,8 @@ export interface SerfConfig {
    * error text to refuse. Installed as memberlist's merge and alive delegates.
    */
   merge?: (members: SerfMember[]) => string | null;
+  /** No ping delegate: acks carry no coordinate and none is computed (serf's default false). */
+  disableCoordinates?: boolean;
 }
 
 export type ResolvedSerfConfig = Required<
@@ -90,6 +92,7 @@ export function resolveConfig(c: SerfConfig): ResolvedSerfConfig {
     userCoalescePeriodMs: 0,
     userQuiescentPeriodMs: 0,
     enableNameConflictResolution: true,
+    disableCoordinates: false,
     ...Object.fromEntries(Object.entries(c).filter(([, v]) => v !== undefined)),
   } as ResolvedSerfConfig;
 }

@@ -71,6 +71,8 @@ import {
   type QueryParams,
 } from './query';
 import { Snapshotter } from './snapshot';
+import { CoordinateTracker } from './ping-delegate';
+import { VivaldiClient, type Coordinate } from '../../coordinate';
 
 export type SerfState = 'alive' | 'leaving' | 'left' | 'shutdown';
 
@@ -138,6 +140,7 @@ export class Serf {
   private coalesceTimer: NodeJS.Timeout | null = null;
   private eventJoinIgnore = false;
   private readonly keys: KeyManager;
+  private readonly coordinates: CoordinateTracker | null;
 
   private constructor(config: ResolvedSerfConfig, snapshotter: Snapshotter | null) {
     this.config = config;
@@ -171,6 +174,9 @@ export class Serf {
       this.queryBuffer.minTime = snapshotter.lastQueryClock() + 1;
     }
     this.keys = new KeyManager(this);
+    this.coordinates = config.disableCoordinates
+      ? null
+      : new CoordinateTracker(config.nodeName, new VivaldiClient(Math.random), config.logger);
   }
 
   /** The memberlist underneath (set once create() has started it). */
@@ -208,8 +214,8 @@ export class Serf {
       notifyUpdate: (n) => self.handleNodeUpdate(toGossipNode(n)),
     };
     ml.conflict = { notifyConflict: (existing, other) => self.handleNodeConflict(existing, other) };
-    // Coordinates are not computed: no ping delegate, so acks carry no payload (serf ignores that).
-    ml.ping = null;
+    // Our coordinate rides on every ack; acks to our probes update it.
+    ml.ping = self.coordinates;
     if (config.merge) {
       const veto = config.merge;
       ml.merge = { notifyMerge: (peers) => veto(peers.map((p) => self.nodeToMember(p))) };
@@ -419,7 +425,20 @@ export class Serf {
       event_queue: String(this.eventQueue.numQueued()),
       query_queue: String(this.queryQueue.numQueued()),
       encrypted: String(this.encryptionEnabled()),
+      ...(this.coordinates === null
+        ? {}
+        : { coordinate_resets: String(this.coordinates.client.resets()) }),
     };
+  }
+
+  /** Our network coordinate; null when coordinates are disabled. */
+  getCoordinate(): Coordinate | null {
+    return this.coordinates?.client.getCoordinate() ?? null;
+  }
+
+  /** The last coordinate heard from `node` (ours under our own name); null when unknown. */
+  getCachedCoordinate(node: string): Coordinate | null {
+    return this.coordinates?.cached(node) ?? null;
   }
 
   // ---- used by the internal queries and the key manager -----------------------------------
@@ -808,6 +827,9 @@ export class Serf {
     if (e.type === 'query' && e.name.startsWith(INTERNAL_QUERY_PREFIX)) {
       void handleInternalQuery(this, e);
       return;
+    }
+    if (e.type === 'member-reap' && this.coordinates !== null) {
+      for (const m of e.members) this.coordinates.forget(m.name);
     }
     for (const out of this.coalescer.push(e, now)) this.deliver(out);
     this.armCoalescer();

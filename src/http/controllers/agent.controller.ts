@@ -9,6 +9,7 @@ import { CONSUL_COMPAT_VERSION, type AgentConfig } from '../../config';
 import type { RaftHandle } from '../../raft';
 import type { AgentCore } from '../../server';
 import { memberJson } from '../member-json';
+import { coordinateJson } from '../coordinate-json';
 import { AgentContext } from '../context';
 import type { JsonValue } from '../json';
 import { enableFlag } from '../agent-json';
@@ -34,6 +35,7 @@ export class AgentController {
   async self(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const { runtime } = this.http;
     const { config } = runtime;
+    const lanCoord = runtime.membership.lan.getCoordinate();
     const body: JsonValue = {
       Config: {
         Datacenter: config.datacenter,
@@ -47,7 +49,8 @@ export class AgentController {
         BuildDate: '1970-01-01T00:00:01Z',
       },
       DebugConfig: debugConfig(config),
-      Coord: { Vec: [0, 0, 0, 0, 0, 0, 0, 0], Error: 1.5, Adjustment: 0, Height: 0.00001 },
+      // The agent's LAN coordinate as its gossip probes have it (null with disable_coordinates).
+      Coord: lanCoord === null ? null : coordinateJson(lanCoord),
       Member: memberJson(runtime.membership.lan.localMember()),
       Stats: stats(runtime),
       Meta: sortedMap({

@@ -59,6 +59,28 @@ test('serf agents and our nodes form one encrypted pool and each lists all four 
   assert.equal(o1.stats().encrypted, 'true');
 });
 
+test('coordinates ride on the acks both ways: serf estimates our nodes, ours estimate serf', async () => {
+  // serf probes every member about once a second (lan profile); each ack of ours carries our
+  // coordinate, which its `rtt` command then uses. Ours probe five times a second.
+  await waitFor(
+    's1 has a coordinate for o1',
+    async () => /Estimated o1 <-> s1 rtt: [0-9.]+ ms/.test((await s1.cli(['rtt', 'o1'])).out),
+    20_000,
+  );
+  const rtt = await s1.cli(['rtt', 'o2', 'o1']);
+  assert.equal(rtt.status, 0, rtt.out);
+  const ms = Number(/rtt: ([0-9.]+) ms/.exec(rtt.out)?.[1]);
+  assert.ok(ms >= 0 && ms < 50, `serf's estimate between our nodes on loopback: ${rtt.out}`);
+  await waitFor('o1 holds serf’s coordinates', () =>
+    ['s1', 's2'].every((n) => o1.getCachedCoordinate(n) !== null),
+  );
+  const own = o1.getCoordinate();
+  assert.ok(own !== null && own.Error < 1.5, 'o1 updated its coordinate from the acks');
+  const s1Coord = o1.getCachedCoordinate('s1');
+  assert.ok(s1Coord !== null && s1Coord.Vec.length === 8);
+  assert.ok(s1Coord.Error < 1.5, 'serf’s coordinate moved too (it updates from its probes too)');
+});
+
 test('a serf user event reaches our nodes, and ours reaches serf’s event handler', async () => {
   const got: UserEvent[] = [];
   o2.onEvent((e) => {
@@ -158,7 +180,7 @@ test('a node of ours that leaves is listed as left by serf', async () => {
   await waitFor('s1 sees o1 left', async () => (await s1.statusOf('o1')) === 'left', 20_000);
 });
 
-test('serf logged no error about our messages (acks without coordinates, queries, relays)', () => {
+test('serf logged no error about our messages (acks with coordinates, queries, relays)', () => {
   // Expected errors: the refused primary-key removal above, and a stranger's wrong-key packets.
   const expected =
     /Removing the primary key is not allowed|No installed keys could decrypt|Failed to join/;
