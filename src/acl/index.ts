@@ -33,3 +33,4 @@ export {
   type ResolvedToken,
 } from './resolver';
 export * from './records';
+export { AgentTokenFile, PERSISTED_TOKENS, TOKENS_FILE } from './token-file';

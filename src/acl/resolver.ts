@@ -18,6 +18,7 @@ import {
 } from './builtins';
 import { nodeIdentityRules, serviceIdentityRules } from './identities';
 import { parsePolicyRules, type PolicyRules, type Resource } from './rules';
+import type { AgentTokenFile } from './token-file';
 
 /** What the resolver needs from the agent's configuration (read afresh on every resolve). */
 export interface AclSettings {
@@ -102,13 +103,40 @@ export class AclResolver {
   private generation = -1;
   private readonly tokens = new Map<string, CachedToken>();
   private readonly policies = new Map<string, { modifyIndex: number; rules: PolicyRules }>();
-  /** Agent tokens set through PUT /v1/agent/token/:name (in memory: persistence is refused). */
+  /** Agent tokens set through PUT /v1/agent/token/:name (and, persisted, loaded at start). */
   private readonly agentTokens = new Map<string, string>();
 
+  /** `tokenFile`: acl.enable_token_persistence's file, or null to keep API tokens in memory. */
   constructor(
     private readonly reads: AclReads,
     private readonly settings: () => AclSettings,
+    private readonly tokenFile: AgentTokenFile | null = null,
   ) {}
+
+  /**
+   * Loads the persisted agent tokens (they win over the configuration's, as in Consul); returns
+   * Consul's warnings: a file that could not be read, a token set in both places.
+   */
+  loadPersistedTokens(): string[] {
+    if (this.tokenFile === null) return [];
+    let persisted: Record<string, string>;
+    try {
+      persisted = this.tokenFile.load();
+    } catch (error) {
+      return [`unable to load persisted tokens: ${(error as Error).message}`];
+    }
+    const configured = this.settings().tokens;
+    const warnings: string[] = [];
+    for (const [name, secret] of Object.entries(persisted)) {
+      this.agentTokens.set(name, secret);
+      if ((configured[name] ?? '') !== '') {
+        warnings.push(
+          `"${name}" token present in both the configuration and persisted token store, using the persisted token`,
+        );
+      }
+    }
+    return warnings;
+  }
 
   enabled(): boolean {
     return this.settings().enabled;
@@ -122,9 +150,18 @@ export class AclResolver {
    * The permissions of `secret` ("" or null: the agent's default token, else anonymous).
    * Throws AclNotFoundError for a secret no live token has.
    */
-  /** Replaces one of the agent's tokens (`default`, `agent`, `agent_recovery`, …). */
+  /**
+   * Replaces one of the agent's tokens (`default`, `agent`, `agent_recovery`, …), and with token
+   * persistence writes the file (throws when it cannot: the token is set but not persisted).
+   */
   setAgentToken(name: string, secret: string): void {
     this.agentTokens.set(name, secret);
+    if (this.tokenFile === null) return;
+    try {
+      this.tokenFile.save(this.agentTokens);
+    } catch (error) {
+      throw new Error(`Failed to persist tokens - ${(error as Error).message}`, { cause: error });
+    }
   }
 
   private current(): AclSettings {

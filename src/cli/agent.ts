@@ -17,7 +17,11 @@ import { startClientAgent } from '../client';
 import { startServerAgent, type AgentCore } from '../server';
 
 /** A server or a client agent, with the listeners it bound. */
-type RunningAgent = AgentCore & { httpAddresses: string[]; dnsAddresses: string[] };
+type RunningAgent = AgentCore & {
+  httpAddresses: string[];
+  httpsAddresses: string[];
+  dnsAddresses: string[];
+};
 import { LogHub } from '../telemetry';
 import { createAgentLogger, LogGate } from './logger';
 import { VERSION } from './version';
@@ -99,6 +103,9 @@ export async function runAgent(argv: readonly string[]): Promise<number> {
   for (const address of agent.httpAddresses) {
     process.stdout.write(`    HTTP API listening on ${address}\n`);
   }
+  for (const address of agent.httpsAddresses) {
+    process.stdout.write(`    HTTPS API listening on ${address}\n`);
+  }
   return exitCode;
 }
 
@@ -111,6 +118,7 @@ const HANDLED_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP
 function startupSummary(config: AgentConfig, agent: RunningAgent): string {
   const listeners = [
     ['HTTP', boundPorts(agent.httpAddresses)],
+    ['HTTPS', boundPorts(agent.httpsAddresses)],
     ['DNS', boundPorts(agent.dnsAddresses)],
   ]
     .filter(([, ports]) => ports !== '')

@@ -96,6 +96,10 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     synopsis: 'Interact with services',
     run: async (argv) => (await import('./services')).runServices(argv),
   },
+  tls: {
+    synopsis: 'Builtin helpers for creating CAs and certificates',
+    run: async (argv) => (await import('./tls')).runTls(argv),
+  },
   watch: {
     synopsis: 'Watch for changes in Consul',
     run: async (argv) => (await import('./watch')).runWatch(argv),

@@ -46,7 +46,7 @@ export async function streamTo(
 ): Promise<number> {
   let response: Response;
   try {
-    response = await fetch(url, { signal, headers: client.headers() });
+    response = await client.fetch(url, { signal, headers: client.headers() });
   } catch (err) {
     if (signal.aborted) return 0;
     error(`Error starting monitor: ${(err as Error).message}`);

@@ -12,11 +12,12 @@ import {
   Renderer,
   signalOf,
   ChildSupervisor,
+  type ConsulEndpoint,
   type ExecSpec,
   type RenderFileConfig,
   type RenderLogger,
 } from '../render';
-import { baseUrlFor } from './http-client';
+import { AgentHttpClient, baseUrlFor, clientTlsFrom, HTTP_CLIENT_FLAGS } from './http-client';
 import { formatTextLine } from './logger';
 import { error, parseCommandFlags } from './output';
 
@@ -37,6 +38,10 @@ export const RENDER_FLAGS: readonly FlagSpec[] = [
   ),
   flag('token', 'string', 'ACL token (env CONSUL_HTTP_TOKEN).', 'value'),
   flag('token-file', 'string', 'File holding the ACL token (env CONSUL_HTTP_TOKEN_FILE).', 'path'),
+  // -ca-file, -ca-path, -client-cert, -client-key, -tls-server-name: as every command's.
+  ...HTTP_CLIENT_FLAGS.filter((spec) =>
+    ['ca-file', 'ca-path', 'client-cert', 'client-key', 'tls-server-name'].includes(spec.name),
+  ),
   flag('template', 'list', 'A template "src:dest[:command]"; repeatable.', 'spec'),
   flag(
     'config-file',
@@ -210,7 +215,7 @@ function endpointOf(
   values: ReadonlyMap<string, FlagValue>,
   config: RenderFileConfig,
   env: NodeJS.ProcessEnv = process.env,
-): { address: string; token: string | null } {
+): ConsulEndpoint {
   const address =
     (values.get('http-addr') as string | undefined) ??
     env.CONSUL_HTTP_ADDR ??
@@ -224,10 +229,15 @@ function endpointOf(
       : undefined) ??
     env.CONSUL_HTTP_TOKEN ??
     config.token;
-  return {
-    address: baseUrlFor(address, env.CONSUL_HTTP_SSL === 'true' || env.CONSUL_HTTP_SSL === '1'),
+  const base = baseUrlFor(address, env.CONSUL_HTTP_SSL === 'true' || env.CONSUL_HTTP_SSL === '1');
+  const endpoint: ConsulEndpoint = {
+    address: base,
     token: token === undefined || token === null || token === '' ? null : token,
   };
+  if (!base.startsWith('https:')) return endpoint;
+  // An https agent: its CA and our client certificate, as every other command takes them.
+  const client = new AgentHttpClient(base, null, null, false, clientTlsFrom(values, env));
+  return { ...endpoint, fetch: (url, init) => client.fetch(url, init) };
 }
 
 /** Consul-style text log lines on stderr (stdout carries -dry output). */

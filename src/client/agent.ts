@@ -17,6 +17,7 @@ import {
   ConfigWatcher,
   HttpForward,
   lanCoordinateSync,
+  rpcTlsFor,
   runAll,
   startAgentEsm,
   startAgentTemplates,
@@ -35,6 +36,8 @@ export interface ClientAgent extends AgentCore {
   readonly raft: null;
   /** host:port of every HTTP listener. */
   readonly httpAddresses: string[];
+  /** host:port of every HTTPS listener (ports.https > 0). */
+  readonly httpsAddresses: string[];
   /** host:port of every DNS listener, empty when ports.dns is -1. */
   readonly dnsAddresses: string[];
   /** Servers of this datacenter the agent can reach through the LAN pool right now. */
@@ -59,7 +62,10 @@ export async function startClientAgent(
   });
   const cleanup: (() => Promise<void>)[] = [];
   try {
-    const pool = new ConnPool({ logger: logger.child({ module: 'rpc-pool' }) });
+    // verify_outgoing: the client dials its servers through TLS, checking their names with
+    // verify_server_hostname, and presents its own certificate to verify_incoming servers.
+    const tls = rpcTlsFor(config);
+    const pool = new ConnPool({ logger: logger.child({ module: 'rpc-pool' }), tls });
     cleanup.unshift(async () => pool.close());
     let agent: RunningClientAgent | null = null;
     let gaveUp: string | null = null;
@@ -103,6 +109,11 @@ export async function startClientAgent(
     );
     cleanup.unshift(() => http.close());
     agent.httpAddresses.push(...(await http.listen()));
+    agent.httpsAddresses.push(...http.httpsAddresses());
+    agent.tlsReloads.push((next) => {
+      http.reloadTls(next.https);
+      tls?.reload(next.internalRpc);
+    });
     const dnsLogger = logger.child({ module: 'dns' });
     const dns = await listenDns(
       config,

@@ -3,6 +3,7 @@
 import { networkInterfaces } from 'node:os';
 import { ConfigError, isPlainObject, type ConfigObject } from './normalize';
 import { getPath } from './paths';
+import { buildTls, type DescribeSetting } from './tls';
 import type {
   AclConfig,
   AgentConfig,
@@ -23,6 +24,8 @@ export interface BuildContext {
   hostname: string;
   /** Consul's configuration warnings (bootstrap modes, script checks), logged at start. */
   warn: (message: string) => void;
+  /** Names a setting as written (its source, a deprecated key) in error messages. */
+  describe?: DescribeSetting;
 }
 
 /** AgentConfig without nodeId, which needs the data dir (see identity.ts). */
@@ -79,6 +82,18 @@ export function buildAgentConfig(merged: ConfigObject, ctx: BuildContext): Built
     return own.length > 0 ? own : null;
   };
 
+  // The agent's own watches, templates and external-service monitor read its plain HTTP API.
+  if (read.number('ports.http') < 0) {
+    const readers = ['watches', 'templates']
+      .filter((key) => read.objects(key).length > 0)
+      .concat(read.bool('esm.enabled') ? ['esm'] : []);
+    if (readers.length > 0) {
+      throw new ConfigError(
+        `ports.http = ${read.number('ports.http')}: ${readers.join(', ')} read this agent's plain HTTP API; keep ports.http on (on 127.0.0.1 with addresses.http) or move them to another agent`,
+      );
+    }
+  }
+
   const defaultQueryTimeMs = read.number('default_query_time');
   const maxQueryTimeMs = read.number('max_query_time');
   if (defaultQueryTimeMs <= 0) throw new ConfigError('default_query_time: must be positive');
@@ -95,7 +110,11 @@ export function buildAgentConfig(merged: ConfigObject, ctx: BuildContext): Built
     nodeName,
     nodeId: nodeId?.toLowerCase() ?? null,
     clientAddr,
-    addresses: { http: listenerAddr('http'), dns: listenerAddr('dns') },
+    addresses: {
+      http: listenerAddr('http'),
+      https: listenerAddr('https'),
+      dns: listenerAddr('dns'),
+    },
     bindAddr,
     advertiseAddr,
     advertiseAddrWan: read.optString('advertise_addr_wan') ?? advertiseAddr,
@@ -113,6 +132,7 @@ export function buildAgentConfig(merged: ConfigObject, ctx: BuildContext): Built
       txnMaxReqLen: read.number('limits.txn_max_req_len'),
       rpcMaxConnsPerClient: read.number('limits.rpc_max_conns_per_client'),
       rpcHandshakeTimeoutMs: read.number('limits.rpc_handshake_timeout'),
+      httpsHandshakeTimeoutMs: read.number('limits.https_handshake_timeout'),
       httpMaxConnsPerClient: read.number('limits.http_max_conns_per_client'),
       httpReadTimeoutMs: read.number('consulate.http_read_timeout'),
     },
@@ -166,7 +186,8 @@ export function buildAgentConfig(merged: ConfigObject, ctx: BuildContext): Built
     },
     raftTrailingLogs: read.optNumber('raft_trailing_logs'),
     httpConfig: buildHttpConfig(read),
-    acl: buildAcl(read),
+    acl: buildAcl(read, dataDir),
+    tls: buildTls(merged, read.number('ports.https'), ctx.describe),
     telemetry: buildTelemetry(read),
     jobs: buildJobs(read),
     esm: buildEsm(read),
@@ -331,8 +352,15 @@ function buildEsm(read: Reader): EsmConfig {
   };
 }
 
-function buildAcl(read: Reader): AclConfig {
+function buildAcl(read: Reader, dataDir: string | null): AclConfig {
+  const enableTokenPersistence = read.bool('acl.enable_token_persistence');
+  if (enableTokenPersistence && dataDir === null) {
+    throw new ConfigError(
+      'acl.enable_token_persistence = true needs a data_dir to keep the tokens in (acl-tokens.json)',
+    );
+  }
   return {
+    enableTokenPersistence,
     enabled: read.bool('acl.enabled'),
     defaultPolicy: read.string('acl.default_policy') as AclConfig['defaultPolicy'],
     downPolicy: read.string('acl.down_policy'),

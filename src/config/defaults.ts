@@ -29,6 +29,7 @@ export const DEFAULT_CONFIG: Readonly<Record<string, unknown>> = {
     http_max_conns_per_client: 200,
     rpc_max_conns_per_client: 100,
     rpc_handshake_timeout: '5s',
+    https_handshake_timeout: '5s',
   },
   session_ttl_min: '10s',
   sync_coordinate_interval_min: '15s',

@@ -156,26 +156,33 @@ test('acl_default_policy = "deny" is accepted with a warning that nothing is den
   );
 });
 
-test('each top-level TLS key that asks for TLS is refused naming the key the user wrote', () => {
-  const asks: Record<string, string> = {
-    ca_file: '"/ca.pem"',
-    ca_path: '"/ca"',
-    cert_file: '"/cert.pem"',
-    key_file: '"/key.pem"',
-    tls_min_version: '"TLSv1_2"',
-    tls_cipher_suites: '"TLS_AES_128_GCM_SHA256"',
-    verify_incoming: 'true',
-    verify_incoming_rpc: 'true',
-    verify_incoming_https: 'true',
-    verify_outgoing: 'true',
-    verify_server_hostname: 'true',
-  };
-  for (const [key, value] of Object.entries(asks)) {
+test('a top-level TLS file that cannot be read is refused naming the key the user wrote', () => {
+  for (const key of ['ca_file', 'cert_file']) {
+    const other = key === 'cert_file' ? 'key_file' : 'cert_file';
+    const text =
+      key === 'ca_file'
+        ? `${key} = "/nonexistent.pem"`
+        : `${key} = "/nonexistent.pem"\n${other} = "/nonexistent.pem"`;
     assert.throws(
-      () => loadFile('tls.hcl', `${key} = ${value}`),
+      () => loadFile('tls.hcl', text),
       new RegExp(
-        `tls\\.hcl: ${key} \\(sets tls\\.[a-z_]+\\.${key.replace(/_(rpc|https)$/, '')}.*\\): TLS is not available yet`,
+        `tls\\.hcl: ${key} \\(sets tls\\.defaults\\.${key}\\): cannot read /nonexistent\\.pem`,
       ),
+      key,
+    );
+  }
+});
+
+test('a top-level verify_* key without a CA is refused naming the key the user wrote', () => {
+  for (const key of [
+    'verify_incoming_rpc',
+    'verify_incoming_https',
+    'verify_outgoing',
+    'verify_server_hostname',
+  ]) {
+    assert.throws(
+      () => loadFile('tls.hcl', `${key} = true`),
+      new RegExp(`tls\\.hcl: ${key} \\(sets tls\\.[a-z_]+\\.[a-z_]+ = true\\).*no CA certificates`),
       key,
     );
   }

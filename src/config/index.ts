@@ -14,6 +14,9 @@ export type {
   JobsConfig,
   TelemetryConfig,
   UiConfig,
+  TlsConfig,
+  TlsProtocolConfig,
+  TlsVersion,
 } from './types';
 export { loadAgentConfig, parseAgentArgs, configPaths, type LoadedAgentConfig } from './load';
 export type { ConfiguredCheck, ConfiguredService } from './service-definitions';

@@ -276,7 +276,11 @@ test('Consul keys this build honours are accepted and typed', () => {
     'check { name = "mem" ttl = "30s" }',
   ].join('\n');
   const { config } = load(['-dev', '-hcl', hcl]);
-  assert.deepEqual(config.addresses, { http: ['127.0.0.2', '127.0.0.3'], dns: null });
+  assert.deepEqual(config.addresses, {
+    http: ['127.0.0.2', '127.0.0.3'],
+    https: null,
+    dns: null,
+  });
   assert.equal(config.rpcHoldTimeoutMs, 3000);
   assert.equal(config.limits.rpcHandshakeTimeoutMs, 2000);
   assert.equal(config.ui, true);

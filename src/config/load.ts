@@ -8,7 +8,7 @@ import { DEFAULT_CONFIG, DEV_CONFIG } from './defaults';
 import { parseFlags, type ParsedFlags } from './flags';
 import { prepareDataDir, resolveNodeId } from './identity';
 import { mergeConfigs } from './merge';
-import { defaultsLayer, userLayer, type ConfigLayer } from './layers';
+import { defaultsLayer, describeSetting, userLayer, type ConfigLayer } from './layers';
 import { ConfigError, normalizeSource } from './normalize';
 import { loadDefinitions } from './service-definitions';
 import { loadConfigPath, parseConfigText, type ConfigFormat } from './sources';
@@ -77,6 +77,7 @@ export function loadAgentConfig(
     sources,
     hostname: options.hostname ?? hostname(),
     warn,
+    describe: (path, value) => describeSetting(layers, path, value),
   });
   const userLayers = layers.filter((layer) => layer.kind !== 'defaults');
   const definitions = loadDefinitions(userLayers, scriptChecksPolicy(built));

@@ -20,6 +20,8 @@ export interface LimitsConfig {
   rpcMaxConnsPerClient: number;
   /** Time a new server-port connection has to name its protocol (Consul: 5 s). */
   rpcHandshakeTimeoutMs: number;
+  /** Time an HTTPS client has to complete its TLS handshake (Consul: 5 s). */
+  httpsHandshakeTimeoutMs: number;
   /** Concurrent HTTP connections per client IP (limits.http_max_conns_per_client); 0: no limit. */
   httpMaxConnsPerClient: number;
   /**
@@ -51,8 +53,8 @@ export interface AgentConfig {
   nodeId: string;
   /** Addresses the HTTP/DNS/gRPC listeners bind to (client_addr, space-separated list allowed). */
   clientAddr: string[];
-  /** addresses.http / addresses.dns: where that listener binds instead of client_addr. */
-  addresses: { http: string[] | null; dns: string[] | null };
+  /** addresses.http / https / dns: where that listener binds instead of client_addr. */
+  addresses: { http: string[] | null; https: string[] | null; dns: string[] | null };
   bindAddr: string;
   advertiseAddr: string;
   ports: PortsConfig;
@@ -119,6 +121,8 @@ export interface AgentConfig {
   raftTrailingLogs: number | null;
   httpConfig: HttpConfig;
   acl: AclConfig;
+  /** The `tls` stanza (and the older top-level keys): HTTPS and the server port's RPC and Raft. */
+  tls: TlsConfig;
   telemetry: TelemetryConfig;
   /** `jobs {}`: BullMQ on Redis when `redis` is set; the in-process queue otherwise. */
   jobs: JobsConfig;
@@ -181,6 +185,8 @@ export interface AclConfig {
   tokens: Record<string, string>;
   /** KV listings need `list` on the prefix (and are still filtered by `read`). */
   enableKeyListPolicy: boolean;
+  /** Tokens set through PUT /v1/agent/token are kept in <data_dir>/acl-tokens.json. */
+  enableTokenPersistence: boolean;
 }
 
 export interface DnsConfig {
@@ -236,4 +242,31 @@ export interface UiConfig {
   contentPath: string;
   /** ui_config.dir: a directory of UI files served instead of the built-in UI, or null. */
   dir: string | null;
+}
+
+/** Node's names of the TLS versions (tls.*.tls_min_version). */
+export type TlsVersion = 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
+
+/** One protocol's TLS settings, tls.defaults merged in, with the files already read (PEM text). */
+export interface TlsProtocolConfig {
+  /** Every CA certificate file (ca_file, or each file under ca_path). */
+  ca: string[];
+  /** This agent's certificate and key, or null when none is configured. */
+  cert: string | null;
+  key: string | null;
+  /** Peers must present a certificate signed by one of `ca` (and plain text is refused). */
+  verifyIncoming: boolean;
+  /** Connections this agent makes use TLS and check the peer's certificate against `ca`. */
+  verifyOutgoing: boolean;
+  minVersion: TlsVersion;
+  /** OpenSSL cipher list from tls_cipher_suites, or null for Node's default. */
+  ciphers: string | null;
+}
+
+export interface TlsConfig {
+  https: TlsProtocolConfig;
+  internalRpc: TlsProtocolConfig & {
+    /** Outgoing connections check the peer is `server.<datacenter>.<domain>`. */
+    verifyServerHostname: boolean;
+  };
 }

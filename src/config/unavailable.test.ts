@@ -132,7 +132,7 @@ test("ports.https keeps Consul's default of -1, and 0 disables it as in Consul",
   assert.equal(load(['-dev', '-https-port', '0']).config.ports.https, 0);
   assert.throws(() => load(['-dev', '-https-port', '8501']), {
     message:
-      'flag -https-port=8501: TLS is not available yet in this version of Consulate; starting would serve and dial in plain text',
+      'flag -https-port=8501: HTTPS needs a certificate: set cert_file and key_file in tls.https or tls.defaults',
   });
 });
 
@@ -148,13 +148,13 @@ test('every refused setting is listed, one per line', () => {
     () =>
       loadDir({
         'many.hcl':
-          'acl { enable_token_persistence = true }\ntls { defaults { cert_file = "/c" } }\nhttp_config { allow_write_http_from = ["127.0.0.0/8"] }\n',
+          'auto_encrypt { tls = true }\ntls { grpc { cert_file = "/c" } }\nhttp_config { allow_write_http_from = ["127.0.0.0/8"] }\n',
       }),
     (err: Error) => {
       const lines = err.message.split('\n');
       assert.equal(lines.length, 3);
-      assert.match(lines[0], /acl\.enable_token_persistence = true: token persistence/);
-      assert.match(lines[1], /tls\.defaults\.cert_file: TLS/);
+      assert.match(lines[0], /tls\.grpc\.cert_file: gRPC is not available/);
+      assert.match(lines[1], /auto_encrypt\.tls = true: automatic TLS certificates/);
       assert.match(lines[2], /allow_write_http_from.*limiting writes/);
       return true;
     },

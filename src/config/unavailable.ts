@@ -16,11 +16,10 @@ export interface UnavailableSetting {
   userOnly?: boolean;
 }
 
-const TOKEN_PERSISTENCE =
-  'token persistence is not available yet in this version of Consulate: tokens set through /v1/agent/token would be lost on restart';
-
-const TLS =
-  'TLS is not available yet in this version of Consulate; starting would serve and dial in plain text';
+const AUTO_TLS =
+  'automatic TLS certificates (auto_encrypt, auto_config) are not available in Consulate: give each agent its files with tls { defaults { ca_file cert_file key_file } } (consulate tls cert create makes them)';
+const GRPC_TLS =
+  'gRPC is not available in this build of Consulate: there is no gRPC listener to secure';
 const WRITE_ALLOWLIST =
   'limiting writes by client address is not available yet in this version of Consulate; starting would accept writes from every address';
 
@@ -44,11 +43,12 @@ const isFalse = (value: ConfigValue): boolean => value === false;
 const isAny = (): boolean => true;
 const isSet = (value: ConfigValue): boolean =>
   value !== '' && !(Array.isArray(value) && value.length === 0);
-const isPort = (value: ConfigValue): boolean => typeof value === 'number' && value > 0;
 
-/** Every key of the `tls` stanzas that asks for TLS (the files, versions, ciphers, verify_*). */
-function tlsSettings(): UnavailableSetting[] {
-  const stanzas = ['defaults', 'internal_rpc', 'https', 'grpc'];
+/**
+ * tls.grpc: there is no gRPC listener here to secure. tls.defaults, tls.https and
+ * tls.internal_rpc are honoured (src/config/tls.ts).
+ */
+function grpcTlsSettings(): UnavailableSetting[] {
   const valued = [
     'ca_file',
     'ca_path',
@@ -57,29 +57,24 @@ function tlsSettings(): UnavailableSetting[] {
     'tls_min_version',
     'tls_cipher_suites',
   ];
-  const flags = ['verify_incoming', 'verify_outgoing'];
   return [
-    ...stanzas.flatMap((stanza) => [
-      ...valued.map((key) => ({ path: `tls.${stanza}.${key}`, asks: isSet, reason: TLS })),
-      ...flags.map((key) => ({ path: `tls.${stanza}.${key}`, asks: isTrue, reason: TLS })),
-    ]),
-    { path: 'tls.internal_rpc.verify_server_hostname', asks: isTrue, reason: TLS },
-    { path: 'tls.grpc.use_auto_cert', asks: isTrue, reason: TLS },
+    ...valued.map((key) => ({ path: `tls.grpc.${key}`, asks: isSet, reason: GRPC_TLS })),
+    ...['verify_incoming', 'verify_outgoing', 'use_auto_cert'].map((key) => ({
+      path: `tls.grpc.${key}`,
+      asks: isTrue,
+      reason: GRPC_TLS,
+    })),
   ];
 }
 
 export const UNAVAILABLE_SETTINGS: readonly UnavailableSetting[] = [
-  { path: 'acl.enable_token_persistence', asks: isTrue, reason: TOKEN_PERSISTENCE },
-  ...tlsSettings(),
-  // Consul's default ports.https is -1; 0 disables it too.
-  { path: 'ports.https', asks: isPort, reason: TLS },
-  { path: 'auto_encrypt.tls', asks: isTrue, reason: TLS },
-  { path: 'auto_encrypt.allow_tls', asks: isTrue, reason: TLS },
+  ...grpcTlsSettings(),
+  { path: 'auto_encrypt.tls', asks: isTrue, reason: AUTO_TLS },
+  { path: 'auto_encrypt.allow_tls', asks: isTrue, reason: AUTO_TLS },
   // auto_config hands out TLS certificates and ACL tokens.
-  { path: 'auto_config.enabled', asks: isTrue, reason: TLS },
-  { path: 'auto_config.authorization.enabled', asks: isTrue, reason: TLS },
+  { path: 'auto_config.enabled', asks: isTrue, reason: AUTO_TLS },
+  { path: 'auto_config.authorization.enabled', asks: isTrue, reason: AUTO_TLS },
   { path: 'http_config.allow_write_http_from', asks: isSet, reason: WRITE_ALLOWLIST },
-  { path: 'limits.https_handshake_timeout', asks: isAny, reason: TLS },
   { path: 'performance.leave_drain_time', asks: isAny, reason: LEAVE_DRAIN, userOnly: true },
   // telemetry: prometheus_retention_time, disable_hostname and metrics_prefix are honoured.
   ...['statsd_address', 'statsite_address', 'dogstatsd_addr', 'dogstatsd_tags'].map((key) => ({
@@ -100,7 +95,6 @@ export const UNAVAILABLE_SETTINGS: readonly UnavailableSetting[] = [
   { path: 'dns_config.use_cache', asks: isTrue, reason: AGENT_CACHE },
   { path: 'dns_config.cache_max_age', asks: isAny, reason: AGENT_CACHE, userOnly: true },
   { path: 'dns_config.prefer_namespace', asks: isTrue, reason: NAMESPACES },
-  { path: 'addresses.https', asks: isSet, reason: TLS },
   ...['addresses.grpc', 'addresses.grpc_tls'].map((path) => ({ path, asks: isSet, reason: GRPC })),
   ...['sidecar_min_port', 'sidecar_max_port', 'expose_min_port', 'expose_max_port'].map((key) => ({
     path: `ports.${key}`,

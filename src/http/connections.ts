@@ -14,6 +14,7 @@ import {
   type Server,
   type ServerResponse,
 } from 'node:http';
+import { createServer as createHttpsServer, type ServerOptions as HttpsOptions } from 'node:https';
 import type { Socket } from 'node:net';
 
 import type { AgentConfig } from '../config';
@@ -66,23 +67,26 @@ export class ClientConnections {
 
 /**
  * An HTTP server for the API: `handler` answers requests, `clients` limits connections per IP,
- * `config()` is the agent's current configuration.
+ * `config()` is the agent's current configuration. With `secure` it serves HTTPS (the limit
+ * counts connections before their handshake, as Consul's does).
  */
 export function createApiServer(
   handler: RequestListener,
   clients: ClientConnections,
   config: () => AgentConfig,
+  secure?: HttpsOptions,
 ): Server {
   const { limits, httpConfig } = config();
-  const server = createServer(
-    {
-      maxHeaderSize: (httpConfig.maxHeaderBytes || GO_DEFAULT_MAX_HEADER_BYTES) + GO_HEADER_SLACK,
-      connectionsCheckingInterval: READ_DEADLINE_CHECK_MS,
-      requestTimeout: limits.httpReadTimeoutMs,
-      headersTimeout: limits.httpReadTimeoutMs,
-    },
-    handler,
-  );
+  const options = {
+    maxHeaderSize: (httpConfig.maxHeaderBytes || GO_DEFAULT_MAX_HEADER_BYTES) + GO_HEADER_SLACK,
+    connectionsCheckingInterval: READ_DEADLINE_CHECK_MS,
+    requestTimeout: limits.httpReadTimeoutMs,
+    headersTimeout: limits.httpReadTimeoutMs,
+  };
+  const server: Server =
+    secure === undefined
+      ? createServer(options, handler)
+      : createHttpsServer({ ...options, ...secure }, handler);
   server.on('clientError', answerClientError);
   // Node's own connection listener runs only for connections the limit admits.
   const serve = server.listeners('connection') as ((socket: Socket) => void)[];

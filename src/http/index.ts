@@ -2,7 +2,9 @@
 import 'reflect-metadata';
 
 import type { RequestListener, Server } from 'node:http';
+import type { Server as HttpsServer, ServerOptions as HttpsServerOptions } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { SecureContextOptions } from 'node:tls';
 
 import type { DynamicModule, LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -10,7 +12,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import type { FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
 import pino, { type Logger } from 'pino';
 
-import type { AgentConfig } from '../config';
+import type { AgentConfig, TlsProtocolConfig } from '../config';
 import type { AgentCore, AgentRuntime } from '../server';
 import { aclScope, openRequestAcl, type RequestAcl } from './acl-request';
 import { aclEnforcedRuntime } from './acl-runtime';
@@ -49,8 +51,18 @@ export {
 } from './blocking';
 
 export interface HttpServer {
-  /** Binds every client address on the HTTP port; returns `host:port` of each listener. */
+  /**
+   * Binds every client address on the HTTP port (unless ports.http < 0) and, when ports.https
+   * > 0, on the HTTPS port; returns `host:port` of each HTTP listener.
+   */
   listen(): Promise<string[]>;
+  /** `host:port` of each HTTPS listener, once listening. */
+  httpsAddresses(): string[];
+  /**
+   * Serves new HTTPS connections with `tls`'s certificate, key and CAs (a reload); whether
+   * client certificates are required stays as the listener started.
+   */
+  reloadTls(tls: TlsProtocolConfig): void;
   /** Stops listening and drops open connections (blocking queries included). */
   close(): Promise<void>;
   /** Every endpoint the API serves, with the methods it accepts. */
@@ -213,24 +225,64 @@ async function buildHttpServer(
   await app.init();
 
   const extraServers: Server[] = [];
+  const httpsAddresses: string[] = [];
+  const httpsServers: HttpsServer[] = [];
+  /** Binds `hosts` on `port` (0: a free port, then the same one for every host). */
+  const listenAll = async (
+    hosts: readonly string[],
+    port: number,
+    make: () => Server,
+    keepAliveTimeout: number,
+  ): Promise<string[]> => {
+    const addresses: string[] = [];
+    for (const host of hosts) {
+      const server = make();
+      server.keepAliveTimeout = keepAliveTimeout;
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => resolve());
+      });
+      extraServers.push(server);
+      addresses.push(formatAddress(server));
+      port = (server.address() as AddressInfo).port;
+    }
+    return addresses;
+  };
   return {
     async listen(): Promise<string[]> {
-      const [first, ...others] = runtime.config.addresses.http ?? runtime.config.clientAddr;
-      await app.listen(runtime.config.ports.http, first);
-      const main = app.getHttpServer() as Server;
-      const port = (main.address() as AddressInfo).port;
-      const addresses = [formatAddress(main)];
-      for (const host of others) {
-        const server = createApiServer(handler as RequestListener, clients, config);
-        server.keepAliveTimeout = main.keepAliveTimeout;
-        await new Promise<void>((resolve, reject) => {
-          server.once('error', reject);
-          server.listen(port, host, () => resolve());
-        });
-        extraServers.push(server);
-        addresses.push(formatAddress(server));
+      const { ports, addresses: own, clientAddr, tls } = runtime.config;
+      const addresses: string[] = [];
+      let keepAliveTimeout = 5000;
+      if (ports.http >= 0) {
+        const [first, ...others] = own.http ?? clientAddr;
+        await app.listen(ports.http, first);
+        const main = app.getHttpServer() as Server;
+        keepAliveTimeout = main.keepAliveTimeout;
+        addresses.push(formatAddress(main));
+        const port = (main.address() as AddressInfo).port;
+        const make = (): Server => createApiServer(handler as RequestListener, clients, config);
+        addresses.push(...(await listenAll(others, port, make, keepAliveTimeout)));
+      } else {
+        // No plain listener: Fastify still has to compile its routes before it can answer.
+        await fastify.ready();
+      }
+      // ports.https: -1 (Consul's default) and 0 leave HTTPS off.
+      if (ports.https > 0) {
+        const secure = httpsOptions(tls.https, runtime.config.limits.httpsHandshakeTimeoutMs);
+        const make = (): Server => {
+          const server = createApiServer(handler as RequestListener, clients, config, secure);
+          httpsServers.push(server as HttpsServer);
+          return server;
+        };
+        httpsAddresses.push(
+          ...(await listenAll(own.https ?? clientAddr, ports.https, make, keepAliveTimeout)),
+        );
       }
       return addresses;
+    },
+    httpsAddresses: () => [...httpsAddresses],
+    reloadTls(tls: TlsProtocolConfig): void {
+      for (const server of httpsServers) server.setSecureContext(httpsContext(tls));
     },
     async close(): Promise<void> {
       cache.close();
@@ -288,6 +340,30 @@ export function routeLabel(route: string): string {
   const cut = route.search(/[:*]/);
   const pattern = cut === -1 ? route : route.slice(0, cut);
   return pattern.replace(/^\//, '').replace(/\//g, '_');
+}
+
+/**
+ * The HTTPS listener's TLS settings: with verify_incoming a client must present a certificate
+ * signed by one of the configured CAs, or the handshake fails.
+ */
+function httpsOptions(tls: TlsProtocolConfig, handshakeTimeoutMs: number): HttpsServerOptions {
+  return {
+    ...httpsContext(tls),
+    handshakeTimeout: handshakeTimeoutMs,
+    requestCert: tls.verifyIncoming,
+    rejectUnauthorized: tls.verifyIncoming,
+  };
+}
+
+/** The certificate, key, CAs, version and ciphers: what a reload may change. */
+function httpsContext(tls: TlsProtocolConfig): SecureContextOptions {
+  return {
+    cert: tls.cert ?? undefined,
+    key: tls.key ?? undefined,
+    ca: tls.ca.length > 0 ? tls.ca : undefined,
+    minVersion: tls.minVersion,
+    ...(tls.ciphers === null ? {} : { ciphers: tls.ciphers }),
+  };
 }
 
 function formatAddress(server: Server): string {

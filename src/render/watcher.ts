@@ -17,6 +17,8 @@ export interface ConsulEndpoint {
   /** Base URL, e.g. http://127.0.0.1:8500. */
   address: string;
   token: string | null;
+  /** How to make requests (an https agent's CA and client certificate); default: fetch. */
+  fetch?: (url: URL, init: RequestInit) => Promise<Response>;
 }
 
 export interface WatcherOptions {
@@ -192,7 +194,7 @@ export class DependencyWatcher {
     }
     const headers: Record<string, string> = {};
     if (this.endpoint.token !== null) headers['X-Consul-Token'] = this.endpoint.token;
-    const response = await fetch(url, { headers, signal });
+    const response = await (this.endpoint.fetch ?? fetch)(url, { headers, signal });
     const body = await response.text();
     if (response.status !== 200 && !(response.status === 404 && dependency.allow404)) {
       throw new Error(

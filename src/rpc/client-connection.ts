@@ -2,12 +2,13 @@
 // resolve them in whatever order they come. Writes are bounded: while the socket has more than
 // its high-water mark queued, further calls wait in order (each still bound by its deadline and
 // signal) and at most `maxQueuedCalls` may wait.
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { HostPort } from './address';
 import { errorText, RpcConnectionError, RpcRemoteError, RpcTimeoutError } from './errors';
 import { decodePayload, encodeFrame, FrameDecoder } from './frames';
 import { RpcType } from './protocol';
+import { dialServer, type RpcTls } from './tls';
 import { parseReplyFrame, type ReplyFrame } from './wire';
 
 export interface ConnectionOptions {
@@ -16,12 +17,21 @@ export interface ConnectionOptions {
   maxFrameBytes: number;
   maxQueuedCalls: number;
   logger: Logger;
+  /** Dial through TLS when it says so (verify_outgoing). */
+  tls?: RpcTls;
+  /** The server's datacenter, for verify_server_hostname (default: this agent's). */
+  datacenter?: string;
 }
 
 export interface CallOptions {
   signal?: AbortSignal;
   /** Deadline for the answer; the server is told so and abandons the call when it passes. */
   timeoutMs?: number;
+  /**
+   * The datacenter of the server at that address (default: this agent's): with
+   * verify_server_hostname its certificate must be for server.<datacenter>.<domain>.
+   */
+  datacenter?: string;
 }
 
 interface PendingCall {
@@ -53,15 +63,17 @@ export class ClientConnection {
     private readonly onClosed: (connection: ClientConnection) => void,
   ) {
     this.decoder = new FrameDecoder(options.maxFrameBytes);
-    this.socket = connect({ host: target.host, port: target.port, noDelay: true });
-    this.socket.setKeepAlive(true, 30_000);
+    const { socket, ready } = dialServer(target, RpcType.Consul, options.tls, {
+      keepAliveMs: 30_000,
+      datacenter: options.datacenter,
+    });
+    this.socket = socket;
     this.socket.setTimeout(options.connectTimeoutMs, () =>
       this.fail(`connect timed out after ${options.connectTimeoutMs} ms`),
     );
-    this.socket.once('connect', () => {
+    this.socket.once(ready, () => {
       this.socket.setTimeout(0);
       this.connected = true;
-      this.socket.write(Buffer.of(RpcType.Consul));
       this.flush();
       if (this.pending.size === 0) this.armIdle();
     });

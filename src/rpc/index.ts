@@ -27,6 +27,7 @@ export {
 } from './methods';
 export { CallCancelledError, CallDeadlineError } from './call-session';
 export { ConnPool, type ConnPoolOptions } from './pool';
+export { dialServer, RpcTls, type RpcTlsSettings, type ServerDial } from './tls';
 export { protocolName, RpcType } from './protocol';
 export {
   DEFAULT_SERVER_PORT,

@@ -8,6 +8,7 @@ import { ClientConnection, type CallOptions } from './client-connection';
 import { RpcConnectionError } from './errors';
 import { DEFAULT_MAX_FRAME_BYTES } from './frames';
 import type { RpcMethod } from './methods';
+import type { RpcTls } from './tls';
 
 export interface ConnPoolOptions {
   logger?: Logger;
@@ -18,6 +19,8 @@ export interface ConnPoolOptions {
   maxFrameBytes?: number;
   /** Calls that may wait per connection while its socket is congested. */
   maxQueuedCalls?: number;
+  /** TLS to the servers (RPCTLS) when its settings ask for it (verify_outgoing). */
+  tls?: RpcTls;
 }
 
 export class ConnPool {
@@ -36,7 +39,7 @@ export class ConnPool {
     args: Args,
     options: CallOptions = {},
   ): Promise<Reply> {
-    const raw = await this.connection(address).call(method.name, args, options);
+    const raw = await this.connection(address, options.datacenter).call(method.name, args, options);
     try {
       return method.parseReply(raw);
     } catch (err) {
@@ -59,7 +62,7 @@ export class ConnPool {
     for (const connection of [...this.connections.values()]) connection.close('pool closed');
   }
 
-  private connection(address: string): ClientConnection {
+  private connection(address: string, datacenter: string | undefined): ClientConnection {
     if (this.closed) throw new RpcConnectionError(address, 'pool closed');
     const existing = this.connections.get(address);
     if (existing !== undefined && !existing.isClosed) return existing;
@@ -72,6 +75,8 @@ export class ConnPool {
         maxFrameBytes: this.options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
         maxQueuedCalls: this.options.maxQueuedCalls ?? 4096,
         logger: this.logger,
+        tls: this.options.tls,
+        datacenter,
       },
       (closed) => {
         if (this.connections.get(address) === closed) this.connections.delete(address);

@@ -9,6 +9,7 @@ import { CallSession } from './call-session';
 import { DEFAULT_MAX_FRAME_BYTES } from './frames';
 import { MethodRegistry } from './methods';
 import { protocolName, RpcType } from './protocol';
+import type { RpcTls } from './tls';
 
 export interface RpcServerOptions {
   /** Address to bind; default 0.0.0.0. */
@@ -24,6 +25,8 @@ export interface RpcServerOptions {
   maxFrameBytes?: number;
   /** Calls one connection may have running before we stop reading from it. */
   maxInflightPerConnection?: number;
+  /** RPCTLS (and, with verify_incoming, nothing else); without it RPCTLS is refused. */
+  tls?: RpcTls;
 }
 
 /** Takes over a connection whose protocol byte has been read; the socket is paused. */
@@ -142,18 +145,29 @@ export class RpcServer {
       this.logger.debug({ remote: source }, 'rpc: no protocol byte within the handshake timeout');
       socket.destroy();
     });
-    const readType = (): void => {
-      const head = socket.read(1) as Buffer | null;
-      if (head === null) return;
-      socket.off('readable', readType);
-      socket.setTimeout(0);
-      // Node updates the stream's listening state on the next tick; hand over after it.
-      process.nextTick(() => this.route(socket, source, head[0]));
-    };
-    socket.on('readable', readType);
+    readProtocolByte(socket, (type) => this.route(socket, source, type, false));
   }
 
-  private route(socket: Socket, source: string, type: number): void {
+  private route(socket: Socket, source: string, type: number, secure: boolean): void {
+    const tls = this.options.tls;
+    if (type === RpcType.Tls && !secure && tls?.serves === true) {
+      this.acceptTls(socket, source, tls);
+      return;
+    }
+    if (type === RpcType.Tls && secure) {
+      this.warnOnce(source, 'tls-in-tls', `rpc: TLS inside TLS from ${source}; closing`);
+      socket.destroy();
+      return;
+    }
+    if (!secure && tls?.requiresTls === true) {
+      this.warnOnce(
+        source,
+        `plain-${type}`,
+        `rpc: ${protocolName(type)} (byte ${type}) in plain text from ${source} refused: verify_incoming requires TLS`,
+      );
+      socket.destroy();
+      return;
+    }
     const handler = this.handlers.get(type);
     if (handler === undefined) {
       const known = protocolName(type);
@@ -169,6 +183,27 @@ export class RpcServer {
     }
     socket.pause();
     handler(socket);
+  }
+
+  /** RPCTLS: the handshake (within the handshake timeout), then the protocol byte inside it. */
+  private acceptTls(socket: Socket, source: string, tls: RpcTls): void {
+    const timeoutMs = this.options.handshakeTimeoutMs ?? 5000;
+    tls.accept(
+      socket,
+      timeoutMs,
+      (secure) => {
+        this.sockets.add(secure);
+        secure.once('close', () => this.sockets.delete(secure));
+        secure.on('error', () => undefined); // each protocol reports what matters to it
+        secure.setTimeout(timeoutMs, () => {
+          this.logger.debug({ remote: source }, 'rpc: no protocol byte inside TLS in time');
+          secure.destroy();
+        });
+        readProtocolByte(secure, (type) => this.route(secure, source, type, true));
+      },
+      (error) =>
+        this.warnOnce(source, 'tls', `rpc: TLS connection from ${source} failed: ${error.message}`),
+    );
   }
 
   private serveCalls(socket: Socket): void {
@@ -189,4 +224,18 @@ export class RpcServer {
     this.warned.add(key);
     this.logger.warn({ remote: source }, message);
   }
+}
+
+/** Reads the first byte of `socket`, then hands it over (after Node updated its stream state). */
+function readProtocolByte(socket: Socket, onByte: (type: number) => void): void {
+  const readType = (): void => {
+    const head = socket.read(1) as Buffer | null;
+    if (head === null) return;
+    socket.off('readable', readType);
+    socket.setTimeout(0);
+    // Node updates the stream's listening state on the next tick; hand over after it.
+    process.nextTick(() => onByte(head[0]));
+  };
+  socket.on('readable', readType);
+  readType();
 }

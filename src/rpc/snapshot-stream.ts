@@ -3,7 +3,7 @@
 // and half-closes; the server answers with a header frame, then the raw reply body (a save's
 // archive) and closes. Bodies are streams end to end, so neither side holds a whole archive and
 // a slow reader slows the writer down instead of growing a buffer.
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pino, { type Logger } from 'pino';
@@ -19,6 +19,7 @@ import { decodePayload, encodeFrame, FrameError, FRAME_HEADER_BYTES } from './fr
 import { RpcType } from './protocol';
 import { parseWireError } from './wire';
 import type { RpcServer } from './server';
+import { dialServer, type RpcTls } from './tls';
 
 export const SNAPSHOT_METHOD = 'Snapshot';
 const DEFAULT_MAX_HEADER_BYTES = 1024 * 1024;
@@ -147,6 +148,8 @@ async function serveOne(
 
 export interface SnapshotStreamOptions {
   signal?: AbortSignal;
+  /** Dial through TLS when it says so (verify_outgoing). */
+  tls?: RpcTls;
   connectTimeoutMs?: number;
   maxHeaderBytes?: number;
 }
@@ -168,11 +171,8 @@ export async function openSnapshotStream(
   options: SnapshotStreamOptions = {},
 ): Promise<SnapshotStreamResponse> {
   const target = parseAddress(address);
-  const socket = connect({
-    host: target.host,
-    port: target.port,
+  const { socket, ready } = dialServer(target, RpcType.Snapshot, options.tls, {
     allowHalfOpen: true,
-    noDelay: true,
   });
   const fail = (reason: string, cause?: unknown): RpcConnectionError =>
     new RpcConnectionError(address, reason, { cause });
@@ -185,13 +185,12 @@ export async function openSnapshotStream(
     await new Promise<void>((resolve, reject) => {
       const timeoutMs = options.connectTimeoutMs ?? 10_000;
       socket.setTimeout(timeoutMs, () => reject(fail(`connect timed out after ${timeoutMs} ms`)));
-      socket.once('connect', () => {
+      socket.once(ready, () => {
         socket.setTimeout(0);
         resolve();
       });
       socket.once('error', (err) => reject(fail(errorText(err), err)));
     });
-    socket.write(Buffer.of(RpcType.Snapshot));
     socket.write(encodeFrame(header));
     // The request body streams while we wait for the answer (a restore's reply comes after it).
     if (body === null) socket.end();

@@ -4,9 +4,9 @@
 import type { Logger } from 'pino';
 
 import type { AclReads } from '../state';
-import { AclResolver } from '../acl';
+import { AclResolver, AgentTokenFile } from '../acl';
 import { LocalAgent, type AgentHost } from '../agent';
-import type { AgentConfig, LoadedAgentConfig } from '../config';
+import type { AgentConfig, LoadedAgentConfig, TlsConfig } from '../config';
 import { LogHub } from '../telemetry';
 import { AgentWatches } from '../watches';
 import type { AgentMembership } from './membership';
@@ -21,6 +21,9 @@ export interface AgentBaseOptions {
 
 export abstract class AgentBase {
   readonly httpAddresses: string[] = [];
+  readonly httpsAddresses: string[] = [];
+  /** What a reload's new certificates and CAs go to (the HTTPS listeners, the server port). */
+  readonly tlsReloads: ((next: TlsConfig) => void)[] = [];
   readonly dnsAddresses: string[] = [];
   readonly startedAtMs = Date.now();
   readonly local: LocalAgent;
@@ -46,10 +49,19 @@ export abstract class AgentBase {
     this.current = config;
     this.logs = options.logHub ?? new LogHub();
     this.local = new LocalAgent(config, host, logger.child({ module: 'agent' }));
-    this.acl = new AclResolver(aclReads, () => {
-      const { acl, datacenter, nodeName } = this.current;
-      return { ...acl, datacenter, nodeName };
-    });
+    const tokenFile =
+      config.acl.enableTokenPersistence && config.dataDir !== null
+        ? new AgentTokenFile(config.dataDir)
+        : null;
+    this.acl = new AclResolver(
+      aclReads,
+      () => {
+        const { acl, datacenter, nodeName } = this.current;
+        return { ...acl, datacenter, nodeName };
+      },
+      tokenFile,
+    );
+    for (const warning of this.acl.loadPersistedTokens()) logger.warn(warning);
     this.stopped = new Promise((resolve) => (this.resolveStopped = resolve));
     this.events = new UserEvents(
       {
@@ -100,6 +112,7 @@ export abstract class AgentBase {
     // Services and checks go first: if they cannot apply, nothing else changes either.
     this.local.reload(reloaded);
     this.current = reloaded;
+    for (const reloadTls of this.tlsReloads) reloadTls(next.tls);
     this.watches?.apply(next.watches);
     if (next.logLevel !== previous.logLevel) {
       // Logged before the change so that it shows even when the new level hides info lines.
@@ -142,6 +155,8 @@ export function reloadedConfig(previous: AgentConfig, next: AgentConfig): AgentC
     serviceDefinitions: next.serviceDefinitions,
     checkDefinitions: next.checkDefinitions,
     checkUpdateIntervalMs: next.checkUpdateIntervalMs,
+    // Certificates and CAs; the listeners take them through tlsReloads.
+    tls: next.tls,
     enableScriptChecks: next.enableScriptChecks,
     enableLocalScriptChecks: next.enableLocalScriptChecks,
     watches: next.watches,

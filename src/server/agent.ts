@@ -19,6 +19,7 @@ import { encodeCommand, Fsm, StateStore, type Command } from '../state';
 import { LogHub, metrics, startRuntimeCollector } from '../telemetry';
 import type { AgentRuntime } from './runtime';
 import { startAclLeaderDuty } from './acl-leader';
+import { rpcTlsFor } from './tls';
 import { Autopilot } from './autopilot';
 import { ExpectBootstrapper } from './bootstrap-expect';
 import { ConfigWatcher } from './config-watch';
@@ -43,6 +44,8 @@ import { waitForReplay } from './replay';
 export interface ServerAgent extends AgentRuntime {
   /** host:port of every HTTP listener, with the real port when the config said 0. */
   readonly httpAddresses: string[];
+  /** host:port of every HTTPS listener (ports.https > 0). */
+  readonly httpsAddresses: string[];
   /** host:port of every DNS listener (UDP and TCP), empty when ports.dns is -1. */
   readonly dnsAddresses: string[];
   /**
@@ -83,8 +86,10 @@ export async function startServerAgent(
   });
   try {
     const store = new StateStore();
+    const tls = rpcTlsFor(config);
     // The server port carries RPC and Raft; Raft addresses are RPC addresses.
     const rpc = new RpcServer({
+      tls,
       host: config.bindAddr,
       port: config.ports.server,
       logger: logger.child({ module: 'rpc' }),
@@ -93,13 +98,17 @@ export async function startServerAgent(
     });
     await rpc.listen();
     cleanup.unshift(() => rpc.close());
-    const pool = new ConnPool({ logger: logger.child({ module: 'rpc-pool' }) });
+    const pool = new ConnPool({ logger: logger.child({ module: 'rpc-pool' }), tls });
     cleanup.unshift(async () => pool.close());
     const address = `${config.advertiseAddr}:${rpc.port}`;
     const raft = new RaftNode({
       id: config.nodeId,
       address,
-      transport: new TcpTransport({ server: rpc, logger: logger.child({ module: 'raft-net' }) }),
+      transport: new TcpTransport({
+        server: rpc,
+        logger: logger.child({ module: 'raft-net' }),
+        tls,
+      }),
       storage,
       fsm: new Fsm(store),
       bootstrap: bootstrapMembership(config, address),
@@ -202,6 +211,11 @@ export async function startServerAgent(
       await http.close();
     });
     agent.httpAddresses.push(...(await http.listen()));
+    agent.httpsAddresses.push(...http.httpsAddresses());
+    agent.tlsReloads.push((next) => {
+      http.reloadTls(next.https);
+      tls?.reload(next.internalRpc);
+    });
     serveClientAgents(rpc, agent, http, new DnsHandler(agent, logger.child({ module: 'dns' })));
     const dns = await startDnsServer(agent, logger.child({ module: 'dns' }));
     if (dns !== null) {

@@ -62,6 +62,7 @@ export class RemoteDatacenters {
     return this.call(dc, idempotent, (address) =>
       this.pool.call(address, HttpForward, request, {
         signal,
+        datacenter: dc,
         timeoutMs: waitMs + RPC_TIMEOUT_MS,
       }),
     );
@@ -79,7 +80,7 @@ export class RemoteDatacenters {
         address,
         DnsQuery,
         { packet, transport, client },
-        { timeoutMs: DNS_TIMEOUT_MS },
+        { timeoutMs: DNS_TIMEOUT_MS, datacenter: dc },
       ),
     );
     return reply.packet === null
@@ -98,7 +99,7 @@ export class RemoteDatacenters {
             address,
             PreparedQueryExecuteRemote,
             { query, options },
-            { signal, timeoutMs: RPC_TIMEOUT_MS },
+            { signal, timeoutMs: RPC_TIMEOUT_MS, datacenter: dc },
           ),
         ),
     };

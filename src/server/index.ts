@@ -11,6 +11,7 @@ export {
 export { TombstoneGc, type TombstoneGcOptions } from './tombstone-gc';
 export { NoPathError, RemoteDatacenters } from './datacenters';
 export { ConfigWatcher } from './config-watch';
+export { rpcTlsFor } from './tls';
 export { LeaderForwarder, RPC_HOLD_TIMEOUT_MS } from './forward';
 export { serveRaftRpc } from './rpc-handlers';
 export { RaftApply, RaftReadIndex, StatusLeader, StatusPeers } from './raft-rpc';

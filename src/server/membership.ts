@@ -345,6 +345,8 @@ function serverTags(
     tags.wan_join_port = String(wanPort);
   }
   if (config.bootstrapExpect > 0) tags.expect = String(config.bootstrapExpect);
+  // Consul: servers whose internal RPC has a CA say so.
+  if (config.tls.internalRpc.ca.length > 0) tags.use_tls = '1';
   if (config.bootstrap || config.dev) tags.bootstrap = '1';
   return tags;
 }

@@ -52,17 +52,14 @@ function tcpAccepts(port: number): Promise<boolean> {
   });
 }
 
-test('a config file asking for ACL token persistence stops the agent with exit 1, naming the file and why', (t) => {
-  const file = join(tempDir(t), 'acl.hcl');
-  writeFileSync(
-    file,
-    'acl {\n  enabled        = true\n  default_policy = "deny"\n  enable_token_persistence = true\n}\n',
-  );
+test('a config file asking for automatic TLS certificates stops the agent with exit 1, naming the file and why', (t) => {
+  const file = join(tempDir(t), 'encrypt.hcl');
+  writeFileSync(file, 'auto_encrypt {\n  tls = true\n}\n');
   const result = runAgentToExit(['-dev', '-config-file', file, ...EPHEMERAL_PORTS]);
   assert.equal(result.status, 1);
   assert.equal(
     result.stderr,
-    `==> ${file}: acl.enable_token_persistence = true: token persistence is not available yet in this version of Consulate: tokens set through /v1/agent/token would be lost on restart\n`,
+    `==> ${file}: auto_encrypt.tls = true: automatic TLS certificates (auto_encrypt, auto_config) are not available in Consulate: give each agent its files with tls { defaults { ca_file cert_file key_file } } (consulate tls cert create makes them)\n`,
   );
   assert.doesNotMatch(result.stdout, /HTTP API listening/);
 });
@@ -95,14 +92,14 @@ test('a deprecated acl_datacenter turns ACLs on, and acl_master_token is the man
   assert.equal(self, 200);
 });
 
-test('TLS certificate settings stop the agent with exit 1', (t) => {
+test('TLS certificate settings that cannot work stop the agent with exit 1, naming the key', (t) => {
   const file = join(tempDir(t), 'tls.hcl');
   writeFileSync(file, 'tls {\n  defaults {\n    cert_file = "/etc/consul/agent.pem"\n  }\n}\n');
   const result = runAgentToExit(['-dev', '-config-file', file, ...EPHEMERAL_PORTS]);
   assert.equal(result.status, 1);
   assert.match(
     result.stderr,
-    /tls\.hcl: tls\.defaults\.cert_file: TLS is not available yet in this version of Consulate/,
+    /tls\.hcl: tls\.defaults\.cert_file is set without a key_file: a certificate needs its key/,
   );
 });
 
@@ -195,15 +192,12 @@ test('-server -bootstrap-expect=1 reports Bootstrap: true in /v1/agent/self', as
   assert.equal((await put.text()).trim(), 'true');
 });
 
-test('a reload that would ask for ACL token persistence is refused and the agent keeps running', async (t) => {
+test('a reload that would ask for automatic TLS certificates is refused and the agent keeps running', async (t) => {
   const dir = tempDir(t);
   writeFileSync(join(dir, 'base.hcl'), 'node_meta { stage = "one" }\n');
   const agent = await startAgent(['-dev', '-config-dir', dir, ...EPHEMERAL_PORTS]);
   t.after(() => agent.stop('SIGKILL'));
-  writeFileSync(
-    join(dir, 'zz-acl.json'),
-    JSON.stringify({ acl: { enable_token_persistence: true } }),
-  );
+  writeFileSync(join(dir, 'zz-acl.json'), JSON.stringify({ auto_encrypt: { tls: true } }));
   agent.child.kill('SIGHUP');
   await until(
     'the refused reload in the log',
@@ -212,11 +206,11 @@ test('a reload that would ask for ACL token persistence is refused and the agent
   );
   assert.match(
     agent.output(),
-    /zz-acl\.json: acl\.enable_token_persistence = true: token persistence/,
+    /zz-acl\.json: auto_encrypt\.tls = true: automatic TLS certificates/,
   );
   const reload = await fetch(`${agent.baseUrl}/v1/agent/reload`, { method: 'PUT' });
   assert.equal(reload.status, 500);
-  assert.match(await reload.text(), /token persistence is not available yet/);
+  assert.match(await reload.text(), /automatic TLS certificates .* are not available/);
 });
 
 test('one service ID in two config files: the later file wins and the log names both', async (t) => {

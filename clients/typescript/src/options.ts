@@ -1,6 +1,7 @@
 // Client options and where each comes from: explicit option, then the environment variables the
 // Consul CLI and Go client read, then Consul's defaults.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 
 /** TLS settings for an `https://` agent address. */
 export interface TlsOptions {
@@ -31,7 +32,11 @@ export interface ConsulOptions {
   datacenter?: string;
   /** Default consistency mode of reads. */
   consistency?: Consistency;
-  /** TLS options; implies https when no scheme is given. Env: CONSUL_CACERT, CONSUL_CLIENT_CERT, CONSUL_CLIENT_KEY, CONSUL_HTTP_SSL_VERIFY. */
+  /**
+   * TLS options; implies https when no scheme is given. Env: CONSUL_CACERT (or CONSUL_CAPATH, a
+   * directory of CA files), CONSUL_CLIENT_CERT, CONSUL_CLIENT_KEY, CONSUL_HTTP_SSL_VERIFY,
+   * CONSUL_TLS_SERVER_NAME.
+   */
   tls?: TlsOptions;
   /**
    * Per-request timeout in ms (default 30 000). A blocking read gets its `wait` plus the
@@ -64,7 +69,8 @@ export interface ResolvedOptions {
 
 export function resolveOptions(options: ConsulOptions = {}): ResolvedOptions {
   const env = options.env ?? process.env;
-  const tlsFromEnv = env.CONSUL_CACERT || env.CONSUL_CLIENT_CERT || env.CONSUL_CLIENT_KEY;
+  const tlsFromEnv =
+    env.CONSUL_CACERT || env.CONSUL_CAPATH || env.CONSUL_CLIENT_CERT || env.CONSUL_CLIENT_KEY;
   const sslEnv = /^(1|t|true)$/i.test(env.CONSUL_HTTP_SSL ?? '');
   const wantsTls = options.tls !== undefined || sslEnv;
   const { protocol, host, port } = parseAddress(
@@ -72,7 +78,8 @@ export function resolveOptions(options: ConsulOptions = {}): ResolvedOptions {
     wantsTls ? 'https:' : 'http:',
   );
   const tlsOptions: TlsOptions = {
-    ca: env.CONSUL_CACERT,
+    ca: env.CONSUL_CACERT || caDirectory(env.CONSUL_CAPATH),
+    servername: env.CONSUL_TLS_SERVER_NAME || undefined,
     cert: env.CONSUL_CLIENT_CERT,
     key: env.CONSUL_CLIENT_KEY,
     rejectUnauthorized: env.CONSUL_HTTP_SSL_VERIFY
@@ -118,6 +125,15 @@ export function parseAddress(
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
   const port = url.port ? Number(url.port) : url.protocol === 'https:' ? 8501 : 8500;
   return { protocol: url.protocol, host, port };
+}
+
+/** Every file of a CA directory (CONSUL_CAPATH), concatenated; undefined when unset. */
+function caDirectory(dir: string | undefined): Buffer | undefined {
+  if (dir === undefined || dir === '') return undefined;
+  const files = readdirSync(dir)
+    .map((name) => join(dir, name))
+    .filter((path) => statSync(path).isFile());
+  return Buffer.concat(files.flatMap((path) => [readFileSync(path), Buffer.from('\n')]));
 }
 
 /** A PEM given inline stays as is; anything else is a path to read. */

@@ -1,5 +1,5 @@
 // PUT /v1/agent/token/:name: replaces one of the agent's ACL tokens (agent/agent_endpoint.go
-// AgentToken). Kept in memory: acl.enable_token_persistence is refused until it is honoured.
+// AgentToken); with acl.enable_token_persistence it is also written to data_dir.
 import { Controller, Put, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 

@@ -2,8 +2,8 @@
 // never throw: a frame is queued while the connection comes up or drains, and dropped when the
 // queue is full or the peer is unreachable (Raft retries what matters). The queue is the
 // lane's in-flight window: frames written but not yet taken by the kernel plus frames waiting.
-import { connect, type Socket } from 'node:net';
-import { errorText, parseAddress, RpcType } from '../../rpc';
+import type { Socket } from 'node:net';
+import { dialServer, errorText, parseAddress, RpcType, type RpcTls } from '../../rpc';
 
 export interface LaneOptions {
   address: string;
@@ -15,6 +15,8 @@ export interface LaneOptions {
   backoffMaxMs: number;
   /** The lane could not connect or lost its connection (reason), or connected again (null). */
   onReachability(reason: string | null): void;
+  /** Dial through TLS when it says so (verify_outgoing). */
+  tls?: RpcTls;
 }
 
 export interface LaneStats {
@@ -82,14 +84,15 @@ export class Lane {
   }
 
   private dial(): void {
-    const { host, port } = parseAddress(this.options.address);
-    const socket = connect({ host, port, noDelay: true });
+    const target = parseAddress(this.options.address);
+    const { socket, ready } = dialServer(target, RpcType.Raft, this.options.tls, {
+      keepAliveMs: 10_000,
+    });
     this.socket = socket;
-    socket.setKeepAlive(true, 10_000);
     socket.setTimeout(this.options.connectTimeoutMs, () =>
       this.lost(socket, `connect timed out after ${this.options.connectTimeoutMs} ms`),
     );
-    socket.once('connect', () => {
+    socket.once(ready, () => {
       socket.setTimeout(0);
       this.connected = true;
       this.backoffMs = this.options.backoffMinMs;
@@ -97,7 +100,6 @@ export class Lane {
         this.failing = false;
         this.options.onReachability(null);
       }
-      socket.write(Buffer.of(RpcType.Raft));
       this.flush();
     });
     socket.on('drain', () => this.flush());

@@ -15,6 +15,7 @@ import {
   FrameDecoder,
   RpcType,
   type RpcServer,
+  type RpcTls,
 } from '../../rpc';
 import type { RaftMessage } from '../messages';
 import type { ServerInfo } from '../types';
@@ -36,6 +37,8 @@ export interface TcpTransportOptions {
   connectTimeoutMs?: number;
   /** Back-off before dialing an unreachable peer again: doubles from min to max. */
   backoffMs?: { min: number; max: number };
+  /** Dial peers through TLS when it says so (verify_outgoing). */
+  tls?: RpcTls;
 }
 
 export interface PeerStats {
@@ -66,6 +69,7 @@ class Peer {
         backoffMinMs: options.backoffMs?.min ?? 50,
         backoffMaxMs: options.backoffMs?.max ?? 1000,
         onReachability: (reason) => this.reachability(reason),
+        tls: options.tls,
       });
     this.control = lane(options.controlWindow ?? { frames: 4096, bytes: 4 * 1024 * 1024 });
     this.bulk = lane(options.bulkWindow ?? { frames: 1024, bytes: 64 * 1024 * 1024 });
