@@ -200,13 +200,15 @@ export function TokenEdit() {
               <button
                 type="button"
                 disabled={mine?.SecretID === token.data.SecretID}
-                onClick={() =>
+                onClick={() => {
                   storeToken({
                     AccessorID: token.data?.AccessorID ?? '',
                     SecretID: token.data?.SecretID ?? '',
                     Description: token.data?.Description,
-                  })
-                }
+                  });
+                  // The page is read again with the new token: the last save's notice is stale.
+                  navigate(location.pathname, { replace: true, state: null });
+                }}
               >
                 {mine?.SecretID === token.data.SecretID ? 'In use by you' : 'Use this token'}
               </button>
