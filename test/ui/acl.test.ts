@@ -285,3 +285,36 @@ test('tokens and roles are listed, a role is created with a policy, and a token 
   await shoot(page, 'acl-roles');
   await close(page);
 });
+
+test('a deep link’s first read starts before the app has loaded, with the token, and is not asked twice', async () => {
+  for (const [path, api, row] of [
+    ['/ui/dc1/services', '/v1/internal/ui/services?dc=dc1', 'web'],
+    ['/ui/dc1/nodes', '/v1/catalog/nodes?dc=dc1', 'db-1'],
+    ['/ui/dc1/kv/', '/v1/kv/?dc=dc1&keys&separator=%2F', null],
+  ] as const) {
+    const page = await open(path, MANAGEMENT);
+    if (row !== null) await page.locator('.row-title', { hasText: row }).first().waitFor();
+    else await page.getByRole('heading', { level: 1 }).waitFor();
+    await page.getByRole('status').filter({ hasText: 'Loading' }).waitFor({ state: 'detached' });
+    const requests = await page.evaluate(
+      (url) =>
+        (
+          globalThis as unknown as {
+            performance: { getEntriesByType(type: string): { name: string }[] };
+          }
+        ).performance
+          .getEntriesByType('resource')
+          .filter((entry) => entry.name.endsWith(url)).length,
+      api,
+    );
+    assert.equal(requests, 1, `${api} requested ${requests} times from ${path}`);
+    // index.html started it (before the bundle), under the URL the app then asked for.
+    const early = await page.evaluate(() =>
+      Object.keys(
+        (window as { __consulatePrefetch?: Record<string, unknown> }).__consulatePrefetch ?? {},
+      ),
+    );
+    assert.deepEqual(early, [api]);
+    await close(page);
+  }
+});
