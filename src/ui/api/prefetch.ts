@@ -1,16 +1,9 @@
 // The first read of the page being opened starts while the app is still booting: main.tsx
 // asks for the URL the page will read, and the page's first blocking query takes that answer
 // instead of asking again. Saves the app's start-up time from the first paint of a deep link.
-// index.html starts the same read earlier still, before the bundle has loaded
-// (window.__consulatePrefetch); those answers are taken here the same way.
 import { withToken } from './token';
 
-const started = new Map<string, Promise<Response>>(
-  Object.entries(
-    (window as { __consulatePrefetch?: Record<string, Promise<Response>> }).__consulatePrefetch ??
-      {},
-  ),
-);
+const started = new Map<string, Promise<Response>>();
 
 export function prefetch(url: string): void {
   if (!started.has(url)) started.set(url, fetch(url, { headers: withToken() }));
