@@ -152,6 +152,7 @@ function uiSettings(config: AgentConfig): string {
   return JSON.stringify({
     contentPath: config.uiConfig.contentPath,
     datacenter: config.datacenter,
+    aclsEnabled: config.acl.enabled,
   });
 }
 

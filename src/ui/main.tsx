@@ -5,7 +5,11 @@ import { createRoot } from 'react-dom/client';
 import { createBrowserRouter, Navigate, RouterProvider } from 'react-router';
 
 import { Layout } from './components/Layout';
+import { PoliciesList, PolicyEdit } from './pages/acl/Policies';
+import { RoleEdit, RolesList } from './pages/acl/Roles';
+import { TokenEdit, TokensList } from './pages/acl/Tokens';
 import { KvPage } from './pages/Kv';
+import { Login } from './pages/Login';
 import { NodeDetail } from './pages/NodeDetail';
 import { NodesList } from './pages/Nodes';
 import { NotFound } from './pages/NotFound';
@@ -31,6 +35,14 @@ const router = createBrowserRouter(
         { path: 'nodes', element: <NodesList /> },
         { path: 'nodes/:node/*', element: <NodeDetail /> },
         { path: 'kv/*', element: <KvPage /> },
+        { path: 'login', element: <Login /> },
+        { path: 'acls', element: <Navigate to="tokens" replace /> },
+        { path: 'acls/tokens', element: <TokensList /> },
+        { path: 'acls/tokens/:id', element: <TokenEdit /> },
+        { path: 'acls/policies', element: <PoliciesList /> },
+        { path: 'acls/policies/:id', element: <PolicyEdit /> },
+        { path: 'acls/roles', element: <RolesList /> },
+        { path: 'acls/roles/:id', element: <RoleEdit /> },
         { path: '*', element: <NotFound /> },
       ],
     },

@@ -1,5 +1,8 @@
 // Requests to the agent's HTTP API (same origin). Failures become ApiError with the status
-// and the agent's own message, which pages show as they are.
+// and the agent's own message, which pages show as they are. Each carries the logged-in ACL
+// token in X-Consul-Token.
+import { withToken } from './token';
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -35,7 +38,7 @@ export async function apiRequest(
     method,
     body,
     signal,
-    headers: body === undefined ? undefined : { 'content-type': 'application/octet-stream' },
+    headers: withToken(body === undefined ? {} : { 'content-type': 'application/octet-stream' }),
   });
   if (!response.ok) {
     const text = (await response.text()).trim();
@@ -55,6 +58,11 @@ export async function apiJson<T>(
 ): Promise<T> {
   const response = await apiRequest(method, url, body);
   return (await response.json()) as T;
+}
+
+/** A 403: the token sent lacks a permission (or is unknown: "ACL not found"). */
+export function isPermissionError(error: unknown): error is ApiError {
+  return error instanceof ApiError && error.status === 403;
 }
 
 export function describeError(error: unknown): string {

@@ -1,10 +1,14 @@
 // The frame of every page: a skip link, the header with the datacenter switcher and the main
-// navigation, then the page. The datacenter is the first segment of every URL.
+// navigation (with ACL and the login state when ACLs are on), then the page. The datacenter is
+// the first segment of every URL.
 import { useEffect, useRef } from 'react';
 import { NavLink, Outlet, useLocation, useNavigate, useParams } from 'react-router';
 
 import { useBlocking } from '../api/blocking';
 import { apiUrl } from '../api/http';
+import { storeToken, useToken } from '../api/token';
+import { readSettings } from '../settings';
+import { LoginLink } from './Status';
 
 const SECTIONS = [
   { path: 'services', label: 'Services' },
@@ -12,12 +16,17 @@ const SECTIONS = [
   { path: 'kv', label: 'Key/Value' },
 ] as const;
 
+const ACL_SECTION = { path: 'acls', label: 'ACL' } as const;
+const { aclsEnabled } = readSettings();
+
 export function Layout() {
   const { dc = '' } = useParams();
   const location = useLocation();
   const navigate = useNavigate();
   const datacenters = useBlocking<string[]>(apiUrl('catalog/datacenters'));
   const known = datacenters.data ?? [dc];
+  const token = useToken();
+  const sections = aclsEnabled ? [...SECTIONS, ACL_SECTION] : SECTIONS;
   const section = location.pathname.split('/')[2] ?? 'services';
   useFocusOnNavigation(location.pathname);
 
@@ -46,15 +55,40 @@ export function Layout() {
         </label>
         <nav aria-label="Main">
           <ul>
-            {SECTIONS.map(({ path, label }) => (
+            {sections.map(({ path, label }) => (
               <li key={path}>
                 <NavLink to={`/${dc}/${path}`}>{label}</NavLink>
               </li>
             ))}
           </ul>
         </nav>
+        {aclsEnabled && (
+          <div className="session">
+            {token === null ? (
+              section !== 'login' && <LoginLink>Log in</LoginLink>
+            ) : (
+              <>
+                <span className="muted" title={`Token ${token.AccessorID}`}>
+                  Logged in
+                  {token.Description !== undefined && token.Description !== ''
+                    ? ` as ${token.Description}`
+                    : ''}
+                </span>
+                <button type="button" onClick={() => storeToken(null)}>
+                  Log out
+                </button>
+              </>
+            )}
+          </div>
+        )}
       </header>
       <main id="main" tabIndex={-1}>
+        {aclsEnabled && token === null && section !== 'login' && (
+          <div className="notice notice-warning" role="status">
+            ACLs are enabled and you are not logged in: you see only what the anonymous token may
+            read. <LoginLink>Log in with a token</LoginLink>
+          </div>
+        )}
         <Outlet />
       </main>
     </>

@@ -7,6 +7,7 @@ import { Link, useNavigate } from 'react-router';
 import { useBlocking } from '../api/blocking';
 import { describeError, encodePath } from '../api/http';
 import { deleteTree, kvUrl, lastSegment, parentOf } from '../api/kv';
+import { useToken } from '../api/token';
 import { KvBreadcrumbs } from '../components/KvBreadcrumbs';
 import { SearchBar } from '../components/SearchBar';
 import { Empty, ErrorNotice, Loading } from '../components/Status';
@@ -204,6 +205,7 @@ interface ValueSearch {
 function useValueSearch(url: string | null, query: string): ValueSearch {
   const worker = useRef<Worker | null>(null);
   const next = useRef(0);
+  const secret = useToken()?.SecretID;
   const [state, setState] = useState<ValueSearch>({
     matches: undefined,
     total: undefined,
@@ -224,12 +226,12 @@ function useValueSearch(url: string | null, query: string): ValueSearch {
         setState({ matches: message.matches, total: message.total, error: null });
       }
     };
-    created.postMessage({ type: 'watch', url: new URL(url, document.baseURI).href });
+    created.postMessage({ type: 'watch', url: new URL(url, document.baseURI).href, token: secret });
     return () => {
       created.terminate();
       worker.current = null;
     };
-  }, [url]);
+  }, [url, secret]);
   useEffect(() => {
     if (url === null || worker.current === null) return;
     next.current += 1;

@@ -13,6 +13,7 @@ import { Empty, ErrorNotice, Loading } from '../components/Status';
 import { useQueryParam } from '../components/useQueryParam';
 import { focusFirstRow, VirtualList } from '../components/VirtualList';
 import { markPaintedOnce, markSearchPainted } from '../perf';
+import { noneRegistered } from '../settings';
 import { nodesUrl } from './urls';
 
 export function NodesList() {
@@ -77,7 +78,7 @@ export function NodesList() {
       {nodes.data === undefined ? (
         nodes.error === null && <Loading what="nodes" />
       ) : shown.length === 0 ? (
-        <Empty>{nodes.data.length === 0 ? 'No nodes are registered.' : 'No node matches.'}</Empty>
+        <Empty>{nodes.data.length === 0 ? noneRegistered('nodes are') : 'No node matches.'}</Empty>
       ) : (
         <div ref={listRef}>
           <VirtualList

@@ -14,6 +14,7 @@ import { Empty, ErrorNotice, Loading } from '../components/Status';
 import { useQueryParam } from '../components/useQueryParam';
 import { focusFirstRow, VirtualList } from '../components/VirtualList';
 import { markPaintedOnce, markSearchPainted } from '../perf';
+import { noneRegistered } from '../settings';
 import { servicesUrl } from './urls';
 
 export function healthOfSummary(service: ServiceSummary): Health {
@@ -76,7 +77,7 @@ export function ServicesList() {
         services.error === null && <Loading what="services" />
       ) : shown.length === 0 ? (
         <Empty>
-          {services.data.length === 0 ? 'No services are registered.' : 'No service matches.'}
+          {services.data.length === 0 ? noneRegistered('services are') : 'No service matches.'}
         </Empty>
       ) : (
         <div ref={listRef}>

@@ -7,6 +7,8 @@ export interface SearchWatch {
   type: 'watch';
   /** /v1/kv/<prefix>?recurse&dc=… */
   url: string;
+  /** The logged-in token's SecretID (a worker cannot read localStorage). */
+  token?: string;
 }
 
 export interface SearchQuery {
@@ -45,14 +47,15 @@ self.onmessage = (event: MessageEvent<SearchWatch | SearchQuery>) => {
     controller?.abort();
     controller = new AbortController();
     entries = null;
-    void watch(message.url, controller.signal);
+    void watch(message.url, message.token, controller.signal);
   } else {
     lastQuery = message;
     answer(message);
   }
 };
 
-async function watch(url: string, signal: AbortSignal): Promise<void> {
+async function watch(url: string, token: string | undefined, signal: AbortSignal): Promise<void> {
+  const headers: Record<string, string> = token === undefined ? {} : { 'x-consul-token': token };
   let index = 0;
   let failures = 0;
   const separator = url.includes('?') ? '&' : '?';
@@ -60,6 +63,7 @@ async function watch(url: string, signal: AbortSignal): Promise<void> {
     try {
       const response = await fetch(index > 0 ? `${url}${separator}index=${index}&wait=5m` : url, {
         signal,
+        headers,
       });
       const header = Number(response.headers.get('x-consul-index') ?? 0);
       if (response.status === 404) {
