@@ -50,6 +50,7 @@ import {
   newTables,
   newWatchTables,
   WriteTxn,
+  type IndexName,
   type ReadTxn,
   type SessionEvent,
   type Tables,
@@ -84,6 +85,11 @@ export class StateStore {
 
   newWatchSet(): WatchSetBuilder {
     return new WatchSetBuilder(this.registry);
+  }
+
+  /** Adds to `ws` a whole table, by its index: woken by any write that moves that index. */
+  watchIndex(ws: WatchSetBuilder | undefined, table: IndexName): void {
+    ws?.addKey(this.watches.indexes, table);
   }
 
   /** One key; index: its ModifyIndex, else the KV table index (never 0). */

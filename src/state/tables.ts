@@ -74,6 +74,8 @@ export interface Tables extends AclTables {
 /** Per table family, who is watching which keys. Lives outside Tables: a restore keeps it. */
 export interface WatchTables {
   kvs: WatchTable;
+  /** Exact keys only: a table index's name (`acl-tokens`, …), woken whenever it moves. */
+  indexes: WatchTable;
   /**
    * Exact keys only: `nodes`, `services`, `checks`, `node.<name>`, `service.<name>`,
    * `coordinates`.
@@ -117,6 +119,7 @@ export function newTables(): Tables {
 export function newWatchTables(): WatchTables {
   return {
     kvs: new WatchTable(),
+    indexes: new WatchTable(),
     catalog: new WatchTable(),
     sessions: new WatchTable(),
     preparedQueries: new WatchTable(),
@@ -176,6 +179,7 @@ export class WriteTxn implements ReadTxn {
   /** Records that `table` changed at this transaction's index. */
   touchIndex(table: IndexName): void {
     this.setIndex(table, this.index);
+    this.changed(this.watches.indexes, table);
   }
 
   /** Forgets a per-service or per-node index (its service or node is gone). */

@@ -23,8 +23,10 @@ import type {
   AclBootstrapResult,
   AclLink,
   AclPolicyRecord,
+  AclReads,
   AclResult,
   AclTokenRecord,
+  ReadResult,
 } from '../../state';
 import { requestAcl, type RequestAcl } from '../acl-request';
 import {
@@ -35,7 +37,7 @@ import {
   type TokenInput,
 } from '../acl-decode';
 import { policyJson, policyStubJson, roleJson, tokenJson, tokenStubJson } from '../acl-json';
-import { requireLeader, setLeaderHeaders } from '../blocking';
+import { blockingRead, parseQueryOptions, requireLeader, setLeaderHeaders } from '../blocking';
 import { readBody } from '../body';
 import { HttpContext } from '../context';
 import { badRequest, HttpError, tooLarge } from '../errors';
@@ -108,9 +110,10 @@ export class AclController {
   @Get('token/:id')
   async readToken(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const acl = this.require(request, 'read');
-    const { value: token, index } = this.http.runtime.store.acl.token(param(request, 'id'));
+    const { value: token } = await this.blockingAcl(request, reply, 'acl-tokens', (reads) =>
+      reads.token(param(request, 'id')),
+    );
     if (token === null) throw new HttpError(403, 'ACL not found');
-    this.indexHeaders(reply, index);
     return this.send(
       request,
       reply,
@@ -171,13 +174,14 @@ export class AclController {
     const query = queryOf(request);
     const policy = queryValue(query, 'policy');
     const role = queryValue(query, 'role');
-    const { value: tokens, index } = reads.tokens();
+    const { value: tokens } = await this.blockingAcl(request, reply, 'acl-tokens', (acl) =>
+      acl.tokens(),
+    );
     const listed = tokens.filter(
       (token) =>
         (policy === '' || token.policies.some((link) => link.id === policy)) &&
         (role === '' || token.roles.some((link) => link.id === role)),
     );
-    this.indexHeaders(reply, index);
     const show = canSeeSecrets(acl);
     return this.send(
       request,
@@ -202,15 +206,19 @@ export class AclController {
     @Res() reply: FastifyReply,
   ): Promise<void> {
     this.require(request, 'read');
-    const { value, index } = this.http.runtime.store.acl.policyByName(param(request, 'name'));
-    return this.sendPolicy(request, reply, value, index);
+    const { value } = await this.blockingAcl(request, reply, 'acl-policies', (reads) =>
+      reads.policyByName(param(request, 'name')),
+    );
+    return this.sendPolicy(request, reply, value, null);
   }
 
   @Get('policy/:id')
   async readPolicy(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     this.require(request, 'read');
-    const { value, index } = this.http.runtime.store.acl.policy(param(request, 'id'));
-    return this.sendPolicy(request, reply, value, index);
+    const { value } = await this.blockingAcl(request, reply, 'acl-policies', (reads) =>
+      reads.policy(param(request, 'id')),
+    );
+    return this.sendPolicy(request, reply, value, null);
   }
 
   @Put('policy/:id')
@@ -240,8 +248,9 @@ export class AclController {
   @Get('policies')
   async listPolicies(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     this.require(request, 'read');
-    const { value, index } = this.http.runtime.store.acl.policies();
-    this.indexHeaders(reply, index);
+    const { value } = await this.blockingAcl(request, reply, 'acl-policies', (reads) =>
+      reads.policies(),
+    );
     return this.send(request, reply, value.map(policyStubJson));
   }
 
@@ -258,18 +267,20 @@ export class AclController {
   @Get('role/name/:name')
   async readRoleByName(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     this.require(request, 'read');
-    const { value, index } = this.http.runtime.store.acl.roleByName(param(request, 'name'));
+    const { value } = await this.blockingAcl(request, reply, 'acl-roles', (reads) =>
+      reads.roleByName(param(request, 'name')),
+    );
     if (value === null) throw new HttpError(403, 'ACL not found');
-    this.indexHeaders(reply, index);
     return this.send(request, reply, roleJson(this.http.runtime.store.acl, value));
   }
 
   @Get('role/:id')
   async readRole(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     this.require(request, 'read');
-    const { value, index } = this.http.runtime.store.acl.role(param(request, 'id'));
+    const { value } = await this.blockingAcl(request, reply, 'acl-roles', (reads) =>
+      reads.role(param(request, 'id')),
+    );
     if (value === null) throw new HttpError(403, 'ACL not found');
-    this.indexHeaders(reply, index);
     return this.send(request, reply, roleJson(this.http.runtime.store.acl, value));
   }
 
@@ -299,8 +310,7 @@ export class AclController {
     this.require(request, 'read');
     const reads = this.http.runtime.store.acl;
     const policy = queryValue(queryOf(request), 'policy');
-    const { value, index } = reads.roles();
-    this.indexHeaders(reply, index);
+    const { value } = await this.blockingAcl(request, reply, 'acl-roles', (acl) => acl.roles());
     const listed = value.filter(
       (role) => policy === '' || role.policies.some((link) => link.id === policy),
     );
@@ -487,11 +497,28 @@ export class AclController {
     request: FastifyRequest,
     reply: FastifyReply,
     policy: AclPolicyRecord | null,
-    index: number,
+    index: number | null,
   ): Promise<void> {
     if (policy === null) throw new HttpError(403, 'ACL not found');
-    this.indexHeaders(reply, index);
+    if (index !== null) this.indexHeaders(reply, index);
     return this.send(request, reply, policyJson(policy));
+  }
+
+  /**
+   * A read of the ACL tables as a blocking query: `?index` waits until `table` (tokens,
+   * policies or roles) changes past it; consistency modes as every other read.
+   */
+  private blockingAcl<T>(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    table: 'acl-tokens' | 'acl-policies' | 'acl-roles',
+    read: (reads: AclReads) => ReadResult<T>,
+  ): Promise<ReadResult<T>> {
+    const { runtime } = this.http;
+    return blockingRead(runtime, reply, parseQueryOptions(request, runtime), (ws) => {
+      runtime.store.watchIndex(ws, table);
+      return read(runtime.store.acl);
+    });
   }
 
   private indexHeaders(reply: FastifyReply, index: number): void {

@@ -20,7 +20,7 @@ import {
 export function PoliciesList() {
   const { dc = '' } = useParams();
   useTitle('Policies');
-  const policies = useBlocking<AclPolicy[]>(apiUrl('acl/policies', { dc }), { once: true });
+  const policies = useBlocking<AclPolicy[]>(apiUrl('acl/policies', { dc }));
   return (
     <section aria-labelledby="policies-title">
       <div className="page-header">

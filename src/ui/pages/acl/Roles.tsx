@@ -21,7 +21,7 @@ import {
 export function RolesList() {
   const { dc = '' } = useParams();
   useTitle('Roles');
-  const roles = useBlocking<AclRole[]>(apiUrl('acl/roles', { dc }), { once: true });
+  const roles = useBlocking<AclRole[]>(apiUrl('acl/roles', { dc }));
   return (
     <section aria-labelledby="roles-title">
       <div className="page-header">
@@ -78,7 +78,7 @@ export function RoleEdit() {
     creating ? null : apiUrl(`acl/role/${encodePath(id)}`, { dc }),
     { once: true },
   );
-  const policies = useBlocking<AclPolicy[]>(apiUrl('acl/policies', { dc }), { once: true });
+  const policies = useBlocking<AclPolicy[]>(apiUrl('acl/policies', { dc }));
   const [name, setName] = useState('');
   const [description, setDescription] = useState('');
   const [chosen, setChosen] = useState<Set<string>>(new Set());

@@ -23,7 +23,7 @@ import {
 export function TokensList() {
   const { dc = '' } = useParams();
   useTitle('Tokens');
-  const tokens = useBlocking<AclToken[]>(apiUrl('acl/tokens', { dc }), { once: true });
+  const tokens = useBlocking<AclToken[]>(apiUrl('acl/tokens', { dc }));
   const mine = useToken();
   return (
     <section aria-labelledby="tokens-title">
@@ -94,8 +94,8 @@ export function TokenEdit() {
     creating ? null : apiUrl(`acl/token/${encodePath(id)}`, { dc }),
     { once: true },
   );
-  const policies = useBlocking<AclPolicy[]>(apiUrl('acl/policies', { dc }), { once: true });
-  const roles = useBlocking<AclRole[]>(apiUrl('acl/roles', { dc }), { once: true });
+  const policies = useBlocking<AclPolicy[]>(apiUrl('acl/policies', { dc }));
+  const roles = useBlocking<AclRole[]>(apiUrl('acl/roles', { dc }));
   const [description, setDescription] = useState('');
   const [chosenPolicies, setChosenPolicies] = useState<Set<string>>(new Set());
   const [chosenRoles, setChosenRoles] = useState<Set<string>>(new Set());
