@@ -22,6 +22,7 @@ import {
   startAgentEsm,
   startAgentTemplates,
   type AgentCore,
+  type ApiReply,
   type ServerAgentOptions,
 } from '../server';
 import { StateStore } from '../state';
@@ -156,14 +157,58 @@ export async function startClientAgent(
  * its deadline is the wait, its jitter and the usual RPC timeout, as Consul's client computes it.
  */
 function forwardTo(rpc: ServerRpc, nodeName: () => string): ApiForwarder {
+  // Identical blocking queries held at the same time share one call to the server: a thousand
+  // watchers of one key on a host cost the server one query, not a thousand. Only blocking
+  // GETs: they all asked for a state past the same index, and the shared answer is read on the
+  // server when the index moves past it (or the wait ends), as each of them would have been.
+  const held = new Map<string, Promise<ApiReply>>();
   return (request, signal) => {
     const idempotent = request.method === 'GET' || request.method === 'HEAD';
-    return rpc.call(
-      HttpForward,
-      { ...request, url: nearThisAgent(request.url, nodeName()) },
-      { signal, timeoutMs: forwardedWaitMs(request.url) + RPC_CLIENT_TIMEOUT_MS, idempotent },
-    );
+    const call = (callSignal: AbortSignal | undefined): Promise<ApiReply> =>
+      rpc.call(
+        HttpForward,
+        { ...request, url: nearThisAgent(request.url, nodeName()) },
+        {
+          signal: callSignal,
+          timeoutMs: forwardedWaitMs(request.url) + RPC_CLIENT_TIMEOUT_MS,
+          idempotent,
+        },
+      );
+    if (request.method !== 'GET' || forwardedWaitMs(request.url) === 0) return call(signal);
+    const { headers } = request;
+    const key = [
+      request.url,
+      headers['x-consul-token'] ?? '',
+      headers.authorization ?? '',
+      headers['accept-encoding'] ?? '',
+    ].join('\n');
+    let shared = held.get(key);
+    if (shared === undefined) {
+      // Not tied to any one caller: the others still wait when the first one goes away.
+      shared = call(undefined).finally(() => held.delete(key));
+      held.set(key, shared);
+    }
+    return abortable(shared, signal);
   };
+}
+
+/** `promise`, or a rejection as soon as `signal` aborts (the promise itself runs on). */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
 }
 
 /** Consul's Coordinate.Update from an agent, with the agent token (else the default one). */
