@@ -20,6 +20,10 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     synopsis: 'Interact with the catalog',
     run: async (argv) => (await import('./catalog')).runCatalog(argv),
   },
+  'dev-cluster': {
+    synopsis: 'Starts a local cluster of server and client agents in the foreground',
+    run: async (argv) => (await import('./dev-cluster')).runDevCluster(argv),
+  },
   event: {
     synopsis: 'Fire a new event',
     run: async (argv) => (await import('./gossip')).runEvent(argv),
