@@ -4,7 +4,13 @@
 // follower asks the leader for its commit index (after a quorum round for `?consistent`) and
 // waits until it has applied that far, so that a read served anywhere sees every write
 // acknowledged before it started, as a read forwarded to the leader would.
-import { RpcConnectionError, RpcRemoteError, type ConnPool, type RpcMethod } from '../rpc';
+import {
+  RpcConnectionError,
+  RpcRemoteError,
+  RpcTimeoutError,
+  type ConnPool,
+  type RpcMethod,
+} from '../rpc';
 import {
   LeadershipLostError,
   NotLeaderError,
@@ -16,6 +22,11 @@ import { RaftApply, RaftReadIndex, type ApplyReply } from './raft-rpc';
 /** Consul's rpc_hold_timeout: how long a request waits for a leader before `No cluster leader`. */
 export const RPC_HOLD_TIMEOUT_MS = 7000;
 const RETRY_PAUSE_MS = 50;
+/**
+ * How long a write forwarded to the leader may take (Consul's rpc_client_timeout): far longer
+ * than any apply, short of forever when the leader stopped answering without closing.
+ */
+const WRITE_TIMEOUT_MS = 60_000;
 
 export class LeaderForwarder {
   constructor(
@@ -41,7 +52,13 @@ export class LeaderForwarder {
         const leader = this.raft.status().leaderAddress;
         if (leader !== null) {
           try {
-            return await this.pool.call(leader, RaftApply, { command }, { signal });
+            // A leader that stopped answering (SIGSTOP, a cut link) must not hold the write forever.
+            return await this.pool.call(
+              leader,
+              RaftApply,
+              { command },
+              { signal, timeoutMs: WRITE_TIMEOUT_MS },
+            );
           } catch (err) {
             if (!retryableWrite(err)) throw localError(err);
           }
@@ -67,7 +84,7 @@ export class LeaderForwarder {
       const leader = this.raft.status().leaderAddress;
       if (leader !== null) {
         try {
-          return await this.pool.call(leader, method, args);
+          return await this.pool.call(leader, method, args, { timeoutMs: WRITE_TIMEOUT_MS });
         } catch (err) {
           if (!retryableWrite(err)) throw localError(err);
         }
@@ -93,12 +110,21 @@ export class LeaderForwarder {
       const leader = this.raft.status().leaderAddress;
       if (leader !== null) {
         try {
-          const { index } = await this.pool.call(leader, RaftReadIndex, { consistent }, { signal });
+          const { index } = await this.pool.call(
+            leader,
+            RaftReadIndex,
+            { consistent },
+            { signal, timeoutMs: remainingMs(deadline) },
+          );
           await this.appliedUpTo(index, deadline, signal);
           return index;
         } catch (err) {
           // A read has no side effect: any failure short of the deadline is worth another try.
-          if (signal?.aborted || Date.now() >= deadline) throw localError(err);
+          if (signal?.aborted) throw localError(err);
+          // The leader it knew never answered in time: as good as no leader.
+          if (Date.now() >= deadline) {
+            throw err instanceof RpcTimeoutError ? new NotLeaderError(null, null) : localError(err);
+          }
         }
       }
       if (Date.now() >= deadline) throw new NotLeaderError(null, null);
@@ -147,6 +173,11 @@ export class LeaderForwarder {
       signal?.addEventListener('abort', finish, { once: true });
     });
   }
+}
+
+/** What is left of the hold timeout for one call (at least 1 ms: 0 would mean none). */
+function remainingMs(deadline: number): number {
+  return Math.max(1, deadline - Date.now());
 }
 
 /** A forwarded write may be retried only when the leader certainly did not receive it. */

@@ -143,6 +143,8 @@ export function call(
       },
     );
     req.on('error', reject);
+    // A hung agent fails the test instead of holding the suite (blocking waits here are ≤ 60 s).
+    req.setTimeout(90_000, () => req.destroy(new Error(`no answer to ${path} in 90 s`)));
     req.end(init.body);
   });
 }
