@@ -14,20 +14,17 @@ import { ConnPool } from '../rpc';
 import {
   AgentBase,
   AgentMembership,
-  ConfigWatcher,
   HttpForward,
   lanCoordinateSync,
   rpcTlsFor,
   runAll,
-  startAgentEsm,
-  startAgentTemplates,
+  startAgentReaders,
   type AgentCore,
   type ApiReply,
   type ServerAgentOptions,
 } from '../server';
 import { StateStore } from '../state';
 import { metrics } from '../telemetry';
-import { AgentWatches } from '../watches';
 import { remoteAgentHost, RPC_CLIENT_TIMEOUT_MS } from './agent-host';
 import { ClientDnsHandler } from './dns';
 import { ServerRpc } from './server-rpc';
@@ -125,26 +122,7 @@ export async function startClientAgent(
       cleanup.unshift(() => dns.close());
       agent.dnsAddresses.push(...dns.addresses);
     }
-    if (agent.httpAddresses.length > 0) {
-      const watches = new AgentWatches(agent.httpAddresses[0], logger.child({ module: 'watch' }));
-      cleanup.unshift(async () => watches.stop());
-      watches.apply(config.watches);
-      agent.watches = watches;
-    }
-    const renderer = await startAgentTemplates(config, agent.httpAddresses[0], logger);
-    if (renderer !== null) cleanup.unshift(() => renderer.stop());
-    if (config.esm.enabled && agent.httpAddresses.length > 0) {
-      const esm = await startAgentEsm(config, agent.httpAddresses[0], logger);
-      cleanup.unshift(() => esm.stop());
-    }
-    if (config.autoReloadConfig && options.reloadSource !== undefined) {
-      const watcher = new ConfigWatcher(
-        options.watchPaths ?? config.configSources,
-        () => agent.reloadConfig(),
-        logger.child({ module: 'config-watch' }),
-      );
-      cleanup.unshift(() => watcher.close());
-    }
+    await startAgentReaders(agent, config, options, logger, cleanup);
     return agent;
   } catch (error) {
     await runAll(cleanup, logger);

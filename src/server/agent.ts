@@ -222,30 +222,45 @@ export async function startServerAgent(
       cleanup.unshift(() => dns.close());
       agent.dnsAddresses.push(...dns.addresses);
     }
-    if (agent.httpAddresses.length > 0) {
-      const watches = new AgentWatches(agent.httpAddresses[0], logger.child({ module: 'watch' }));
-      cleanup.unshift(async () => watches.stop());
-      watches.apply(config.watches);
-      agent.watches = watches;
-    }
-    const renderer = await startAgentTemplates(config, agent.httpAddresses[0], logger);
-    if (renderer !== null) cleanup.unshift(() => renderer.stop());
-    if (config.esm.enabled) {
-      const esm = await startAgentEsm(config, agent.httpAddresses[0], logger);
-      cleanup.unshift(() => esm.stop());
-    }
-    if (config.autoReloadConfig && options.reloadSource !== undefined) {
-      const watcher = new ConfigWatcher(
-        options.watchPaths ?? config.configSources,
-        () => agent.reloadConfig(),
-        logger.child({ module: 'config-watch' }),
-      );
-      cleanup.unshift(() => watcher.close());
-    }
+    await startAgentReaders(agent, config, options, logger, cleanup);
     return agent;
   } catch (error) {
     await runAll(cleanup, logger);
     throw error;
+  }
+}
+
+/**
+ * What reads the agent's own HTTP API once it listens, on servers and clients alike: the
+ * `watches` stanza, `template` blocks, the ESM scheduler, and auto_reload_config's file watcher.
+ */
+export async function startAgentReaders(
+  agent: AgentBase,
+  config: AgentConfig,
+  options: ServerAgentOptions,
+  logger: Logger,
+  cleanup: (() => Promise<void>)[],
+): Promise<void> {
+  const http = agent.httpAddresses[0];
+  if (http !== undefined) {
+    const watches = new AgentWatches(http, logger.child({ module: 'watch' }));
+    cleanup.unshift(async () => watches.stop());
+    watches.apply(config.watches);
+    agent.watches = watches;
+  }
+  const renderer = await startAgentTemplates(config, http, logger);
+  if (renderer !== null) cleanup.unshift(() => renderer.stop());
+  if (config.esm.enabled && http !== undefined) {
+    const esm = await startAgentEsm(config, http, logger);
+    cleanup.unshift(() => esm.stop());
+  }
+  if (config.autoReloadConfig && options.reloadSource !== undefined) {
+    const watcher = new ConfigWatcher(
+      options.watchPaths ?? config.configSources,
+      () => agent.reloadConfig(),
+      logger.child({ module: 'config-watch' }),
+    );
+    cleanup.unshift(() => watcher.close());
   }
 }
 

@@ -3,6 +3,7 @@ export type { AgentCore, AgentRuntime } from './runtime';
 export { AgentBase, reloadedConfig, runAll, type AgentBaseOptions } from './agent-base';
 export {
   startAgentEsm,
+  startAgentReaders,
   startAgentTemplates,
   startServerAgent,
   type ServerAgent,
